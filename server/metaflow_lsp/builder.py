@@ -1,0 +1,449 @@
+"""Builds the static flow model (`metaflow_lsp.model`) from source text with the stdlib `ast`.
+
+One parse and one pass over each step body; no import of the user's code. Base classes defined in the same file are
+followed; bases imported from a sibling module are followed through a `ModuleResolver` that parses that file too.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from pathlib import Path
+
+from .model import (
+    FLOW_API,
+    ClassInfo,
+    Decorator,
+    FlowClass,
+    FunctionInfo,
+    Import,
+    Module,
+    Parameter,
+    SelfAccess,
+    Step,
+    Transition,
+    dotted_name,
+    literal,
+)
+from .text import Span
+
+PARAMETER_KINDS = {"Parameter": "Parameter", "Config": "Config", "IncludeFile": "IncludeFile"}
+CONTROL_FLOW = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.With, ast.AsyncWith, ast.Match)
+if hasattr(ast, "TryStar"):
+    CONTROL_FLOW = CONTROL_FLOW + (ast.TryStar,)
+
+# Given (module name, relative level, importing file), the parsed module it names, or None when it is not a file of
+# the project (an installed package, or nothing found).
+ModuleResolver = Callable[[str, int, "Path | None"], "Module | None"]
+
+
+def parse_module(source: str, path: Path | None = None, resolver: ModuleResolver | None = None) -> Module:
+    """The model of one file. Never raises on bad input: a file that does not parse gives `Module.syntax_error`."""
+    try:
+        tree = ast.parse(source, filename=str(path or "<unknown>"))
+    except SyntaxError as error:
+        return Module(path=path, source=source, tree=None, syntax_error=error)
+    except (ValueError, RecursionError, MemoryError) as error:  # NUL bytes, absurd nesting
+        return Module(path=path, source=source, tree=None, syntax_error=_as_syntax_error(error))
+    module = Module(path=path, source=source, tree=tree)
+    try:
+        _ModuleReader(module, resolver).read()
+    except RecursionError as error:
+        return Module(path=path, source=source, tree=None, syntax_error=_as_syntax_error(error))
+    return module
+
+
+def _as_syntax_error(error: Exception) -> SyntaxError:
+    syntax_error = SyntaxError(f"cannot parse: {error}")
+    syntax_error.lineno, syntax_error.offset = 1, 1
+    return syntax_error
+
+
+def is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    test = node.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    mains = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return len(names) == 1 and len(mains) == 1
+
+
+def read_decorator(node: ast.expr) -> Decorator:
+    call = node if isinstance(node, ast.Call) else None
+    target = call.func if call else node
+    qualified = dotted_name(target) or ""
+    return Decorator(
+        name=qualified.rsplit(".", 1)[-1],
+        qualified=qualified,
+        args=list(call.args) if call else [],
+        kwargs={k.arg: k.value for k in call.keywords if k.arg} if call else {},
+        called=call is not None,
+        span=Span.of(node),
+        node=node,
+    )
+
+
+def classify_next(call: ast.Call, conditional: bool = False) -> Transition:
+    """Reads a `self.next(...)` call the way Metaflow's `DAGNode._parse` does, quirks included."""
+    span = Span.of(call)
+    keywords = {k.arg: k.value for k in call.keywords}
+    # Switch: one dict argument plus condition=.
+    if len(call.args) == 1 and isinstance(call.args[0], ast.Dict) and "condition" in keywords:
+        cases = _switch_cases(call.args[0])
+        condition = literal(keywords["condition"])
+        if cases and isinstance(condition, str):
+            targets = [(value.attr, Span.of(value)) for value in call.args[0].values]  # type: ignore[union-attr]
+            return Transition(call, span, "switch", targets, condition=condition, switch_cases=cases,
+                              conditional=conditional)
+        return Transition(call, span, "invalid", [], conditional=conditional)
+    if not all(isinstance(arg, ast.Attribute) for arg in call.args):
+        return Transition(call, span, "invalid", [], conditional=conditional)
+    targets = [(arg.attr, Span.of(arg)) for arg in call.args]  # type: ignore[union-attr]
+    if len(keywords) == 1:
+        if "foreach" in keywords and len(targets) == 1:
+            return Transition(call, span, "foreach", targets, foreach=literal(keywords["foreach"]),
+                              conditional=conditional)
+        if "num_parallel" in keywords and len(targets) == 1:
+            return Transition(call, span, "parallel", targets, num_parallel=literal(keywords["num_parallel"]),
+                              conditional=conditional)
+        return Transition(call, span, "invalid", targets, conditional=conditional)
+    if not keywords and targets:
+        return Transition(call, span, "split" if len(targets) > 1 else "linear", targets, conditional=conditional)
+    return Transition(call, span, "invalid", targets, conditional=conditional)
+
+
+def _switch_cases(node: ast.Dict) -> dict | None:
+    cases = {}
+    for key, value in zip(node.keys, node.values):
+        if isinstance(key, ast.Constant):
+            case = key.value
+        elif (isinstance(key, ast.Attribute) and isinstance(key.value, ast.Attribute)
+              and isinstance(key.value.value, ast.Name) and key.value.value.id == "self"):
+            case = f"config:{key.value.attr}.{key.attr}"
+        else:
+            return None
+        if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self"):
+            return None
+        cases[case] = value.attr
+    return cases or None
+
+
+def is_self_next(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "next"
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "self")
+
+
+class _StepReader(ast.NodeVisitor):
+    """One pass over a step body: `self.next` calls and `self.x` accesses, in evaluation order."""
+
+    def __init__(self) -> None:
+        self.transitions: list[Transition] = []
+        self.accesses: list[SelfAccess] = []
+        self.depth = 0  # control-flow nesting
+        self.called: set[int] = set()  # id() of attributes that are the function of a call
+
+    def visit_body(self, body: list[ast.stmt]) -> None:
+        for statement in body:
+            self.visit(statement)
+
+    def _nested(self, node: ast.AST) -> None:
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
+
+    visit_If = visit_For = visit_AsyncFor = visit_While = visit_Try = _nested
+    visit_With = visit_AsyncWith = visit_Match = visit_TryStar = _nested
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _nested
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _nested
+    visit_IfExp = visit_BoolOp = _nested
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self.visit(target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        self.visit(node.target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        target = node.target
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+            self._record(target, "read")
+            self._record(target, "write")
+        else:
+            self.visit(target)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self.visit(node.target)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if is_self_next(node):
+            # Its arguments name steps, not artifacts: `self.train` in `self.next(self.train)` reads nothing.
+            self.transitions.append(classify_next(node, conditional=self.depth > 0))
+            return
+        self.called.add(id(node.func))
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.value, ast.Name) and node.value.id == "self":
+            kind = {ast.Store: "write", ast.Del: "delete"}.get(type(node.ctx), "read")
+            self._record(node, kind)
+            return
+        self.generic_visit(node)
+
+    def _record(self, node: ast.Attribute, kind: str) -> None:
+        self.accesses.append(
+            SelfAccess(node.attr, kind, Span.of(node), self.depth > 0, id(node) in self.called, node)  # type: ignore[arg-type]
+        )
+
+
+def read_step(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str, path: Path | None) -> Step | None:
+    """A `Step` for a method decorated with `@step`, else None."""
+    decorators = [read_decorator(d) for d in node.decorator_list]
+    step_index = next((i for i, d in enumerate(decorators) if d.name == "step"), None)
+    if step_index is None:
+        return None
+    step_deco = decorators[step_index]
+    step = Step(
+        name=node.name,
+        node=node,
+        span=Span.of_name(node),
+        decorators=decorators,
+        owner=owner,
+        path=path,
+        is_start=step_deco.kwarg("start", False) is True,
+        is_end=step_deco.kwarg("end", False) is True,
+        step_decorator_index=step_index,
+    )
+    reader = _StepReader()
+    reader.visit_body(node.body)
+    step.transitions = reader.transitions
+    step.accesses = reader.accesses
+    tail = node.body[-1]
+    if isinstance(tail, ast.Expr) and is_self_next(tail.value):
+        step.has_tail_next = True
+        step.tail = next(t for t in step.transitions if t.call is tail.value)
+    return step
+
+
+class _ClassMembers:
+    """What one class body defines, before inheritance is applied."""
+
+    def __init__(self, info: ClassInfo, path: Path | None):
+        self.steps: dict[str, Step] = {}
+        self.parameters: dict[str, Parameter] = {}
+        self.attributes: dict[str, Span] = {}
+        self.methods: set[str] = set()
+        for statement in info.node.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                step = read_step(statement, info.name, path)
+                if step is not None:
+                    self.steps[step.name] = step
+                else:
+                    self.methods.add(statement.name)
+            elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                self._read_assignment(statement, info.name)
+
+    def _read_assignment(self, statement: ast.Assign | ast.AnnAssign, owner: str) -> None:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        value = statement.value
+        for target in targets:
+            for name_node in ast.walk(target):
+                if not isinstance(name_node, ast.Name):
+                    continue
+                kind = None
+                if isinstance(value, ast.Call) and isinstance(target, ast.Name):
+                    kind = PARAMETER_KINDS.get((dotted_name(value.func) or "").rsplit(".", 1)[-1])
+                if kind:
+                    option = literal(value.args[0]) if value.args else literal(
+                        next((k.value for k in value.keywords if k.arg == "name"), None))
+                    self.parameters[name_node.id] = Parameter(
+                        name_node.id, option, kind, value, Span.of(name_node), owner)  # type: ignore[arg-type]
+                else:
+                    self.attributes[name_node.id] = Span.of(name_node)
+
+
+class _ModuleReader:
+    def __init__(self, module: Module, resolver: ModuleResolver | None):
+        self.module = module
+        self.resolver = resolver
+        self.members: dict[str, _ClassMembers] = {}
+
+    def read(self) -> None:
+        module = self.module
+        assert module.tree is not None
+        for statement in module.tree.body:
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                module.imports.extend(read_imports(statement))
+            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                module.functions[statement.name] = FunctionInfo(statement.name, statement, Span.of_name(statement))
+            elif isinstance(statement, ast.ClassDef):
+                bases = [dotted_name(b) or "" for b in statement.bases]
+                module.classes[statement.name] = ClassInfo(
+                    statement.name, statement, Span.of_name(statement), bases, module.path)
+            elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                for target in targets:
+                    for node in ast.walk(target):
+                        if isinstance(node, ast.Name):
+                            module.constants[node.id] = Span.of(node)
+            elif is_main_guard(statement):
+                module.main_guard = statement  # type: ignore[assignment]
+                for node in ast.walk(statement):
+                    if isinstance(node, ast.Call):
+                        name = dotted_name(node.func)
+                        if name:
+                            module.main_calls.add(name)
+        for info in module.classes.values():
+            flow = self.flow_class(info)
+            if flow is not None:
+                module.flows.append(flow)
+
+    def members_of(self, info: ClassInfo) -> _ClassMembers:
+        if info.name not in self.members:
+            self.members[info.name] = _ClassMembers(info, self.module.path)
+        return self.members[info.name]
+
+    def flow_class(self, info: ClassInfo) -> FlowClass | None:
+        """A FlowClass when `info` is a flow (FlowSpec among its bases), or may be one (an unreadable base)."""
+        lineage = _Lineage(self, self.module)
+        is_flow = lineage.collect(info, set())
+        if not is_flow and not lineage.unresolved:
+            return None
+        members = self.members_of(info)
+        own_steps = members.steps
+        if not is_flow and not own_steps and info.name not in self.module.main_calls:
+            return None  # an unknown base and nothing flow-like of its own: not ours to judge
+        flow = FlowClass(
+            name=info.name,
+            node=info.node,
+            span=info.span,
+            path=self.module.path,
+            bases=info.bases,
+            steps=lineage.steps,
+            parameters=lineage.parameters,
+            class_attributes=lineage.attributes,
+            methods=lineage.methods,
+            decorators=[read_decorator(d) for d in info.node.decorator_list] + lineage.inherited_decorators,
+            complete=not lineage.unresolved,
+            unresolved_bases=lineage.unresolved,
+        )
+        return flow
+
+
+class _Lineage:
+    """Walks a class and its bases (in this file, or in sibling files through the resolver), merging members in
+    Python's lookup order for the usual cases: a class overrides its bases, an earlier base overrides a later one."""
+
+    def __init__(self, reader: _ModuleReader, module: Module):
+        self.reader = reader
+        self.module = module
+        self.steps: dict[str, Step] = {}
+        self.parameters: dict[str, Parameter] = {}
+        self.attributes: dict[str, Span] = {}
+        self.methods: set[str] = set()
+        self.inherited_decorators: list[Decorator] = []
+        self.unresolved: list[str] = []
+
+    def collect(self, info: ClassInfo, visiting: set[str], reader: _ModuleReader | None = None, top: bool = True) -> bool:
+        """Merges `info` and its bases into this lineage; True when FlowSpec is among the bases."""
+        reader = reader or self.reader
+        key = f"{reader.module.path}:{info.name}"
+        if key in visiting:
+            return False
+        visiting.add(key)
+        is_flow = False
+        for base in reversed(info.bases):
+            is_flow |= self._collect_base(base, reader, visiting)
+        members = reader.members_of(info)
+        self.steps.update(members.steps)
+        self.parameters.update(members.parameters)
+        for name in members.parameters:
+            self.attributes.pop(name, None)
+        for name, span in members.attributes.items():
+            if name not in members.parameters:
+                self.attributes[name] = span
+                self.parameters.pop(name, None)
+        self.methods |= members.methods
+        if not top:
+            self.inherited_decorators.extend(read_decorator(d) for d in info.node.decorator_list)
+        return is_flow
+
+    def _collect_base(self, base: str, reader: _ModuleReader, visiting: set[str]) -> bool:
+        module = reader.module
+        if base in ("object", "Generic", "ABC", "abc.ABC"):
+            return False
+        if base in ("FlowSpec", "metaflow.FlowSpec"):
+            imported = module.imported(base.split(".")[0])
+            if base == "FlowSpec" and "FlowSpec" in module.classes:
+                pass  # a local class shadows the import: fall through to it
+            elif imported is None or imported.module.split(".")[0] == "metaflow" or base == "metaflow.FlowSpec":
+                return True
+        if base in module.classes:
+            return self.collect(module.classes[base], visiting, reader, top=False)
+        imported = module.imported(base.split(".")[0]) if base else None
+        if imported is not None and imported.name is not None and "." not in base:
+            if imported.module.split(".")[0] == "metaflow" and imported.name == "FlowSpec":
+                return True  # `from metaflow import FlowSpec as Base`
+            other = self._resolve(imported.module, imported.level, module.path)
+            if other is not None and other.ok and imported.name in other.classes:
+                other_reader = _ModuleReader(other, self.reader.resolver)
+                return self.collect(other.classes[imported.name], visiting, other_reader, top=False)
+        self.unresolved.append(base or "<expression>")
+        return False
+
+    def _resolve(self, module_name: str, level: int, path: Path | None) -> Module | None:
+        resolver = self.reader.resolver
+        if resolver is None:
+            return None
+        try:
+            return resolver(module_name, level, path)
+        except (OSError, RecursionError):
+            return None
+
+
+def read_imports(statement: ast.Import | ast.ImportFrom) -> list[Import]:
+    span = Span.of(statement)
+    if isinstance(statement, ast.Import):
+        return [Import(alias.asname or alias.name.split(".")[0], alias.name if alias.asname else alias.name, None, 0,
+                       span, statement) for alias in statement.names]
+    return [Import(alias.asname or alias.name, statement.module or "", alias.name, statement.level, span, statement)
+            for alias in statement.names]
+
+
+def file_resolver(cache: dict | None = None) -> ModuleResolver:
+    """Resolves project-local modules to files next to the importing file (how `python flow.py` finds them), or
+    relative to its package for relative imports. Parsed modules are cached by path and modification time."""
+    cache = {} if cache is None else cache
+
+    def resolve(module_name: str, level: int, importer: Path | None) -> Module | None:
+        if importer is None or not module_name:
+            return None
+        base = importer.parent
+        for _ in range(max(level - 1, 0)):
+            base = base.parent
+        relative = Path(*module_name.split("."))
+        for candidate in (base / relative.with_suffix(".py"), base / relative / "__init__.py"):
+            if candidate.is_file():
+                stamp = candidate.stat().st_mtime_ns
+                cached = cache.get(candidate)
+                if cached and cached[0] == stamp:
+                    return cached[1]
+                cache[candidate] = (stamp, None)  # guards import cycles while parsing
+                source = candidate.read_bytes().decode("utf-8", errors="replace")
+                parsed = parse_module(source, candidate, resolve)
+                cache[candidate] = (stamp, parsed)
+                return parsed
+        return None
+
+    return resolve
+
+
+__all__ = ["parse_module", "file_resolver", "classify_next", "read_step", "is_main_guard", "FLOW_API"]

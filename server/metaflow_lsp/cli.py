@@ -1,0 +1,189 @@
+"""The `metaflow-lsp` command: `serve`, `check`, `rules`, `explain`, and the fix and launcher commands.
+
+Exit codes of `check`: 0 no findings, 1 findings, 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from . import __version__, config
+from .engine import Finding, check_source
+from .project import Project, find_root, read_source, walk_python_files
+from .text import LineIndex
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+# Below this many files a process pool costs more to start than it saves.
+PARALLEL_THRESHOLD = 48
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `metaflow-lsp check . | head`
+        return EXIT_CLEAN
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="metaflow-lsp", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"metaflow-lsp {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the language server on stdio")
+    serve.set_defaults(run=_serve)
+
+    check = commands.add_parser("check", help="report problems in flow files, as the editor shows them")
+    check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (walked recursively)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--select", type=_code_list, help="only these codes or prefixes, e.g. MF0,MF201")
+    check.add_argument("--ignore", type=_code_list, help="also skip these codes or prefixes")
+    check.set_defaults(run=_check)
+
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.set_defaults(run=_rules)
+
+    explain = commands.add_parser("explain", help="print a rule's documentation")
+    explain.add_argument("code")
+    explain.set_defaults(run=_explain)
+
+    _add_optional_commands(commands)
+    return parser
+
+
+def _add_optional_commands(commands) -> None:
+    """Commands of the fix and launcher features, each defined next to its feature."""
+    from .launch import cli as launch_cli
+    from .refactor import cli as refactor_cli
+
+    refactor_cli.register(commands)
+    launch_cli.register(commands)
+
+
+def _code_list(text: str) -> list[str]:
+    return [code.strip().upper() for code in text.split(",") if code.strip()]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .lsp.server import serve
+
+    serve()
+    return EXIT_CLEAN
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from .rules import RULES
+
+    if args.format == "json":
+        print(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.label, "summary": r.summary}
+                          for r in RULES.values()], indent=2))
+        return EXIT_CLEAN
+    for rule in RULES.values():
+        print(f"{rule.code}  {rule.name:<34} {rule.severity.label:<11} {rule.summary}")
+    return EXIT_CLEAN
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .docs import rule_doc
+    from .rules import RULES
+
+    code = args.code.upper()
+    if code not in RULES:
+        print(f"metaflow-lsp: no rule {args.code!r}; `metaflow-lsp rules` lists them", file=sys.stderr)
+        return EXIT_USAGE
+    print(rule_doc(code) or f"{code} {RULES[code].name}: {RULES[code].summary}")
+    return EXIT_CLEAN
+
+
+# -- check ---------------------------------------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace) -> int:
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        print(f"metaflow-lsp: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    overrides = {}
+    if args.select:
+        overrides["select"] = args.select
+    if args.ignore:
+        overrides["ignore"] = args.ignore
+    overrides_errors = config.apply(overrides, config.Settings(), "command line")[1]
+    if overrides_errors:
+        for error in overrides_errors:
+            print(f"metaflow-lsp: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    files = list(dict.fromkeys(walk_python_files(args.paths)))
+    jobs = [(path, args.select, args.ignore) for path in files]
+    if len(jobs) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
+        with ProcessPoolExecutor() as pool:
+            results = list(pool.map(_check_file, jobs, chunksize=16))
+    else:
+        results = [_check_file(job) for job in jobs]
+    config_errors = sorted({error for _, _, errors in results for error in errors})
+    for error in config_errors:
+        print(f"metaflow-lsp: {error}", file=sys.stderr)
+    rows = [row for _, file_rows, _ in results for row in file_rows]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for row in rows:
+            print(f"{row['path']}:{row['line']}:{row['column']}: {row['code']} {row['message']}")
+        if rows:
+            print(f"Found {len(rows)} problem{'s' if len(rows) != 1 else ''} in "
+                  f"{len({r['path'] for r in rows})} of {len(files)} files.", file=sys.stderr)
+    if config_errors:
+        return EXIT_USAGE
+    return EXIT_FINDINGS if rows else EXIT_CLEAN
+
+
+_projects: dict[Path, Project] = {}
+
+
+def _check_file(job: tuple[Path, list[str] | None, list[str] | None]) -> tuple[Path, list[dict], list[str]]:
+    """Checks one file with its own pyproject settings and the command line's overrides. Runs in a worker process."""
+    path, select, ignore = job
+    settings, errors = config.load(path)
+    if select:
+        settings = replace(settings, select=tuple(select))
+    if ignore:
+        settings = replace(settings, ignore=settings.ignore + tuple(ignore))
+    root = find_root(path.resolve())
+    project = _projects.setdefault(root, Project(root))
+    try:
+        source = read_source(path)
+    except OSError as error:
+        return path, [], [f"{path}: cannot read it ({error.strerror})"]
+    result = check_source(source, path, settings, project)
+    return path, [_row(path, finding, result.lines) for finding in result.findings], errors
+
+
+def _row(path: Path, finding: Finding, lines: LineIndex) -> dict:
+    span = finding.span
+    return {
+        "path": str(path),
+        "code": finding.code,
+        "severity": finding.severity.label,
+        "message": finding.message,
+        "line": span.line + 1,
+        "column": lines.char_col(span.line, span.col) + 1,
+        "end_line": span.end_line + 1,
+        "end_column": lines.char_col(span.end_line, span.end_col) + 1,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

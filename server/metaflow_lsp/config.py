@@ -1,0 +1,175 @@
+"""Settings: `[tool.metaflow-lsp]` in the nearest pyproject.toml, overridden by editor settings.
+
+One typed model with defaults. Keys are accepted in kebab-case (pyproject) and camelCase (editor settings). A bad
+value never stops anything: it is reported once, in plain words, and that key keeps its default.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .rules import RULES, SYNTAX_ERROR, Severity
+
+DEFAULT_TEST_MODE_PARAMETERS = ("test_mode", "smoke", "dry_run", "quick")
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("MF",)
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()  # code or prefix -> severity
+    max_step_statements: int = 15
+    test_mode_parameters: tuple[str, ...] = DEFAULT_TEST_MODE_PARAMETERS
+    docs_url: str | None = None  # base URL of the rule pages; default: the docs shipped with the package
+    root: Path | None = field(default=None, compare=False)  # where the pyproject.toml is: per-file globs start here
+
+    def enabled(self, code: str, path: Path | None = None) -> bool:
+        if code == SYNTAX_ERROR:
+            return True
+        ignore = self.ignore + self._file_ignores(path)
+        chosen = max((len(p) for p in self.select if code.startswith(p)), default=-1)
+        dropped = max((len(p) for p in ignore if code.startswith(p)), default=-1)
+        return chosen > dropped
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        matches = [(len(prefix), level) for prefix, level in self.severity if code.startswith(prefix)]
+        return max(matches)[1] if matches else default
+
+    def _file_ignores(self, path: Path | None) -> tuple[str, ...]:
+        if path is None or not self.per_file_ignores:
+            return ()
+        candidates = {path.name, path.as_posix()}
+        if self.root is not None:
+            try:
+                candidates.add(path.resolve().relative_to(self.root.resolve()).as_posix())
+            except (ValueError, OSError):
+                pass
+        codes: tuple[str, ...] = ()
+        for pattern, ignored in self.per_file_ignores:
+            if any(fnmatch.fnmatch(candidate, pattern) for candidate in candidates):
+                codes += ignored
+        return codes
+
+
+def _kebab(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", key).replace("_", "-").lower()
+
+
+def _codes(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"`{key}` must be a list of rule codes, like [\"MF201\", \"MF3\"]")
+    known = set(RULES) | {SYNTAX_ERROR}
+    for code in value:
+        if not code or not any(k.startswith(code.upper()) for k in known):
+            raise ValueError(f"`{key}` names {code!r}, which is no rule code or prefix (see `metaflow-lsp rules`)")
+    return tuple(code.upper() for code in value)
+
+
+def _positive_int(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{key}` must be a whole number of at least 1, not {value!r}")
+    return value
+
+
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"`{key}` must be a non-empty list of names")
+    return tuple(value)
+
+
+def _severity_table(value: Any, key: str) -> tuple[tuple[str, Severity], ...]:
+    if not isinstance(value, dict):
+        raise ValueError(f"`{key}` must be a table of rule code = \"error\" | \"warning\" | \"information\" | \"hint\"")
+    return tuple((_codes([code], key)[0], Severity.parse(level)) for code, level in value.items())
+
+
+def _per_file(value: Any, key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ValueError(f"`{key}` must be a table of glob = [rule codes]")
+    return tuple((pattern, _codes(codes, key)) for pattern, codes in value.items())
+
+
+def _docs_url(value: Any, key: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or "://" not in value:
+        raise ValueError(f"`{key}` must be a URL like https://example.org/rules/")
+    return value
+
+
+_READERS = {
+    "select": ("select", _codes),
+    "ignore": ("ignore", _codes),
+    "per-file-ignores": ("per_file_ignores", _per_file),
+    "severity": ("severity", _severity_table),
+    "max-step-statements": ("max_step_statements", _positive_int),
+    "test-mode-parameters": ("test_mode_parameters", _names),
+    "docs-url": ("docs_url", _docs_url),
+}
+
+
+def apply(mapping: dict[str, Any], base: Settings, origin: str) -> tuple[Settings, list[str]]:
+    """`base` with the values of `mapping` applied; a message for every key that was wrong (and left as it was)."""
+    if not isinstance(mapping, dict):
+        return base, [f"{origin}: settings must be a table, not {type(mapping).__name__}; using defaults"]
+    changes: dict[str, Any] = {}
+    errors: list[str] = []
+    for raw_key, value in mapping.items():
+        key = _kebab(raw_key)
+        if key not in _READERS:
+            errors.append(f"{origin}: unknown option `{raw_key}` (ignored)")
+            continue
+        if value is None:
+            continue
+        attribute, read = _READERS[key]
+        try:
+            changes[attribute] = read(value, key)
+        except ValueError as error:
+            errors.append(f"{origin}: {error}; using the default")
+    return replace(base, **changes), errors
+
+
+@lru_cache(maxsize=64)
+def _pyproject_table(path: Path, stamp: int) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        return None, f"{path}: cannot read it ({error}); using default settings"
+    table = data.get("tool", {}).get("metaflow-lsp")
+    return table, None
+
+
+def find_pyproject(start: Path) -> Path | None:
+    directory = start if start.is_dir() else start.parent
+    for candidate in (directory, *directory.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            return pyproject
+    return None
+
+
+def load(start: Path, base: Settings = Settings()) -> tuple[Settings, list[str]]:
+    """Settings for a file or folder from the nearest pyproject.toml (a parent's, when the file has none)."""
+    pyproject = find_pyproject(start.resolve())
+    if pyproject is None:
+        return base, []
+    try:
+        stamp = pyproject.stat().st_mtime_ns
+    except OSError:
+        return base, []
+    table, error = _pyproject_table(pyproject, stamp)
+    base = replace(base, root=pyproject.parent)
+    if error:
+        return base, [error]
+    if table is None:
+        return base, []
+    return apply(table, base, f"{pyproject} [tool.metaflow-lsp]")

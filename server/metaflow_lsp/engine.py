@@ -1,0 +1,92 @@
+"""Runs the enabled rules over one file and turns their hits into findings: the one path shared by the CLI and the
+language server, so both report exactly the same things."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .builder import parse_module
+from .config import Settings
+from .context import RuleContext
+from .model import Module
+from .project import Project
+from .rules import RULES, SYNTAX_ERROR, Severity
+from .text import LineIndex, Span
+
+log = logging.getLogger(__name__)
+
+# `# noqa` alone silences every rule on the line; `# noqa: MF101, MF201` only those.
+NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+
+# Tests set this so a rule that raises fails loudly instead of being logged and skipped.
+STRICT = os.environ.get("METAFLOW_LSP_STRICT") == "1"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    message: str
+    severity: Severity
+    span: Span  # 0-based line, UTF-8 byte columns
+    data: dict[str, Any] | None = None
+
+
+@dataclass
+class CheckResult:
+    module: Module
+    findings: list[Finding]
+    lines: LineIndex
+
+
+def check_source(source: str, path: Path | None, settings: Settings, project: Project | None = None) -> CheckResult:
+    module = parse_module(source, path, project.resolver if project else None)
+    return CheckResult(module, check_module(module, settings, project), LineIndex(source))
+
+
+def check_module(module: Module, settings: Settings, project: Project | None = None) -> list[Finding]:
+    lines = LineIndex(module.source)
+    if module.syntax_error is not None:
+        return [_syntax_finding(module.syntax_error, lines)]
+    context = RuleContext(module, settings, project)
+    findings: list[Finding] = []
+    for code, rule in RULES.items():
+        if not settings.enabled(code, module.path):
+            continue
+        severity = settings.severity_of(code, rule.severity)
+        try:
+            for hit in rule.check(context):
+                span = lines.clamp(hit.span)
+                if not _suppressed(lines.line(span.line), code):
+                    findings.append(Finding(code, hit.message, severity, span, hit.data))
+        except Exception:  # one broken rule must not take the others (or the server) down
+            if STRICT:
+                raise
+            log.exception("rule %s failed on %s", code, module.path)
+    findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
+    return findings
+
+
+def _suppressed(line: str, code: str) -> bool:
+    if "#" not in line:
+        return False
+    match = NOQA.search(line)
+    if match is None:
+        return False
+    codes = match.group("codes")
+    return codes is None or code in {c.upper() for c in re.split(r"[\s,]+", codes)}
+
+
+def _syntax_finding(error: SyntaxError, lines: LineIndex) -> Finding:
+    """One finding for the first syntax error: a half-typed line must not flood the editor."""
+    line = max((error.lineno or 1) - 1, 0)
+    text = lines.line(line)
+    # SyntaxError.offset counts characters from 1; spans count UTF-8 bytes.
+    col = len(text[: max((error.offset or 1) - 1, 0)].encode())
+    end = len(text[: max(error.offset or 1, 1)].encode())
+    message = f"Syntax error: {error.msg}" if error.msg else "Syntax error"
+    return Finding(SYNTAX_ERROR, message, Severity.ERROR, lines.clamp(Span(line, col, line, end)))

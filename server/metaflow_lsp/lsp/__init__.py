@@ -1,0 +1,1 @@
+"""The language server: wiring of pygls features to the engine, code actions and launchers."""

@@ -1,0 +1,278 @@
+"""The static flow model: what a flow file says, read from the stdlib `ast` alone.
+
+Nothing here imports or executes user code. `metaflow_lsp.builder` fills these classes in; rules, code actions and
+launchers only read them. Where the source cannot tell (a base class from another package, a computed decorator
+argument) the model says so (`FlowClass.complete`, `UNKNOWN`) instead of guessing.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .text import Span
+
+
+class _Unknown:
+    """A value the source does not determine statically (a call, a variable, a Config expression)."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Any = _Unknown()
+
+# Attributes of `self` that Metaflow itself provides inside a step: never artifacts.
+FLOW_API = frozenset(
+    {
+        "next", "input", "index", "merge_artifacts", "foreach_stack", "name", "cmd", "script_name",
+        "_datastore", "_graph", "_steps", "_flow_state", "_current_step", "_success", "_cached_input",
+    }
+)
+
+
+def literal(node: ast.expr | None) -> Any:
+    """The Python value of a literal expression, or UNKNOWN."""
+    if node is None:
+        return UNKNOWN
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return UNKNOWN
+
+
+def dotted_name(node: ast.expr) -> str | None:
+    """`a.b.c` for a chain of attribute accesses on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+@dataclass(slots=True)
+class Import:
+    """One name bound by an import statement."""
+
+    bound_name: str  # the name the module namespace gets (`np` in `import numpy as np`)
+    module: str  # `numpy`; for `from .x import y` the dotted module after the dots (`x`)
+    name: str | None  # the imported member (`y`), None for `import module`
+    level: int  # dots of a relative import
+    span: Span
+    node: ast.Import | ast.ImportFrom
+
+
+@dataclass(slots=True)
+class Decorator:
+    name: str  # last component as written: `retry` for `@metaflow.retry(times=2)`
+    qualified: str  # the dotted text: `metaflow.retry`
+    args: list[ast.expr]
+    kwargs: dict[str, ast.expr]
+    called: bool  # written with parentheses
+    span: Span
+    node: ast.expr
+
+    def kwarg(self, key: str, default: Any = None) -> Any:
+        """The literal value of a keyword argument: `default` when absent, UNKNOWN when computed."""
+        if key not in self.kwargs:
+            return default
+        return literal(self.kwargs[key])
+
+
+TransitionKind = Literal["linear", "split", "foreach", "parallel", "switch", "invalid"]
+
+
+@dataclass(slots=True)
+class Transition:
+    """One `self.next(...)` call, wherever it stands in the step."""
+
+    call: ast.Call
+    span: Span
+    kind: TransitionKind
+    targets: list[tuple[str, Span]]  # step names in order, with the span of each `self.x`
+    foreach: Any = None  # the foreach= literal (UNKNOWN when computed)
+    condition: Any = None  # the condition= literal of a switch
+    switch_cases: dict[Any, str] = field(default_factory=dict)
+    num_parallel: Any = None
+    conditional: bool = False  # inside an `if`, loop, `try` or `with`
+
+    @property
+    def target_names(self) -> list[str]:
+        return [name for name, _ in self.targets]
+
+
+AccessKind = Literal["read", "write", "delete"]
+
+
+@dataclass(slots=True)
+class SelfAccess:
+    """`self.<name>` in a step body."""
+
+    name: str
+    kind: AccessKind
+    span: Span
+    conditional: bool  # inside control flow: may not happen on every run
+    called: bool  # `self.name(...)`: a method call, not an artifact
+    node: ast.Attribute
+
+
+@dataclass(slots=True)
+class Step:
+    name: str
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    span: Span  # the name after `def`
+    decorators: list[Decorator]
+    owner: str  # the class that defines it (a mixin or base for inherited steps)
+    path: Path | None  # the file that defines it
+    is_start: bool = False  # @step(start=True)
+    is_end: bool = False  # @step(end=True)
+    step_decorator_index: int = 0  # position of @step in the decorator list (top = 0)
+    transitions: list[Transition] = field(default_factory=list)
+    accesses: list[SelfAccess] = field(default_factory=list)
+    # What Metaflow's graph sees: only the last statement of the body counts as the transition.
+    tail: Transition | None = None
+    has_tail_next: bool = False
+
+    @property
+    def num_args(self) -> int:
+        return len(self.node.args.args)
+
+    @property
+    def is_join(self) -> bool:
+        return self.num_args == 2
+
+    @property
+    def body(self) -> list[ast.stmt]:
+        return self.node.body
+
+    def decorator(self, name: str) -> Decorator | None:
+        return next((d for d in self.decorators if d.name == name), None)
+
+    def reads(self) -> list[SelfAccess]:
+        return [a for a in self.accesses if a.kind == "read" and not a.called and a.name not in FLOW_API]
+
+    def writes(self) -> list[SelfAccess]:
+        return [a for a in self.accesses if a.kind == "write" and a.name not in FLOW_API]
+
+
+ParameterKind = Literal["Parameter", "Config", "IncludeFile"]
+
+
+@dataclass(slots=True)
+class Parameter:
+    """A class attribute assigned `Parameter(...)`, `Config(...)` or `IncludeFile(...)`."""
+
+    attr: str  # the class attribute
+    option: Any  # the option name (first argument or name=), UNKNOWN when computed
+    kind: ParameterKind
+    call: ast.Call
+    span: Span  # the attribute name in the assignment
+    owner: str
+
+    def kwarg(self, key: str, default: Any = None) -> Any:
+        for keyword in self.call.keywords:
+            if keyword.arg == key:
+                return literal(keyword.value)
+        return default
+
+    def has_kwarg(self, key: str) -> bool:
+        return any(keyword.arg == key for keyword in self.call.keywords)
+
+    @property
+    def cli_option(self) -> str | None:
+        """The command-line option Metaflow derives from the name: `--<name>`."""
+        return f"--{self.option}" if isinstance(self.option, str) else None
+
+
+@dataclass(slots=True)
+class ClassInfo:
+    """Any top-level class of a module, flow or not, as the model sees it."""
+
+    name: str
+    node: ast.ClassDef
+    span: Span
+    bases: list[str]  # dotted text of each base; "" when not a plain name
+    path: Path | None
+
+
+@dataclass(slots=True)
+class FlowClass:
+    name: str
+    node: ast.ClassDef
+    span: Span  # the class name
+    path: Path | None
+    bases: list[str]
+    steps: dict[str, Step]  # own and inherited, in definition order; own ones override
+    parameters: dict[str, Parameter]  # by attribute, own and inherited
+    class_attributes: dict[str, Span]  # other names assigned in the class body (own and inherited)
+    methods: set[str]  # non-step functions of the class and its known bases
+    decorators: list[Decorator]  # class decorators: @project, @schedule, @pypi_base, ...
+    # False when a base class could not be read (another package, a computed base): the flow may then have steps,
+    # Parameters or decorators the model does not see, and a rule needing the whole flow must stay silent.
+    complete: bool = True
+    unresolved_bases: list[str] = field(default_factory=list)
+
+    @property
+    def own_steps(self) -> list[Step]:
+        return [s for s in self.steps.values() if s.owner == self.name]
+
+    def decorator(self, name: str) -> Decorator | None:
+        return next((d for d in self.decorators if d.name == name), None)
+
+    def is_artifact(self, name: str) -> bool:
+        """Whether `self.<name>` can be an artifact of this flow, not a Parameter, method or step."""
+        return (name not in FLOW_API and name not in self.parameters and name not in self.methods
+                and name not in self.steps)
+
+    def artifact_reads(self, step: Step) -> list[SelfAccess]:
+        return [a for a in step.reads() if self.is_artifact(a.name)]
+
+    def artifact_writes(self, step: Step) -> list[SelfAccess]:
+        return [a for a in step.writes() if self.is_artifact(a.name)]
+
+    def parameter_by_option(self, option: str) -> Parameter | None:
+        return next((p for p in self.parameters.values() if p.option == option), None)
+
+
+@dataclass(slots=True)
+class FunctionInfo:
+    name: str
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    span: Span
+
+
+@dataclass(slots=True)
+class Module:
+    path: Path | None
+    source: str
+    tree: ast.Module | None
+    syntax_error: SyntaxError | None = None
+    imports: list[Import] = field(default_factory=list)
+    functions: dict[str, FunctionInfo] = field(default_factory=dict)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    constants: dict[str, Span] = field(default_factory=dict)  # other top-level assigned names
+    flows: list[FlowClass] = field(default_factory=list)
+    main_guard: ast.If | None = None  # `if __name__ == "__main__":`
+    main_calls: set[str] = field(default_factory=set)  # names called inside the guard (`TrainFlow()`)
+
+    @property
+    def ok(self) -> bool:
+        return self.tree is not None
+
+    def imported(self, bound_name: str) -> Import | None:
+        return next((i for i in self.imports if i.bound_name == bound_name), None)

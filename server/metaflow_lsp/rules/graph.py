@@ -1,0 +1,3 @@
+"""graph rules."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""guide rules."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""pinning rules."""
+
+from __future__ import annotations

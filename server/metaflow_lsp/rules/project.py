@@ -1,0 +1,3 @@
+"""project rules."""
+
+from __future__ import annotations

@@ -1,0 +1,75 @@
+"""The rule table: every rule registers itself here with its code, name, default severity and summary.
+
+A rule is a function from a `RuleContext` to `Hit`s (a span and a message); the engine stamps the code and the
+configured severity on them, filters `# noqa` and turns them into `Finding`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+from ..text import Span
+
+if TYPE_CHECKING:
+    from ..context import RuleContext
+
+
+class Severity(IntEnum):
+    """LSP's DiagnosticSeverity values."""
+
+    ERROR = 1
+    WARNING = 2
+    INFORMATION = 3
+    HINT = 4
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        aliases = {"error": cls.ERROR, "warning": cls.WARNING, "warn": cls.WARNING, "information": cls.INFORMATION,
+                   "info": cls.INFORMATION, "hint": cls.HINT}
+        try:
+            return aliases[text.lower()]
+        except (KeyError, AttributeError):
+            raise ValueError(f"unknown severity {text!r}: use error, warning, information or hint") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a rule found: where, and what to tell the user. `data` travels to code actions."""
+
+    span: Span
+    message: str
+    data: dict[str, Any] | None = None
+
+
+Check = Callable[["RuleContext"], Iterable[Hit]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    check: Check = field(repr=False, compare=False)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, severity: Severity, summary: str) -> Callable[[Check], Check]:
+    """Registers a check under `code`. Codes are unique; names are kebab-case."""
+
+    def register(check: Check) -> Check:
+        if code in RULES:
+            raise ValueError(f"rule code {code} registered twice")
+        RULES[code] = Rule(code, name, severity, summary, check)
+        return check
+
+    return register

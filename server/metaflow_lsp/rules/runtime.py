@@ -1,0 +1,3 @@
+"""runtime rules."""
+
+from __future__ import annotations
