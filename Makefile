@@ -1,0 +1,33 @@
+# The two quick-start commands: `make demo` and `make test`. Each creates .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test test-fast bench install clean
+
+$(BIN)/metaflow-lsp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/metaflow-lsp
+
+## demo: check the bundled example project, printing what an editor would show
+demo: install
+	$(BIN)/metaflow-lsp check examples/ || test $$? -eq 1
+
+## test: every test, the slow ones (real Metaflow runs, debugger) included
+test: install
+	$(BIN)/python -m pytest -q
+
+## test-fast: everything but the real Metaflow runs
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+## bench: latency and throughput figures (see README)
+bench: install
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,251 @@
+"""Speed figures of metaflow-lsp on this machine: `python benchmarks/bench.py [--quick]`.
+
+For generated flows of 200, 1,000 and 5,000 lines, all in one run on the same text:
+- `ast.parse` of the text (the floor: every diagnostic needs one parse),
+- the engine alone (parse + model + all rules),
+- didChange -> diagnostics through the real server over stdio, pulled (`textDocument/diagnostic`, as VS Code does)
+  and pushed (`publishDiagnostics`, as Neovim and Emacs get them), p50 and p90,
+and the time for the server to answer `initialize`, and `metaflow-lsp check` over a folder of 400 flow files.
+The targets (issue 2): latency p50 <= 2x ast.parse and <= 50 ms at 1,000 lines; initialize < 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+SIZES = (200, 1_000, 5_000)
+
+
+def generate_flow(lines: int, name: str = "BenchFlow") -> str:
+    """A realistic flow of about `lines` lines: Parameters, a foreach, a join, steps of 5-15 statements."""
+    out = [
+        '"""Generated flow for the benchmark."""',
+        "from metaflow import FlowSpec, Parameter, step",
+        "",
+        "import common",
+        "",
+        "",
+        f"class {name}(FlowSpec):",
+        '    test_mode = Parameter("test_mode", type=bool, default=False)',
+        '    alpha = Parameter("alpha", type=float, default=0.5)',
+        "",
+        "    @step",
+        "    def start(self):",
+        "        if self.alpha <= 0:",
+        '            raise ValueError("alpha must be positive")',
+        "        self.items = list(range(3 if self.test_mode else 30))",
+        "        self.next(self.fan, foreach=\"items\")",
+        "",
+        "    @step",
+        "    def fan(self):",
+        "        self.value = self.input * self.alpha",
+        "        self.next(self.join)",
+        "",
+        "    @step",
+        "    def join(self, inputs):",
+        "        self.total = sum(i.value for i in inputs)",
+        "        self.next(self.step_0)",
+        "",
+    ]
+    tail = ["    @step", "    def end(self):", "        print(self.total)", "", "", 'if __name__ == "__main__":',
+            f"    {name}()", ""]
+    index = 0
+    while len(out) + len(tail) + 16 < lines:
+        statements = 5 + index % 11
+        out += ["    @step", f"    def step_{index}(self):", f'        """Step {index}: some arithmetic."""']
+        out.append(f"        acc = self.total + {index}")
+        for k in range(statements - 2):
+            if k % 4 == 3:
+                out += [f"        if acc > {k * 10}:", f"            acc = acc - {k}  # trim"]
+            else:
+                out.append(f"        acc = acc * 1.01 + common.offset({k})")
+        out.append(f"        self.result_{index} = acc")
+        out.append(f"        self.total = self.total + self.result_{index}")
+        index += 1
+        out += [f"        self.next(self.step_{index})", ""]
+    out[-2] = "        self.next(self.end)"  # the last generated step leads to end
+    return "\n".join(out + tail)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(round(fraction * (len(ordered) - 1))), len(ordered) - 1)]
+
+
+def time_it(function, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def bench_engine(source: str, repeat: int) -> tuple[float, float]:
+    from metaflow_lsp.config import Settings
+    from metaflow_lsp.engine import check_source
+
+    parse = statistics.median(time_it(lambda: ast.parse(source), repeat))
+    engine = statistics.median(time_it(lambda: check_source(source, None, Settings()), repeat))
+    return parse, engine
+
+
+class BenchClient(LanguageClient):
+    def __init__(self):
+        super().__init__("metaflow-lsp-bench", "1")
+        self.pushed: dict[tuple[str, int], float] = {}
+        self.pushed_event = asyncio.Event()
+
+        @self.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def on_diagnostics(client, params: types.PublishDiagnosticsParams):
+            client.pushed[(params.uri, params.version or -1)] = time.perf_counter()
+            client.pushed_event.set()
+
+        @self.feature(types.WORKSPACE_CONFIGURATION)
+        def on_configuration(client, params: types.ConfigurationParams):
+            return [None for _ in params.items]
+
+
+async def start_client(root: Path, pull: bool) -> tuple[BenchClient, float]:
+    client = BenchClient()
+    await client.start_io(sys.executable, "-m", "metaflow_lsp")
+    text_document = types.TextDocumentClientCapabilities(
+        synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
+        diagnostic=types.DiagnosticClientCapabilities(related_document_support=True) if pull else None,
+        publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
+    )
+    capabilities = types.ClientCapabilities(
+        text_document=text_document,
+        workspace=types.WorkspaceClientCapabilities(configuration=True),
+        general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),
+    )
+    started = time.perf_counter()
+    await client.initialize_async(types.InitializeParams(
+        capabilities=capabilities, root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")]))
+    initialize = time.perf_counter() - started
+    client.initialized(types.InitializedParams())
+    return client, initialize
+
+
+def typing_edits(source: str, count: int):
+    """Edits a user makes while typing: one character inserted in a step body, then removed, alternately."""
+    lines = source.splitlines()
+    target = next(i for i, line in enumerate(lines) if "acc = acc * 1.01" in line)
+    column = len(lines[target])
+    for n in range(count):
+        if n % 2 == 0:
+            yield types.Range(types.Position(target, column), types.Position(target, column)), " "
+        else:
+            yield types.Range(types.Position(target, column), types.Position(target, column + 1)), ""
+
+
+async def bench_lsp(source: str, root: Path, pull: bool, edits: int) -> tuple[list[float], float]:
+    path = root / f"flow_{len(source)}_{'pull' if pull else 'push'}.py"
+    path.write_text(source)
+    uri = path.as_uri()
+    client, initialize = await start_client(root, pull)
+    try:
+        client.text_document_did_open(types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=uri, language_id="python", version=1, text=source)))
+        if pull:
+            await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+                text_document=types.TextDocumentIdentifier(uri)))
+        else:
+            await _wait_pushed(client, uri, 1)
+        latencies = []
+        for version, (edit_range, text) in enumerate(typing_edits(source, edits), start=2):
+            started = time.perf_counter()
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangePartial(range=edit_range, text=text)]))
+            if pull:
+                await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+                    text_document=types.TextDocumentIdentifier(uri)))
+                latencies.append(time.perf_counter() - started)
+            else:
+                await _wait_pushed(client, uri, version)
+                latencies.append(client.pushed[(uri, version)] - started)
+        return latencies, initialize
+    finally:
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
+
+
+async def _wait_pushed(client: BenchClient, uri: str, version: int, timeout: float = 10.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while (uri, version) not in client.pushed:
+        client.pushed_event.clear()
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            raise TimeoutError(f"no diagnostics pushed for version {version}")
+        await asyncio.wait_for(client.pushed_event.wait(), remaining)
+
+
+def bench_check_folder(root: Path, files: int) -> float:
+    folder = root / "many"
+    folder.mkdir()
+    for n in range(files):
+        (folder / f"flow_{n}.py").write_text(generate_flow(120 + (n % 5) * 40, name=f"Flow{n}"))
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "metaflow_lsp.cli", "check", str(folder)], capture_output=True)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    repeat, edits = (5, 20) if args.quick else (15, 60)
+    report: dict = {"sizes": {}}
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        print(f"{'lines':>6} {'ast.parse':>10} {'engine':>8} {'pull p50':>9} {'pull p90':>9} {'push p50':>9} "
+              f"{'push p90':>9}  (ms)")
+        for size in SIZES:
+            source = generate_flow(size)
+            parse, engine = bench_engine(source, repeat)
+            pulled, initialize = asyncio.run(bench_lsp(source, root, pull=True, edits=edits))
+            pushed, _ = asyncio.run(bench_lsp(source, root, pull=False, edits=edits))
+            row = {
+                "lines": len(source.splitlines()),
+                "ast_parse_ms": parse * 1000,
+                "engine_ms": engine * 1000,
+                "pull_p50_ms": percentile(pulled, 0.5) * 1000,
+                "pull_p90_ms": percentile(pulled, 0.9) * 1000,
+                "push_p50_ms": percentile(pushed, 0.5) * 1000,
+                "push_p90_ms": percentile(pushed, 0.9) * 1000,
+                "initialize_ms": initialize * 1000,
+            }
+            report["sizes"][size] = row
+            print(f"{row['lines']:>6} {row['ast_parse_ms']:>10.1f} {row['engine_ms']:>8.1f} {row['pull_p50_ms']:>9.1f} "
+                  f"{row['pull_p90_ms']:>9.1f} {row['push_p50_ms']:>9.1f} {row['push_p90_ms']:>9.1f}")
+        report["initialize_ms"] = min(r["initialize_ms"] for r in report["sizes"].values())
+        report["check_400_files_s"] = bench_check_folder(root, 400)
+    print(f"initialize: {report['initialize_ms']:.0f} ms; check over 400 flow files: "
+          f"{report['check_400_files_s']:.2f} s")
+    thousand = report["sizes"][1_000]
+    verdict = thousand["pull_p50_ms"] <= max(2 * thousand["ast_parse_ms"], 0) and thousand["pull_p50_ms"] <= 50
+    print(f"1,000 lines: pull p50 {thousand['pull_p50_ms']:.1f} ms vs 2x ast.parse {2 * thousand['ast_parse_ms']:.1f} ms"
+          f" and 50 ms: {'met' if verdict else 'missed'}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
