@@ -5,19 +5,49 @@ cheap.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
+import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from .builder import ModuleResolver, file_resolver, parse_module
 from .model import Module
+from .text import Span
 
 SKIPPED_DIRECTORIES = {
     ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "node_modules", "__pycache__", "site-packages",
     ".metaflow", ".metaflow_spin", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist",
 }
 GIT_TIMEOUT = 5  # seconds; a hung git must not hang the editor
+FILES_TTL = 3.0  # seconds between two walks of the project on the keystroke path
+MAX_INDEXED_BYTES = 1_000_000  # larger files are generated code, not flows: not indexed
+
+
+@dataclass(frozen=True, slots=True)
+class TopLevelFunction:
+    """A module-level function of a flow file, as the project index keeps it."""
+
+    path: Path
+    name: str
+    span: Span  # the name after `def`
+    fingerprint: str  # `function_fingerprint`: equal for the same signature and body, wherever they stand
+
+
+def function_fingerprint(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The signature and body of a function without positions and without its docstring; "" for a body that does
+    nothing (`pass`, `...`), which is no helper worth sharing."""
+    body = list(node.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    if all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in body):
+        return ""
+    kind = "async " if isinstance(node, ast.AsyncFunctionDef) else ""
+    return kind + ast.dump(node.args, include_attributes=False) + "\n" + "\n".join(
+        ast.dump(statement, include_attributes=False) for statement in body)
 
 
 def read_source(path: Path) -> str:
@@ -41,6 +71,8 @@ class Project:
         self.resolver: ModuleResolver = file_resolver(self._module_cache)
         self._git_root: Path | None | bool = False  # False: not asked yet
         self._ignored: dict[str, bool | None] = {}
+        self._files: tuple[float, list[Path]] | None = None  # (monotonic time of the walk, files)
+        self._flow_index: dict[Path, tuple[tuple[int, int], tuple[TopLevelFunction, ...]]] = {}
 
     # -- files ---------------------------------------------------------------------------------------------------
 
@@ -64,6 +96,62 @@ class Project:
 
     def python_files(self) -> list[Path]:
         return sorted(walk_python_files([self.root]))
+
+    # -- project index (cached for the keystroke path) -----------------------------------------------------------
+
+    def cached_python_files(self, max_age: float = FILES_TTL) -> list[Path]:
+        """`python_files()`, walked again at most every `max_age` seconds (or after `forget_files()`): the keystroke
+        path must not rescan the disk, while new files still show up within a few seconds."""
+        now = time.monotonic()
+        if self._files is None or now - self._files[0] > max_age:
+            self._files = (now, [path.resolve() for path in self.python_files()])
+        return self._files[1]
+
+    def forget_files(self, path: Path | None = None) -> None:
+        """Called when files are created, deleted or renamed (or one file changed: `path`): the next
+        `cached_python_files()` walks the project again, and the changed file is read again."""
+        self._files = None
+        if path is not None:
+            self._flow_index.pop(path.resolve(), None)
+
+    def flow_functions(self, exclude: Path | None = None) -> dict[str, list[TopLevelFunction]]:
+        """Module-level functions of the project's flow files (files whose model has a flow), by name.
+
+        Each file is read and parsed once per modification time (and size); the file list comes from
+        `cached_python_files()`. `exclude` (the document being checked, whose editor text wins over the disk) is
+        left out."""
+        skip = exclude.resolve() if exclude is not None else None
+        by_name: dict[str, list[TopLevelFunction]] = {}
+        for path in self.cached_python_files():
+            if path == skip:
+                continue
+            for function in self._flow_file_functions(path):
+                by_name.setdefault(function.name, []).append(function)
+        return by_name
+
+    def _flow_file_functions(self, path: Path) -> tuple[TopLevelFunction, ...]:
+        try:
+            stat = path.stat()
+        except OSError:
+            self._flow_index.pop(path, None)
+            return ()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = self._flow_index.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        functions: tuple[TopLevelFunction, ...] = ()
+        if stat.st_size <= MAX_INDEXED_BYTES:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                data = b""
+            if b"class" in data and b"def" in data:  # no class: no flow; no def: no function
+                module = parse_module(data.decode("utf-8", errors="replace"), path, self.resolver)
+                if module.ok and module.flows:
+                    functions = tuple(TopLevelFunction(path, info.name, info.span, function_fingerprint(info.node))
+                                      for info in module.functions.values())
+        self._flow_index[path] = (stamp, functions)
+        return functions
 
     # -- git -----------------------------------------------------------------------------------------------------
 

@@ -1,3 +1,293 @@
-"""pinning rules."""
+"""MF3xx: reproducible environments. Packages of @pypi / @conda (and their `_base` forms) and the specs given to the
+`install_dependencies(...)` helper should name exact versions, VCS references a tag or commit, and environments a
+Python version.
+
+Only literal values are judged: a computed version, a Config value or a `**kwargs` spread stays silent.
+"""
 
 from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..model import Decorator, dotted_name, literal
+from ..text import Span
+from .registry import Hit, Severity, rule
+
+PACKAGE_DECORATORS = ("pypi", "conda", "pypi_base", "conda_base")
+BASE_DECORATORS = ("pypi_base", "conda_base")
+INSTALL_HELPER = "install_dependencies"
+FILE_SUFFIXES = (".txt", ".whl", ".tar.gz", ".tgz", ".zip", ".toml", ".cfg", ".py", ".in", ".lock")
+
+# Refs that are branches in practically every repository (compared case-insensitively).
+BRANCH_NAMES = frozenset({"main", "master", "develop", "development", "dev", "trunk", "head", "staging", "default"})
+# Prefixes that only branch names use.
+BRANCH_PREFIXES = ("refs/heads/", "feature/", "features/", "feat/", "fix/", "bugfix/", "hotfix/", "users/", "user/",
+                   "wip/", "refs/pull/", "pull/")
+COMMIT_SHA = re.compile(r"[0-9a-fA-F]{7,40}")
+VCS_URL = re.compile(r"^(?:git|hg|svn|bzr)\+[A-Za-z][A-Za-z0-9+.-]*://", re.IGNORECASE)
+# `name[extras]` then the rest of a PEP 508 requirement.
+REQUIREMENT = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<rest>.*?)\s*$", re.DOTALL)
+
+
+# -- package specs ----------------------------------------------------------------------------------------------
+
+
+def version_problem(version: str) -> str | None:
+    """Why a version of a package dict (`{"pandas": version}`) is not exact: "empty", "range", or None when it is
+    exact (or not a version at all, such as a `@git+...` direct reference, which `vcs_problem` judges)."""
+    text = version.strip()
+    if not text:
+        return "empty"
+    if text.startswith("@"):
+        return None
+    if text.lower() == "latest" or text.startswith(("<", ">", "!", "~")) or any(c in text for c in ",*|"):
+        return "range"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class VcsRef:
+    url: str  # the URL without `#fragment`
+    ref: str | None  # what follows `@` in the path; None when the URL names no ref
+
+
+def vcs_reference(spec: str) -> VcsRef | None:
+    """The VCS URL of a spec, in any of the forms pip and Metaflow accept: `git+https://...@ref`,
+    `name @ git+https://...@ref` (PEP 508) and `@git+https://...@ref` (a @pypi package value). None for anything
+    else."""
+    text = spec.strip()
+    if text.startswith("@"):
+        text = text[1:].strip()
+    elif " @ " in text or re.match(r"^[A-Za-z0-9._-]+(\[[^\]]*\])?\s*@\s*\S+://", text):
+        text = text.split("@", 1)[1].strip()
+    text = text.split(";", 1)[0].strip()  # environment markers
+    if not VCS_URL.match(text):
+        return None
+    url = text.split("#", 1)[0]
+    after_scheme = url.split("://", 1)[1]
+    _, _, path = after_scheme.partition("/")  # the host part may hold `user@`
+    if "@" not in path:
+        return VcsRef(url, None)
+    return VcsRef(url, path.rsplit("@", 1)[1])
+
+
+def branch_like(ref: str) -> bool:
+    """Whether a VCS ref is (almost surely) a branch: a well-known branch name, or a name under a prefix only branches
+    use. Commit shas, tag-looking refs and anything else unclear are not: the rule would rather miss a branch than
+    flag a tag."""
+    if not ref or COMMIT_SHA.fullmatch(ref):
+        return False
+    lowered = ref.lower()
+    return lowered in BRANCH_NAMES or lowered.startswith(BRANCH_PREFIXES)
+
+
+def requirement_problem(spec: str) -> str | None:
+    """Why an `install_dependencies` string spec is not pinned: "unpinned" (a bare name), "range", "vcs" (a VCS URL
+    without a ref); None when it is pinned or is something the rule does not judge (a path, a wheel URL, a pip
+    option)."""
+    text = spec.split(";", 1)[0].strip()  # environment markers
+    if not text or text.startswith(("-", ".", "/", "~")) or text.lower().endswith(FILE_SUFFIXES):
+        return None  # a pip option, a path, a requirements file or an archive
+    if "://" in text and vcs_reference(text) is None:
+        return None  # a plain URL (a wheel, an archive)
+    vcs = vcs_reference(text)
+    if vcs is not None:
+        return "vcs" if vcs.ref is None else None
+    match = REQUIREMENT.match(text)
+    if match is None:
+        return None
+    rest = match.group("rest")
+    if not rest:
+        return "unpinned"
+    if rest.startswith("@"):
+        return None  # `name @ https://.../x.whl`: a direct reference
+    if rest.startswith("===") or (rest.startswith("==") and "," not in rest):
+        return "range" if "*" in rest else None
+    if rest.startswith(("<", ">", "!", "~")) or "," in rest:
+        return "range"
+    return None  # not a requirement the rule understands
+
+
+# -- where the specs are ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PackageEntry:
+    decorator: Decorator
+    name: str
+    spec: str
+    key_span: Span
+    value_span: Span
+
+
+def _own_decorators(context) -> Iterator[Decorator]:
+    """Every @pypi / @conda / *_base written in this file on a flow or a class, each once."""
+    seen: set[int] = set()
+    for flow in context.flows:
+        for step in flow.own_steps:
+            for decorator in step.decorators:
+                if decorator.name in PACKAGE_DECORATORS and id(decorator.node) not in seen:
+                    seen.add(id(decorator.node))
+                    yield decorator
+    from ..builder import read_decorator
+
+    for info in context.module.classes.values():
+        for node in info.node.decorator_list:
+            if id(node) not in seen:
+                decorator = read_decorator(node)
+                if decorator.name in PACKAGE_DECORATORS:
+                    seen.add(id(node))
+                    yield decorator
+
+
+def _package_dicts(decorator: Decorator) -> Iterator[ast.expr]:
+    keys = ("packages", "libraries") if decorator.name.startswith("conda") else ("packages",)
+    for key in keys:
+        if key in decorator.kwargs:
+            yield decorator.kwargs[key]
+
+
+def package_entries(context) -> Iterator[PackageEntry]:
+    """The literal `"name": "spec"` pairs of package dicts (`{...}` or `dict(name="spec")`); computed ones skipped."""
+    for decorator in _own_decorators(context):
+        for node in _package_dicts(decorator):
+            if isinstance(node, ast.Dict):
+                pairs = [(k, v) for k, v in zip(node.keys, node.values) if k is not None]
+                for key, value in pairs:
+                    name, spec = literal(key), literal(value)
+                    if isinstance(name, str) and isinstance(spec, str):
+                        yield PackageEntry(decorator, name, spec, Span.of(key), Span.of(value))
+            elif isinstance(node, ast.Call) and dotted_name(node.func) == "dict" and not node.args:
+                for keyword in node.keywords:
+                    spec = literal(keyword.value)
+                    if keyword.arg and isinstance(spec, str):
+                        yield PackageEntry(decorator, keyword.arg, spec, Span.of(keyword), Span.of(keyword.value))
+
+
+@dataclass(frozen=True, slots=True)
+class InstallSpec:
+    name: str | None  # the package name of a dict entry; None for a string spec
+    spec: str
+    span: Span
+    is_dict_entry: bool
+
+
+def install_specs(context) -> Iterator[InstallSpec]:
+    """The literal specs given to `install_dependencies(...)` calls anywhere in the file: strings as positional
+    arguments, in a list / tuple / set, or a dict of name to version (positional or any keyword)."""
+    tree = context.module.tree
+    if tree is None or INSTALL_HELPER not in context.module.source:
+        return
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = dotted_name(node.func)
+        if name is None or name.rsplit(".", 1)[-1] != INSTALL_HELPER:
+            continue
+        for argument in [*node.args, *(k.value for k in node.keywords if k.arg)]:
+            yield from _specs_in(argument)
+
+
+def _specs_in(node: ast.expr) -> Iterator[InstallSpec]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield InstallSpec(None, node.value, Span.of(node), False)
+    elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        for element in node.elts:
+            if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                yield InstallSpec(None, element.value, Span.of(element), False)
+    elif isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values):
+            name, spec = literal(key), literal(value)
+            if isinstance(name, str) and isinstance(spec, str):
+                span = Span.of(value) if spec.strip() else Span.of(key)
+                yield InstallSpec(name, spec, span, True)
+
+
+# -- rules ------------------------------------------------------------------------------------------------------
+
+
+@rule("MF301", "unpinned-package", Severity.WARNING,
+      "a @pypi / @conda package given as \"\", a range or \"latest\" instead of an exact version")
+def unpinned_package(context):
+    for entry in package_entries(context):
+        kind = version_problem(entry.spec)
+        if kind is None:
+            vcs = vcs_reference(entry.spec) if entry.spec.strip().startswith("@") else None
+            if vcs is None or vcs.ref is not None:
+                continue
+            kind = "vcs"
+        deco = f"@{entry.decorator.name}"
+        data = {"package": entry.name, "decorator": entry.decorator.name, "spec": entry.spec, "kind": kind}
+        if kind == "empty":
+            yield Hit(entry.key_span, f"{entry.name!r} in {deco} has no version: each run may resolve a different "
+                                      f"one; pin an exact version", data)
+        elif kind == "vcs":
+            yield Hit(entry.value_span, f"{entry.name!r} in {deco} installs {entry.spec.strip()[1:]!r} without a tag "
+                                        f"or commit: pin one with @<tag> or @<sha>", data)
+        else:
+            yield Hit(entry.value_span, f"{entry.name!r} in {deco} is a range ({entry.spec!r}), not an exact version: "
+                                        f"each run may resolve a different one", data)
+
+
+@rule("MF302", "unpinned-install-dependencies", Severity.WARNING,
+      "an install_dependencies(...) spec without an exact version, tag or commit")
+def unpinned_install_dependencies(context):
+    for item in install_specs(context):
+        if item.is_dict_entry:
+            problem = version_problem(item.spec)
+            if problem is None:
+                continue
+            shown = f"{item.name!r}: {item.spec!r}"
+            problem = "unpinned" if problem == "empty" else problem
+        else:
+            problem = requirement_problem(item.spec)
+            if problem is None:
+                continue
+            shown = repr(item.spec)
+        data = {"spec": item.spec, "kind": problem}
+        if item.name is not None:
+            data["package"] = item.name
+        if problem == "vcs":
+            message = f"install_dependencies spec {shown} names no tag or commit: it installs whatever the default " \
+                      f"branch holds when the step runs; add @<tag> or @<sha>"
+        elif problem == "unpinned":
+            message = f"install_dependencies spec {shown} has no version: each run may install a different one; " \
+                      f"pin it with =="
+        else:
+            message = f"install_dependencies spec {shown} is a range, not an exact version: pin it with =="
+        yield Hit(item.span, message, data)
+
+
+@rule("MF303", "base-environment-without-python", Severity.WARNING,
+      "@pypi_base / @conda_base without python=")
+def base_environment_without_python(context):
+    for decorator in _own_decorators(context):
+        if decorator.name not in BASE_DECORATORS:
+            continue
+        call = decorator.node if isinstance(decorator.node, ast.Call) else None
+        if call is not None and any(k.arg is None for k in call.keywords):
+            continue  # `**settings` may carry python=
+        if decorator.kwarg("disabled", False) is not False:
+            continue  # disabled (or computed): not ours to judge
+        python = decorator.kwarg("python", None)
+        if python is not None:
+            continue  # a version, or computed
+        yield Hit(decorator.span, f"@{decorator.name} without python=: the environment gets the Python version of "
+                                  f"whatever interpreter launches the run; pin it, e.g. python=\"3.11\"",
+                  {"decorator": decorator.name})
+
+
+@rule("MF304", "vcs-branch-reference", Severity.WARNING,
+      "a git URL pinned to a branch (main, master, develop...) instead of a tag or commit")
+def vcs_branch_reference(context):
+    items: list[tuple[str, Span]] = [(e.spec, e.value_span) for e in package_entries(context)]
+    items += [(i.spec, i.span) for i in install_specs(context)]
+    for spec, span in items:
+        vcs = vcs_reference(spec)
+        if vcs is None or vcs.ref is None or not branch_like(vcs.ref):
+            continue
+        yield Hit(span, f"{vcs.url!r} follows the branch {vcs.ref!r}: every run may install a different commit; use "
+                        f"a tag or a commit sha", {"spec": spec, "ref": vcs.ref, "url": vcs.url})
