@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast bench install clean
+.PHONY: demo test test-fast extension-test bench install clean
 
 $(BIN)/metaflow-lsp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,12 @@ install: $(BIN)/metaflow-lsp
 demo: install
 	$(BIN)/metaflow-lsp check examples/ || test $$? -eq 1
 
-## test: every test, the slow ones (real Metaflow runs, debugger) included
-test: install
+## test: every test, the slow ones (real Metaflow runs, debugger) included, and the VS Code extension's
+test: install extension-test
 	$(BIN)/python -m pytest -q
+
+extension-test:
+	cd vscode-extension && npm ci --no-audit --no-fund --loglevel=error && npm test
 
 ## test-fast: everything but the real Metaflow runs
 test-fast: install
