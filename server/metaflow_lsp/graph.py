@@ -51,6 +51,7 @@ def _node(step: Step) -> Node:
     node = Node(step, None, tail.target_names, True, kind == "invalid", parallel_step, False)
     if kind == "switch":
         node.type, node.condition, node.switch_cases = "split-switch", tail.condition, tail.switch_cases
+        node.out_funcs = list(tail.switch_cases.values())  # as Metaflow: a repeated case key keeps its last step
     elif kind in ("foreach", "parallel") or (kind == "invalid" and keywords in (["foreach"], ["num_parallel"])):
         # Metaflow types a foreach with several targets as a foreach too; it is only the transition that is invalid.
         node.type = "foreach"
