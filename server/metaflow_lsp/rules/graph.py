@@ -1,3 +1,553 @@
-"""graph rules."""
+"""MF001-MF020: the checks of Metaflow's own lint (`metaflow/lint.py`), statically and all at once.
+
+One code per check of Metaflow's `linter`. Metaflow stops at the first failure and some of its checks crash on a
+broken graph (unknown targets, loops); these report every problem and never raise. A diagnostic sits where Metaflow
+points: the step's `def` name (Metaflow's `func_lineno`) or its last `self.next(...)` (`tail_next_lineno`).
+
+Two kinds of checks:
+- per step (names, arguments, a missing or malformed `self.next`): they run on every step defined in this file,
+  also when a base class could not be read;
+- whole flow (start/end, unknown targets, loops, orphans, split/join balance, parallel and switch wiring): they
+  need every step of the flow, so they stay silent when `flow.complete` is False, and for a flow class that is only
+  a base of another class in the file (it is never run on its own).
+"""
 
 from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from ..graph import FlowGraph, Node
+from ..model import FlowClass, Module, Step
+from .registry import Hit, Severity, rule
+
+RESERVED = frozenset({"name", "next", "input", "index", "cmd"})
+INVALID_NAME = re.compile(r"[^a-z0-9_]")
+# Balance traversal visits per flow (one per (step, open splits) pair); past it the check stays silent.
+BALANCE_BUDGET = 20_000
+
+
+@dataclass
+class Scope:
+    """One flow as the graph rules see it."""
+
+    flow: FlowClass
+    module: Module
+    graph: FlowGraph
+    whole: bool  # the whole-flow checks may run
+
+    def is_local(self, step: Step) -> bool:
+        """A step whose `def` is in this file: the flow's own, or a mixin's / base's defined here."""
+        if step.owner == self.flow.name:
+            return True
+        return step.path == self.module.path and step.owner in self.module.classes
+
+    def local_nodes(self) -> Iterator[Node]:
+        return (node for node in self.graph if self.is_local(node.step))
+
+    def at_def(self, node: Node, message: str, **data) -> Hit | None:
+        return Hit(node.step.span, message, data or None) if self.is_local(node.step) else None
+
+    def at_next(self, node: Node, message: str, **data) -> Hit | None:
+        tail = node.step.tail
+        if tail is None:
+            return self.at_def(node, message, **data)
+        return Hit(tail.span, message, data or None) if self.is_local(node.step) else None
+
+
+def _runnable(flow: FlowClass, graph: FlowGraph, module: Module) -> bool:
+    """Whether the flow is meant to be run, as far as the file tells."""
+    if flow.name in module.main_calls:
+        return True
+    if any(flow.name in info.bases for info in module.classes.values() if info.name != flow.name):
+        return False  # a base flow of this file: only its subclasses run
+    # Neither a start nor an end step, and nothing runs it: a library of steps for flows elsewhere.
+    has_ends = graph.annotated("start") or graph.annotated("end") or "start" in graph or "end" in graph
+    return bool(has_ends) or len(graph.nodes) == 1
+
+
+def scopes(context) -> Iterator[Scope]:
+    for flow in context.flows:
+        graph = context.graph(flow)
+        whole = flow.complete and _runnable(flow, graph, context.module)
+        yield Scope(flow, context.module, graph, whole)
+
+
+def graph_rule(code: str, name: str, summary: str, whole_flow: bool) -> Callable:
+    """Registers a graph check `check(scope) -> hits` for every flow of the module; a step shared by several flows
+    (a mixin) gets its diagnostic once."""
+
+    def register(check: Callable[[Scope], Iterable[Hit | None]]):
+        def run(context) -> Iterator[Hit]:
+            seen = set()
+            for scope in scopes(context):
+                if whole_flow and not scope.whole:
+                    continue
+                for hit in check(scope):
+                    if hit is not None and hit.span not in seen:
+                        seen.add(hit.span)
+                        yield hit
+
+        run.__name__, run.__doc__ = check.__name__, check.__doc__
+        _PENDING.append((code, name, summary, run))
+        return run
+
+    return register
+
+
+_PENDING: list[tuple[str, str, str, Callable]] = []  # registered at the end of the module, in code order
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(f"*{n}*" for n in names)
+
+
+# ---- per step ------------------------------------------------------------------------------------------------------
+
+
+@graph_rule("MF001", "reserved-step-name", "A step is named name, next, input, index or cmd", whole_flow=False)
+def reserved_step_name(scope: Scope):
+    for node in scope.local_nodes():
+        if node.name in RESERVED:
+            yield scope.at_def(node, f"Step *{node.name}* uses a name Metaflow reserves ({', '.join(sorted(RESERVED))}):"
+                                     " rename the step and the self.next(...) calls that lead to it.",
+                               step=node.name)
+
+
+@graph_rule("MF007", "invalid-step-name", "A step name has characters other than a-z, 0-9 and _ or starts with _",
+            whole_flow=False)
+def invalid_step_name(scope: Scope):
+    for node in scope.local_nodes():
+        if INVALID_NAME.search(node.name) or node.name.startswith("_"):
+            suggestion = re.sub(r"[^a-z0-9_]", "_", node.name.lower()).lstrip("_") or "step"
+            yield scope.at_def(node, f"Step *{node.name}* has an invalid name: Metaflow allows only lowercase ASCII "
+                                     f"letters, digits and underscores, not starting with an underscore. Rename it "
+                                     f"(e.g. *{suggestion}*).", step=node.name, suggestion=suggestion)
+
+
+@graph_rule("MF008", "step-arguments", "A step takes the wrong arguments (too many, a join that splits, no self)",
+            whole_flow=False)
+def step_arguments(scope: Scope):
+    for node in scope.local_nodes():
+        name, args = node.name, node.num_args
+        if args > 2:
+            message = (f"Step *{name}* takes {args} arguments: a step takes only `self`, a join step `self, inputs`. "
+                       f"Remove the extra arguments.")
+        elif args == 0:
+            message = f"Step *{name}* is missing the `self` argument: write `def {name}(self):`."
+        elif args == 2 and node.type != "join":
+            if node.type in ("split", "foreach", "split-switch"):
+                message = (f"Step *{name}* is both a join step (it takes `inputs`) and a split step (it transitions "
+                           f"to several steps). Add a separate step after the join that does the split.")
+            elif node.type == "end":
+                message = (f"The end step *{name}* takes `inputs` like a join step, which Metaflow does not allow: "
+                           f"add a join step before it and remove the argument.")
+            else:
+                message = (f"Step *{name}* takes `inputs` like a join step but does not end with a single "
+                           f"self.next(self.<step>) as a join must. Remove the argument or end the step with "
+                           f"one transition.")
+        else:
+            continue
+        yield scope.at_def(node, message, step=name, args=args)
+
+
+@graph_rule("MF009", "missing-next", "A step other than the end step does not end with self.next(...)",
+            whole_flow=False)
+def missing_next(scope: Scope):
+    flow = scope.flow
+    for node in scope.local_nodes():
+        if node.type == "end" or node.has_tail_next:
+            continue
+        if not flow.complete and (len(flow.steps) == 1 or node.name == "end" or node.step.is_end):
+            continue  # with steps from an unread base, this one may be the end step
+        hint = ""
+        if any(t for t in node.step.transitions):
+            hint = (" It calls self.next(...) elsewhere, but Metaflow's graph only reads the last statement of the "
+                    "step: move a self.next(...) to the end.")
+        yield scope.at_def(node, f"Step *{node.name}* does not end with a self.next(...) transition: add one as the "
+                                 f"last statement of the step.{hint}", step=node.name)
+
+
+def _invalid_reason(node: Node) -> str:
+    call = node.step.tail.call  # type: ignore[union-attr]
+    keywords = [k.arg for k in call.keywords]
+    if not call.args:
+        return "it names no step"
+    if any(k is None for k in keywords):
+        return "it passes **keyword arguments"
+    if "condition" in keywords:
+        return ("a switch needs one dict of literal keys (strings, numbers or self.config.key) to self.<step> values "
+                "and condition='<artifact name>' as a string")
+    if len(call.args) == 1 and call.args[0].__class__.__name__ == "Dict":
+        return "a dict of steps needs condition='<artifact name>' to be a switch"
+    if not node.out_funcs and call.args:
+        return "its arguments must be steps written as self.<step>"
+    if "foreach" in keywords and "num_parallel" in keywords:
+        return "foreach= and num_parallel= cannot be combined"
+    if ("foreach" in keywords or "num_parallel" in keywords) and len(node.out_funcs) > 1:
+        return f"a {'foreach' if 'foreach' in keywords else 'num_parallel'} transition goes to exactly one step"
+    unknown = [k for k in keywords if k not in ("foreach", "num_parallel")]
+    if unknown:
+        return f"self.next() takes no keyword {', '.join(repr(k) for k in unknown)}"
+    return "it matches none of the supported forms"
+
+
+@graph_rule("MF010", "invalid-transition", "A step's self.next(...) is not one of the forms Metaflow supports",
+            whole_flow=False)
+def invalid_transition(scope: Scope):
+    for node in scope.local_nodes():
+        if node.type != "end" and node.has_tail_next and node.invalid_tail_next:
+            yield scope.at_next(
+                node, f"Step *{node.name}* has an invalid self.next(...): {_invalid_reason(node)}. Use "
+                      f"self.next(self.a), self.next(self.a, self.b), self.next(self.a, foreach='items') or "
+                      f"self.next({{'x': self.a, 'y': self.b}}, condition='choice').", step=node.name)
+
+
+@graph_rule("MF015", "invalid-switch", "A switch self.next({...}, condition=...) has fewer than two cases",
+            whole_flow=False)
+def invalid_switch(scope: Scope):
+    for node in scope.local_nodes():
+        if node.type != "split-switch":
+            continue
+        if len(node.out_funcs) < 2:
+            yield scope.at_def(node, f"Step *{node.name}* is a switch with {len(node.out_funcs)} case: a switch needs "
+                                     f"at least two. Use self.next(self.{node.out_funcs[0] if node.out_funcs else 'x'})"
+                                     f" for a single path, or add a case.", step=node.name)
+
+
+# ---- whole flow: start and end ------------------------------------------------------------------------------------
+
+
+def _missing_terminal(scope: Scope, which: str) -> Iterator[Hit | None]:
+    graph = scope.graph
+    if (graph.start_step if which == "start" else graph.end_step) is not None:
+        return
+    annotated = graph.annotated(which)
+    if len(annotated) > 1:
+        message = (f"Steps {_names(sorted(annotated))} are all annotated @step({which}=True): a flow has exactly one "
+                   f"{which} step. Keep the annotation on one of them.")
+        for name in annotated:
+            yield scope.at_def(graph[name], message, steps=sorted(annotated))
+    else:
+        yield Hit(scope.flow.span, f"Flow *{scope.flow.name}* has no {which} step: name a step '{which}' or "
+                                   f"annotate one with @step({which}=True).")
+
+
+@graph_rule("MF002", "missing-start-step", "The flow has no start step, or several @step(start=True)", whole_flow=True)
+def missing_start_step(scope: Scope):
+    yield from _missing_terminal(scope, "start")
+
+
+@graph_rule("MF003", "missing-end-step", "The flow has no end step, or several @step(end=True)", whole_flow=True)
+def missing_end_step(scope: Scope):
+    yield from _missing_terminal(scope, "end")
+
+
+@graph_rule("MF004", "ambiguous-start-or-end", "A step is annotated start/end while another step is named start/end",
+            whole_flow=True)
+def ambiguous_start_or_end(scope: Scope):
+    graph = scope.graph
+    for which, chosen in (("start", graph.start_step), ("end", graph.end_step)):
+        if chosen is not None and chosen != which and which in graph:
+            message = (f"Ambiguous {which} step: *{chosen}* is annotated @step({which}=True) but a step named "
+                       f"'{which}' also exists. Rename the '{which}' step or remove the annotation.")
+            yield scope.at_def(graph[chosen], message, step=chosen) or scope.at_def(graph[which], message, step=chosen)
+
+
+@graph_rule("MF005", "start-or-end-degree", "The start step has incoming transitions or the end step outgoing ones",
+            whole_flow=True)
+def start_or_end_degree(scope: Scope):
+    graph = scope.graph
+    if graph.start_step is None or graph.end_step is None:
+        return
+    start, end = graph[graph.start_step], graph[graph.end_step]
+    if start.in_funcs and graph.traversal_complete:
+        yield scope.at_def(start, f"The start step *{start.name}* has incoming transitions from "
+                                  f"{_names(start.in_funcs)}: nothing may lead back to the start step. Point those "
+                                  f"self.next(...) calls at another step.", step=start.name)
+    if end.out_funcs:
+        yield scope.at_def(end, f"The end step *{end.name}* has outgoing transitions to {_names(end.out_funcs)}: the "
+                                f"end step must not call self.next(...).", step=end.name)
+
+
+@graph_rule("MF006", "end-step-not-terminal", "The end step calls self.next(...) or is a join step", whole_flow=True)
+def end_step_not_terminal(scope: Scope):
+    graph = scope.graph
+    if graph.end_step is None:
+        return
+    node = graph[graph.end_step]
+    if node.has_tail_next or node.invalid_tail_next:
+        yield scope.at_next(node, f"The end step *{node.name}* must not call self.next(...): remove it.",
+                            step=node.name)
+    if node.num_args > 1:
+        yield scope.at_def(node, f"The end step *{node.name}* must not be a join step (it takes `inputs`): add a "
+                                 f"join step before it.", step=node.name)
+
+
+# ---- whole flow: structure ----------------------------------------------------------------------------------------
+
+
+def _known(graph: FlowGraph, names: Iterable[str]) -> list[str]:
+    return [n for n in names if n in graph]
+
+
+@graph_rule("MF011", "unknown-transition-target", "self.next(...) names a step the flow does not have",
+            whole_flow=True)
+def unknown_transition_target(scope: Scope):
+    graph = scope.graph
+    for node in scope.local_nodes():
+        tail = node.step.tail
+        if tail is None:
+            continue
+        for target, span in tail.targets:
+            if target in graph or target not in node.out_funcs:
+                continue
+            close = difflib.get_close_matches(target, list(graph.nodes), n=1)
+            hint = f" Did you mean *{close[0]}*?" if close else ""
+            yield Hit(span, f"Step *{node.name}* transitions to *{target}*, which is not a step of "
+                            f"{scope.flow.name}.{hint}",
+                      {"step": node.name, "target": target, "suggestion": close[0] if close else None,
+                       "next_line": tail.span.line + 1})
+
+
+def _edges(graph: FlowGraph, node: Node) -> list[str]:
+    """Known successors, without a switch's loop back to itself (allowed)."""
+    return [n for n in node.out_funcs if n in graph and not (node.type == "split-switch" and n == node.name)]
+
+
+def cyclic_steps(graph: FlowGraph) -> dict[str, list[str]]:
+    """Each step with a transition inside a loop, mapped to one loop through it (`[a, b, a]`)."""
+    # Tarjan's strongly connected components, iteratively (flows can be long chains).
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[set[str]] = []
+    counter = 0
+    for root in graph.nodes:
+        if root in index:
+            continue
+        work = [(root, iter(_edges(graph, graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            name, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(_edges(graph, graph[child]))))
+                elif child in on_stack:
+                    low[name] = min(low[name], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[name])
+            if low[name] == index[name]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == name:
+                        break
+                components.append(component)
+    loops: dict[str, list[str]] = {}
+    for component in components:
+        for name in component:
+            successors = [n for n in _edges(graph, graph[name]) if n in component]
+            if not successors:
+                continue
+            loops[name] = _loop_through(graph, name, successors[0], component)
+    return loops
+
+
+def _loop_through(graph: FlowGraph, name: str, first: str, component: set[str]) -> list[str]:
+    """A shortest loop name -> first -> ... -> name inside one component."""
+    previous: dict[str, str | None] = {first: None}
+    queue = [first]
+    while queue and name not in previous:
+        current = queue.pop(0)
+        for n in _edges(graph, graph[current]):
+            if n in component and n not in previous:
+                previous[n] = current
+                queue.append(n)
+    path = []
+    current: str | None = name if name in previous else first
+    while current is not None:
+        path.append(current)
+        current = previous[current]
+    return [name] + list(reversed(path))
+
+
+@graph_rule("MF012", "graph-cycle", "The steps form a loop (only a switch may loop back to itself)", whole_flow=True)
+def graph_cycle(scope: Scope):
+    for name, loop in cyclic_steps(scope.graph).items():
+        node = scope.graph[name]
+        yield scope.at_next(node, f"There is a loop in the flow: {' -> '.join(loop)}. Metaflow flows must be acyclic "
+                                  f"(only a switch may go back to its own step): change the self.next(...) of *{name}*"
+                                  f" or of another step of the loop.", step=name, loop=loop)
+
+
+def _reachable_unknown(graph: FlowGraph) -> bool:
+    return any(n not in graph for name in graph.reachable() for n in graph[name].out_funcs)
+
+
+@graph_rule("MF013", "unreachable-step", "A step cannot be reached from the start step", whole_flow=True)
+def unreachable_step(scope: Scope):
+    graph = scope.graph
+    if graph.start_step is None or _reachable_unknown(graph):
+        return  # a reachable step names an unknown target (MF011): reachability is not known yet
+    reachable = graph.reachable()
+    targeted = {t for node in graph for tr in node.step.transitions for t in tr.target_names if tr is not node.step.tail}
+    for node in graph:
+        if node.name in reachable:
+            continue
+        hint = ""
+        if node.name in targeted:
+            hint = (" A self.next(...) that is not the last statement of its step names it, but Metaflow's graph only "
+                    "reads the last statement.")
+        yield scope.at_def(node, f"Step *{node.name}* is unreachable from the start step *{graph.start_step}*. Add "
+                                 f"self.next(self.{node.name}) to another step or remove *{node.name}*.{hint}",
+                           step=node.name)
+
+
+@graph_rule("MF014", "unbalanced-split-join", "Splits and joins do not match", whole_flow=True)
+def unbalanced_split_join(scope: Scope):
+    graph = scope.graph
+    if (graph.start_step is None or graph.end_step is None or not graph.traversal_complete
+            or _reachable_unknown(graph) or any(n in graph.reachable() for n in cyclic_steps(graph))):
+        return  # a loop or an unknown target makes the balance undefined: MF011 / MF012 say what to fix
+    problems: dict[str, str] = {}
+    visited: set[tuple[str, tuple]] = set()
+    budget = [BALANCE_BUDGET]
+
+    def branch(name: str) -> str | None:
+        branches = graph[name].split_branches
+        return branches[-1] if branches else None
+
+    def parents(name: str) -> tuple:
+        node = graph[name]
+        return tuple(node.split_parents[:-1]) if node.type == "join" else tuple(node.split_parents)
+
+    def traverse(name: str, stack: tuple, path: frozenset) -> None:
+        key = (name, stack)
+        if key in visited or budget[0] <= 0:
+            return
+        visited.add(key)
+        budget[0] -= 1
+        node = graph[name]
+        new_stack = stack
+        if node.type in ("split", "foreach"):
+            new_stack = stack + ((node.name, tuple(node.out_funcs)),)
+        elif node.type == "end":
+            if stack:
+                split, roots = stack[-1]
+                problems.setdefault(name, f"The end step *{name}* is reached before the split at *{split}* (into "
+                                          f"{_names(roots)}) is joined: add a join step before *{name}*.")
+        elif node.type == "join":
+            if stack:
+                split, roots = stack[-1]
+                new_stack = stack[:-1]
+                resolved = {branch(n) for n in node.in_funcs}
+                if None in resolved:
+                    pass  # a step outside any branch leads here (an empty foreach: MF016); Metaflow crashes on it
+                elif resolved != set(roots) or len(resolved) != len(roots):
+                    got = _names(sorted(b for b in resolved if b))
+                    plural = "branch" if len(roots) == 1 else "branches"
+                    problems.setdefault(name, f"Join step *{name}* is reached from the branches {got}, but the split "
+                                              f"at *{split}* has {len(roots)} {plural} ({_names(roots)}): every branch "
+                                              f"of a split must lead to the same join.")
+            else:
+                problems.setdefault(name, f"Step *{name}* takes `inputs` like a join step, but no split comes before "
+                                          f"it: remove the `inputs` argument or add the split.")
+            if len({parents(n) for n in node.in_funcs}) > 1:
+                problems.setdefault(name, f"Join step *{name}* joins branches of different splits "
+                                          f"({_names(node.in_funcs)}): give every split its own join.")
+        for child in node.out_funcs:
+            if child == name and node.type == "split-switch":
+                continue
+            if child in graph and child not in path:
+                traverse(child, new_stack, path | {child})
+
+    traverse(graph.start_step, (), frozenset({graph.start_step}))
+    if budget[0] <= 0:
+        return
+    for name, message in problems.items():
+        yield scope.at_def(graph[name], message, step=name)
+
+
+@graph_rule("MF016", "empty-foreach", "A foreach goes straight into a join step", whole_flow=True)
+def empty_foreach(scope: Scope):
+    graph = scope.graph
+    for node in scope.local_nodes():
+        if node.type == "foreach":
+            joins = [n for n in _known(graph, node.out_funcs) if graph[n].type == "join"]
+            if joins:
+                yield scope.at_def(node, f"Step *{node.name}* is a foreach that goes straight into the join step "
+                                         f"*{joins[0]}*: add at least one step between the split and the join.",
+                                   step=node.name, join=joins[0])
+
+
+@graph_rule("MF017", "num-parallel-without-parallel-step", "self.next(..., num_parallel=) goes to a step without "
+            "@parallel", whole_flow=True)
+def num_parallel_without_parallel_step(scope: Scope):
+    graph = scope.graph
+    for node in scope.local_nodes():
+        if node.parallel_foreach:
+            plain = [n for n in _known(graph, node.out_funcs) if not graph[n].parallel_step]
+            if plain:
+                yield scope.at_def(node, f"Step *{node.name}* calls self.next(..., num_parallel=...) but "
+                                         f"{_names(plain)} has no @parallel decorator: add @parallel to it.",
+                                   step=node.name, targets=plain)
+
+
+@graph_rule("MF018", "parallel-step-not-followed-by-join", "A @parallel step is not followed by a join step",
+            whole_flow=True)
+def parallel_step_not_followed_by_join(scope: Scope):
+    graph = scope.graph
+    for node in scope.local_nodes():
+        if node.parallel_step and node.out_funcs and node.out_funcs[0] in graph:
+            after = graph[node.out_funcs[0]]
+            if after.type != "join":
+                yield scope.at_def(node, f"The @parallel step *{node.name}* must be followed by a join step, but "
+                                         f"*{after.name}* is not one: give *{after.name}* an `inputs` argument.",
+                                   step=node.name, next=after.name)
+
+
+@graph_rule("MF019", "parallel-step-without-num-parallel", "A @parallel step is reached without num_parallel=",
+            whole_flow=True)
+def parallel_step_without_num_parallel(scope: Scope):
+    graph = scope.graph
+    for node in scope.local_nodes():
+        if not node.parallel_step:
+            continue
+        callers = [other.name for other in graph if node.name in other.out_funcs and not other.parallel_foreach]
+        if callers:
+            yield scope.at_def(node, f"Step *{node.name}* has a @parallel decorator but {_names(callers)} goes to it "
+                                     f"without num_parallel: use self.next(self.{node.name}, num_parallel=N) or "
+                                     f"remove @parallel.", step=node.name, callers=callers)
+
+
+@graph_rule("MF020", "conditional-path-into-join", "A switch transitions directly to a join step", whole_flow=True)
+def conditional_path_into_join(scope: Scope):
+    graph = scope.graph
+    for node in scope.local_nodes():
+        if node.type != "join":
+            continue
+        switches = [p for p in node.in_funcs if p in graph and graph[p].type == "split-switch"]
+        if switches:
+            yield scope.at_def(node, f"A conditional path cannot lead directly to a join step: the switch in "
+                                     f"{_names(switches)} goes straight to *{node.name}*. Put an ordinary step on "
+                                     f"that path before the join.", step=node.name, switches=switches)
+
+
+for _code, _name, _summary, _check in sorted(_PENDING, key=lambda entry: entry[0]):
+    rule(_code, _name, Severity.ERROR, _summary)(_check)
