@@ -138,6 +138,9 @@ def step_arguments(scope: Scope):
         elif args == 0:
             message = f"Step *{name}* is missing the `self` argument: write `def {name}(self):`."
         elif args == 2 and node.type != "join":
+            tail = node.step.tail
+            if not scope.flow.complete and tail is not None and tail.kind == "linear":
+                continue  # a join by its transition; start/end may be other steps, from the unread base
             if node.type in ("split", "foreach", "split-switch"):
                 message = (f"Step *{name}* is both a join step (it takes `inputs`) and a split step (it transitions "
                            f"to several steps). Add a separate step after the join that does the split.")
