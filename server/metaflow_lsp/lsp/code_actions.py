@@ -1,7 +1,391 @@
-"""LSP code actionss. Registered on the server by `register`."""
+"""Code actions: textDocument/codeAction lists them, codeAction/resolve computes their edits.
+
+Listing is cheap: it reads the document's cached analysis (`server.analysis`), the fix table of
+`refactor.catalog` and the cached "can this step be extracted" answer; no libcst, no file read. Each action carries
+`data` = {uri, version, action, code, line, ...}; `codeAction/resolve` runs the libcst fix on the document's current
+text (the editor's unsaved buffer, never the disk copy of an open file) and returns one WorkspaceEdit.
+
+Offered:
+- a quick fix per finding that has one (`refactor.catalog`), and "Disable MFxxx for this line" for every finding;
+- `source.fixAll.metaflow-lsp`: the safe fixes (`catalog.SAFE_CODES`) in one edit, when there is one to make;
+- "Extract step body to common.py" (refactor.extract) on the step at the cursor, and as the quick fix of MF201;
+  disabled with the reason when the step cannot be extracted (and the client shows disabled actions).
+
+Clients differ (see docs on lsp clients): without resolve support the edit is computed while listing; without
+code action literals each action is a `metaflow.applyFix` command that sends workspace/applyEdit; without
+CreateFile support a fix that needs a new file (common.py, .gitignore) says so in a message instead of sending an
+edit that would fail; without documentChanges the edit is a plain `changes` map (no versions).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
-def register(server) -> None:
-    """Adds this feature's handlers to `server` (a MetaflowLanguageServer)."""
+from lsprotocol import types
+
+from ..engine import CheckResult, Finding
+from ..refactor import catalog
+from ..refactor.plan import FileChange, FixError, FixPlan, line_edits
+from ..refactor.versions import INSTALLED
+
+if TYPE_CHECKING:
+    from .server import MetaflowLanguageServer
+
+log = logging.getLogger(__name__)
+
+APPLY_COMMAND = "metaflow.applyFix"
+VERSION_WAIT = 3.0  # seconds the first list of an MF301 fix may wait for the interpreter's package list
+KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorExtract, catalog.FIX_ALL_KIND]
+
+
+# -- what the client can do ----------------------------------------------------------------------------------------
+
+
+class Client:
+    def __init__(self, capabilities: types.ClientCapabilities | None):
+        text_document = capabilities.text_document if capabilities else None
+        code_action = text_document.code_action if text_document else None
+        workspace = capabilities.workspace if capabilities else None
+        edit = workspace.workspace_edit if workspace else None
+        self.literals = bool(code_action and code_action.code_action_literal_support)
+        resolve = code_action.resolve_support if code_action else None
+        self.resolves_edit = bool(resolve and "edit" in (resolve.properties or []))
+        self.shows_disabled = bool(code_action and code_action.disabled_support)
+        self.document_changes = bool(edit and edit.document_changes)
+        operations = (edit.resource_operations or []) if edit else []
+        self.creates_files = self.document_changes and types.ResourceOperationKind.Create in operations
+
+
+def _client(ls: MetaflowLanguageServer) -> Client:
+    return Client(ls.client_capabilities)
+
+
+# -- listing -------------------------------------------------------------------------------------------------------
+
+
+def _wanted(kind: str, only: list[str] | None) -> bool:
+    """LSP kind filtering: `only=["source"]` takes `source.fixAll.metaflow-lsp`."""
+    if not only:
+        return True
+    return any(kind == wanted or kind.startswith(f"{wanted}.") for wanted in only)
+
+
+def _overlaps(finding: Finding, start: int, end: int) -> bool:
+    return finding.span.line <= end and finding.span.end_line >= start
+
+
+def _diagnostic_for(finding: Finding, given: list[types.Diagnostic], make) -> types.Diagnostic:
+    """The client's own diagnostic for a finding when it sent one (so the editor links them), else ours."""
+    for diagnostic in given:
+        if diagnostic.code == finding.code and diagnostic.range.start.line == finding.span.line:
+            return diagnostic
+    return make(finding)
+
+
+async def list_actions(ls: MetaflowLanguageServer, params: types.CodeActionParams) -> list:
+    uri = params.text_document.uri
+    document = ls.open_document(uri)
+    version = document.version if document is not None else None
+    result = ls.analysis(uri)
+    only = params.context.only
+    client = _client(ls)
+    first, last = params.range.start.line, params.range.end.line
+    base = {"uri": uri, "version": version}
+    actions: list[types.CodeAction] = []
+
+    def diagnostic(finding: Finding) -> types.Diagnostic:
+        from .diagnostics import to_diagnostic
+
+        return to_diagnostic(finding, result.lines, ls.settings_for(uri),
+                             ls.workspace.position_encoding or types.PositionEncodingKind.Utf16)
+
+    at_cursor = [f for f in result.findings if _overlaps(f, first, last) and f.code != "MF000"]
+    extracted_steps: set[str] = set()
+    if _wanted(types.CodeActionKind.QuickFix, only):
+        for finding in at_cursor:
+            linked = [_diagnostic_for(finding, params.context.diagnostics, diagnostic)]
+            if finding.code == "MF201":
+                step = _step_at(result, finding.span.line)
+                if step is not None:
+                    action = _extract_action(result, step, base, types.CodeActionKind.QuickFix, client)
+                    if action is not None:
+                        action.diagnostics = linked
+                        actions.append(action)
+                        extracted_steps.add(step)
+            else:
+                title = await _quick_fix_title(ls, uri, finding)
+                if title is not None:
+                    actions.append(types.CodeAction(
+                        title=title, kind=types.CodeActionKind.QuickFix, diagnostics=linked,
+                        is_preferred=finding.code in catalog.SAFE_CODES or None,
+                        data={**base, "action": "fix", "code": finding.code, "line": finding.span.line}))
+        for finding in at_cursor:
+            actions.append(types.CodeAction(
+                title=catalog.noqa_title(finding.code), kind=types.CodeActionKind.QuickFix,
+                diagnostics=[_diagnostic_for(finding, params.context.diagnostics, diagnostic)],
+                data={**base, "action": "noqa", "code": finding.code, "line": finding.span.line}))
+    if _wanted(types.CodeActionKind.RefactorExtract, only):
+        for line in sorted({first, last}):
+            step = _step_at(result, line)
+            if step is not None and step not in extracted_steps:
+                action = _extract_action(result, step, base, types.CodeActionKind.RefactorExtract, client)
+                if action is not None:
+                    actions.append(action)
+                    extracted_steps.add(step)
+    if _wanted(catalog.FIX_ALL_KIND, only) and any(f.code in catalog.SAFE_CODES for f in result.findings):
+        actions.append(types.CodeAction(title="Fix all safe Metaflow problems", kind=catalog.FIX_ALL_KIND,
+                                        data={**base, "action": "fixAll"}))
+
+    if not client.resolves_edit:  # no resolve: compute the edits now
+        actions = [_resolve(ls, action, quiet=True) if action.disabled is None else action for action in actions]
+        actions = [a for a in actions if a.edit is not None or a.disabled is not None]
+    if not client.literals:
+        return [types.Command(title=a.title, command=APPLY_COMMAND, arguments=[{**a.data, "title": a.title}])
+                for a in actions if a.disabled is None]
+    return actions
+
+
+async def _quick_fix_title(ls: MetaflowLanguageServer, uri: str, finding: Finding) -> str | None:
+    data = finding.data or {}
+    title = catalog.quick_fix_title(finding.code, data)
+    if title is None or finding.code != "MF301":
+        return title
+    package = data.get("package")
+    if data.get("kind") == "vcs" or not isinstance(package, str):
+        return None  # a git URL without a ref: the installed version is no answer to "which commit"
+    interpreter = _interpreter(ls, uri)
+    installed = INSTALLED.peek(interpreter)
+    if installed is None:  # first time for this interpreter: one subprocess, then cached
+        installed = await asyncio.to_thread(INSTALLED.get, interpreter, VERSION_WAIT)
+    version = installed.version_of(package) if installed else None
+    if not version:
+        return None  # not installed there: no version to pin to, no fix
+    return f"Pin `{package}` to {version} (installed in {Path(interpreter).name})"
+
+
+def _interpreter(ls: MetaflowLanguageServer, uri: str) -> str:
+    """The project's Python: the server's answer when it has one (`interpreter_for`), else this process's."""
+    lookup = getattr(ls, "interpreter_for", None)
+    if callable(lookup):
+        try:
+            found = lookup(uri)
+        except Exception:
+            found = None
+        if found:
+            return str(found)
+    return sys.executable
+
+
+def _step_at(result: CheckResult, line: int) -> str | None:
+    """The own step of a flow in this file whose decorators, def line or body hold `line`."""
+    for flow in result.module.flows:
+        for step in flow.own_steps:
+            if step.path is not None and result.module.path is not None and step.path != result.module.path:
+                continue
+            node = step.node
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            if first <= line <= (node.end_lineno or node.lineno) - 1:
+                return step.name
+    return None
+
+
+def _extract_action(result: CheckResult, step: str, base: dict, kind: str, client: Client) -> types.CodeAction | None:
+    try:
+        from ..refactor.extract import can_extract
+    except ImportError:  # the refactoring is not installed in this build
+        return None
+    try:
+        reason = can_extract(result.module, step)
+    except Exception as error:  # a bug there must not hide the other actions
+        log.exception("can_extract failed")
+        reason = str(error) or "cannot extract this step"
+    action = types.CodeAction(title=f"{catalog.EXTRACT_TITLE.replace('step body', f'body of step `{step}`')}",
+                              kind=kind, data={**base, "action": "extract", "step": step, "code": "MF201"})
+    if reason:
+        if not client.shows_disabled:
+            return None
+        action.disabled = types.CodeActionDisabled(reason=reason)
+        action.data = None
+    return action
+
+
+# -- resolving -----------------------------------------------------------------------------------------------------
+
+
+def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: bool = False) -> types.CodeAction:
+    """Fills in `action.edit`; on a fix that cannot be made, tells the user why (unless `quiet`: computing eagerly
+    for a list, where such an action is simply not offered) and leaves the edit out."""
+    data = action.data if isinstance(action.data, dict) else None
+    if not data or "uri" not in data:
+        return action
+    try:
+        plan = compute_plan(ls, data)
+        action.edit = workspace_edit(ls, plan, data["uri"])
+    except FixError as error:
+        if quiet:
+            return action
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
+                                                       message=f"{action.title}: {error}"))
+    except Exception:
+        log.exception("computing %r failed", action.title)
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
+                                                       message=f"{action.title} failed; see the server log"))
+    return action
+
+
+def _reader(ls: MetaflowLanguageServer):
+    """Another file's current text: the editor's buffer when it is open, else the disk; None when missing."""
+    from ..refactor.fixes import read_disk
+
+    def read(path: Path) -> str | None:
+        document = ls.open_document(path.as_uri())
+        return document.source if document is not None else read_disk(path)
+
+    return read
+
+
+def compute_plan(ls: MetaflowLanguageServer, data: dict[str, Any]) -> FixPlan:
+    from ..refactor import fixes
+
+    uri = data["uri"]
+    result = ls.analysis(uri)  # the current text: the editor's copy when open
+    source = result.module.source
+    path = ls.path_of(uri)
+    context = fixes.FixContext(path, ls.settings_for(uri), ls.project_for(uri), _reader(ls),
+                               _version_lookup(ls, uri))
+    action = data.get("action")
+    if action == "fixAll":
+        plan, _remaining = fixes.fix_all(source, context)
+        if not plan.changes:
+            raise FixError("nothing left to fix")
+        return plan
+    if action == "extract":
+        return _extract_plan(ls, source, path, data["step"], context)
+    finding = _find_again(result, data)
+    if action == "noqa":
+        return fixes.noqa_plan(source, path, finding.span.line, finding.code)
+    return fixes.fix_finding(source, finding, context, result.module)
+
+
+def _find_again(result: CheckResult, data: dict[str, Any]) -> Finding:
+    """The finding an action was listed for, in the current text: same code, the nearest line."""
+    same = [f for f in result.findings if f.code == data.get("code")]
+    if not same:
+        raise FixError(f"{data.get('code')} is not reported any more")
+    line = data.get("line", 0)
+    return min(same, key=lambda f: abs(f.span.line - line))
+
+
+def _version_lookup(ls: MetaflowLanguageServer, uri: str):
+    interpreter = _interpreter(ls, uri)
+
+    def version(package: str) -> str | None:
+        installed = INSTALLED.get(interpreter)
+        return installed.version_of(package) if installed else None
+
+    return version
+
+
+def _extract_plan(ls, source: str, path: Path | None, step: str, context) -> FixPlan:
+    from ..refactor.extract import ExtractError, extract_step
+
+    if path is None:
+        raise FixError("save the file first: common.py goes next to it")
+    common_path = path.parent / "common.py"
+    common_source = context.read(common_path)
+    try:
+        result = extract_step(source, path, step, common_source)
+    except ExtractError as error:
+        raise FixError(str(error)) from None
+    return FixPlan(f"Extract body of step `{step}` to common.py", [
+        FileChange(path, source, result.flow_source),
+        FileChange(common_path, None if result.common_is_new else common_source, result.common_source)], ["MF201"])
+
+
+# -- edits ---------------------------------------------------------------------------------------------------------
+
+
+def _end_of(text: str, line: int, encoding: str) -> types.Position:
+    """The position of the start of old line `line`; past the last line, the end of the document."""
+    lines = text.splitlines(keepends=True)
+    if line < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
+        return types.Position(line=line, character=0)
+    last = lines[-1]
+    if encoding == types.PositionEncodingKind.Utf8:
+        width = len(last.encode())
+    elif encoding == types.PositionEncodingKind.Utf32:
+        width = len(last)
+    else:
+        width = len(last.encode("utf-16-le")) // 2
+    return types.Position(line=len(lines) - 1, character=width)
+
+
+def text_edits(old: str, new: str, encoding: str = types.PositionEncodingKind.Utf16) -> list[types.TextEdit]:
+    return [types.TextEdit(range=types.Range(start=_end_of(old, e.start, encoding), end=_end_of(old, e.end, encoding)),
+                           new_text=e.text) for e in line_edits(old, new)]
+
+
+def workspace_edit(ls: MetaflowLanguageServer, plan: FixPlan, uri: str) -> types.WorkspaceEdit:
+    client = _client(ls)
+    encoding = ls.workspace.position_encoding or types.PositionEncodingKind.Utf16
+    own_path = ls.path_of(uri)
+    if plan.creates_files and not client.creates_files:
+        names = ", ".join(c.path.name for c in plan.changes if c.is_new)
+        raise FixError(f"this editor cannot create files from a code action; create {names} (it may be empty) and "
+                       "try again")
+    document_changes: list = []
+    changes: dict[str, list[types.TextEdit]] = {}
+    for change in plan.changes:
+        change_uri = uri if own_path is None or change.path == own_path else change.path.as_uri()
+        document = ls.open_document(change_uri)
+        old = document.source if document is not None and not change.is_new else (change.old or "")
+        edits = text_edits(old, change.new, encoding)
+        if change.is_new:
+            document_changes.append(types.CreateFile(
+                uri=change_uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=True)))
+        if not edits:
+            continue
+        changes[change_uri] = edits
+        document_changes.append(types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(
+                uri=change_uri, version=document.version if document is not None else None),
+            edits=edits))
+    if client.document_changes:
+        return types.WorkspaceEdit(document_changes=document_changes)
+    return types.WorkspaceEdit(changes=changes)
+
+
+# -- wiring --------------------------------------------------------------------------------------------------------
+
+
+def register(server: MetaflowLanguageServer) -> None:
+    """Adds textDocument/codeAction, codeAction/resolve and the `metaflow.applyFix` command to `server`."""
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=True))
+    async def code_action(ls: MetaflowLanguageServer, params: types.CodeActionParams):
+        """textDocument/codeAction: the actions at a range, without their edits."""
+        return await list_actions(ls, params) or None
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(ls: MetaflowLanguageServer, action: types.CodeAction) -> types.CodeAction:
+        """codeAction/resolve: the edit of one listed action, computed on the document's current text."""
+        return _resolve(ls, action)
+
+    @server.command(APPLY_COMMAND)
+    async def apply_fix(ls: MetaflowLanguageServer, *args) -> None:
+        """For clients without code action literals: compute the action's edit and ask the client to apply it."""
+        data = args[0] if args and isinstance(args[0], dict) else None
+        if data is None and args and isinstance(args[0], list) and args[0]:
+            data = args[0][0]
+        if not isinstance(data, dict):
+            return None
+        action = _resolve(ls, types.CodeAction(title=data.get("title") or "metaflow-lsp fix", data=data))
+        if action.edit is not None:
+            await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=action.edit, label=action.title))
+        return None
