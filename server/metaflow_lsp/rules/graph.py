@@ -426,8 +426,8 @@ def unreachable_step(scope: Scope):
 def unbalanced_split_join(scope: Scope):
     graph = scope.graph
     if (graph.start_step is None or graph.end_step is None or not graph.traversal_complete
-            or _reachable_unknown(graph) or any(n in graph.reachable() for n in cyclic_steps(graph))):
-        return  # a loop or an unknown target makes the balance undefined: MF011 / MF012 say what to fix
+            or any(n in graph.reachable() for n in cyclic_steps(graph))):
+        return  # a loop makes the balance undefined: MF012 says what to fix. Unknown targets are skipped below.
     problems: dict[str, str] = {}
     visited: set[tuple[str, tuple]] = set()
     budget = [BALANCE_BUDGET]

@@ -1,0 +1,416 @@
+"""MF001-MF020 beyond the fixtures: the rule pages' examples, reporting everything at once, positions, mixins,
+incomplete flows, and random graphs compared with Metaflow's lint."""
+
+from __future__ import annotations
+
+import random
+import re
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, check_text
+from metaflow_lsp.builder import file_resolver, parse_module
+from metaflow_lsp.config import Settings
+from metaflow_lsp.engine import check_source
+from metaflow_lsp.project import Project
+from metaflow_lsp.rules import RULES
+from test_differential_lint import assert_agrees, compare_module
+
+GRAPH_CODES = tuple(f"MF{n:03d}" for n in range(1, 21))
+PREAMBLE = "from metaflow import FlowSpec, step, parallel\n\n\n"
+MAIN = "\n\nif __name__ == '__main__':\n    TrainFlow()\n"
+
+
+def graph_findings(source: str, path: Path | None = None):
+    return check_text(source, path, select=GRAPH_CODES)
+
+
+def codes(findings) -> list[str]:
+    return sorted(f.code for f in findings)
+
+
+# ---- the rule pages ------------------------------------------------------------------------------------------------
+
+
+def doc_blocks(code: str) -> tuple[str, str]:
+    text = (ROOT / "docs" / "rules" / f"{code}.md").read_text(encoding="utf-8")
+    example = re.search(r"## Example\n```python\n(.*?)```", text, re.S).group(1)
+    instead = re.search(r"## Use instead\n```python\n(.*?)```", text, re.S).group(1)
+    return PREAMBLE + example + MAIN, PREAMBLE + instead + MAIN
+
+
+@pytest.mark.parametrize("code", GRAPH_CODES)
+def test_rule_page_headings(code: str):
+    text = (ROOT / "docs" / "rules" / f"{code}.md").read_text(encoding="utf-8")
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert headings == [f"# {code} {RULES[code].name}", "## What it does", "## Why is this bad", "## Example",
+                        "## Use instead", "## Fix"]
+    assert "**Default severity:** error" in text
+    assert RULES[code].severity.label == "error"
+
+
+@pytest.mark.parametrize("code", GRAPH_CODES)
+def test_rule_page_examples_run(code: str, tmp_path: Path):
+    """The Example triggers the rule, the Use instead is clean for every graph rule; Metaflow's lint agrees."""
+    example, instead = doc_blocks(code)
+    assert code in codes(graph_findings(example)), example
+    assert codes(graph_findings(instead)) == [], instead
+    for name, source in (("example", example), ("instead", instead)):
+        path = tmp_path / f"{name}.py"
+        path.write_text(source, encoding="utf-8")
+        comparisons = assert_agrees(parse_module(source, path))
+        if name == "instead":
+            assert not any(o.raised for o in comparisons[0].metaflow.values())
+
+
+# ---- all problems at once, never a crash ---------------------------------------------------------------------------
+
+
+def test_reports_every_problem_where_metaflow_stops_at_the_first():
+    source = PREAMBLE + textwrap.dedent('''
+        class TrainFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.trian, self.Score)
+
+            @step
+            def Score(self):
+                self.next(self.join)
+
+            @step
+            def input(self):
+                self.next(self.end)
+
+            @step
+            def join(self, inputs):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                self.next(self.join)
+    ''') + MAIN
+    found = codes(graph_findings(source))
+    assert {"MF001", "MF005", "MF006", "MF007", "MF011", "MF012"} <= set(found), found
+    assert "MF013" not in found  # a reachable typo (MF011) leaves reachability open
+
+
+@pytest.mark.parametrize("body", [
+    "self.next(self.missing)",
+    "self.next(self.start)",
+    "self.next(*steps)",
+    "self.next(self.a.b)",
+    "self.next({**cases}, condition='x')",
+    "self.next({}, condition='x')",
+    "self.next({'a': self.end, 'b': self.end}, condition=None)",
+    "self.next(self.end, foreach=items, num_parallel=2)",
+    "self.next(lambda: 1)",
+    "next(self)",
+])
+def test_odd_transitions_never_crash(body: str):
+    source = PREAMBLE + textwrap.dedent(f'''
+        class TrainFlow(FlowSpec):
+            @step
+            def start(self):
+                {body}
+
+            @step
+            def end(self):
+                pass
+    ''') + MAIN
+    graph_findings(source)  # METAFLOW_LSP_STRICT: a rule that raises fails the test
+    assert_agrees(parse_module(source, Path("/virtual/odd.py")))
+
+
+def test_wide_diamonds_stay_fast():
+    """Path-based traversal explodes on chained diamonds; the rules must answer quickly anyway."""
+    lines = ["class TrainFlow(FlowSpec):", "    @step", "    def start(self):", "        self.next(self.s0)"]
+    for i in range(40):
+        after = f"s{i + 1}" if i < 39 else "end"
+        lines += [f"    @step", f"    def s{i}(self):", f"        self.next(self.a{i}, self.b{i})",
+                  f"    @step", f"    def a{i}(self):", f"        self.next(self.j{i})",
+                  f"    @step", f"    def b{i}(self):", f"        self.next(self.j{i})",
+                  f"    @step", f"    def j{i}(self, inputs):", f"        self.next(self.{after})"]
+    lines += ["    @step", "    def end(self):", "        pass"]
+    source = PREAMBLE + "\n".join(lines) + MAIN
+    started = time.perf_counter()
+    assert graph_findings(source) == []
+    assert time.perf_counter() - started < 2.0
+
+
+def test_long_chain_does_not_hit_recursion_limits():
+    names = [f"s{i}" for i in range(1500)]
+    lines = ["class TrainFlow(FlowSpec):", "    @step", "    def start(self):", f"        self.next(self.{names[0]})"]
+    for name, after in zip(names, names[1:] + ["end"]):
+        lines += ["    @step", f"    def {name}(self):", f"        self.next(self.{after})"]
+    lines += ["    @step", "    def end(self):", "        self.next(self.s0)"]
+    found = graph_findings(PREAMBLE + "\n".join(lines) + MAIN)
+    assert "MF012" in codes(found)
+
+
+# ---- positions and data -------------------------------------------------------------------------------------------
+
+
+def test_positions_def_name_next_call_and_target():
+    source = PREAMBLE + textwrap.dedent('''
+        class TrainFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.a, self.tyop)
+
+            @step
+            def a(self):
+                self.next(self.end)
+
+            @step
+            def Bad(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                self.next()
+    ''') + MAIN
+    by_code = {f.code: f for f in graph_findings(source)}
+    lines = source.splitlines()
+    unknown = by_code["MF011"].span
+    assert lines[unknown.line][unknown.col:unknown.end_col] == "self.tyop"
+    assert by_code["MF011"].data["suggestion"] is None or by_code["MF011"].data["target"] == "tyop"
+    bad = by_code["MF007"].span
+    assert lines[bad.line][bad.col:bad.end_col] == "Bad"
+    end_next = by_code["MF006"].span
+    assert lines[end_next.line][end_next.col:end_next.end_col] == "self.next()"
+    assert by_code["MF007"].data["suggestion"] == "bad"
+
+
+def test_typo_suggestion():
+    source = PREAMBLE + textwrap.dedent('''
+        class TrainFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.trian)
+
+            @step
+            def train(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    ''') + MAIN
+    (finding,) = graph_findings(source)
+    assert finding.code == "MF011" and finding.data["suggestion"] == "train"
+    assert "*train*" in finding.message and "*trian*" in finding.message
+
+
+# ---- mixins, bases, incomplete flows ------------------------------------------------------------------------------
+
+
+def test_same_file_mixin_reported_once_on_its_def():
+    source = PREAMBLE + textwrap.dedent('''
+        class Shared:
+            @step
+            def Load(self):
+                self.next(self.end)
+
+
+        class TrainFlow(FlowSpec, Shared):
+            @step
+            def start(self):
+                self.next(self.Load)
+
+            @step
+            def end(self):
+                pass
+
+
+        class OtherFlow(FlowSpec, Shared):
+            @step
+            def start(self):
+                self.next(self.Load)
+
+            @step
+            def end(self):
+                pass
+    ''') + MAIN
+    found = graph_findings(source)
+    assert [(f.code, f.span.line + 1) for f in found] == [("MF007", 7)]
+
+
+def test_sibling_mixin_steps_not_reported_here(write):
+    write("pkg/steps.py", '''
+        from metaflow import step
+
+
+        class Shared:
+            @step
+            def Load(self):
+                self.next(self.end)
+
+            @step
+            def unused(self):
+                self.next(self.end)
+    ''')
+    flow = write("pkg/flow.py", PREAMBLE + textwrap.dedent('''
+        from steps import Shared
+
+
+        class TrainFlow(FlowSpec, Shared):
+            @step
+            def start(self):
+                self.next(self.Load)
+
+            @step
+            def end(self):
+                pass
+    ''') + MAIN)
+    result = check_source(flow.read_text(), flow, Settings(select=GRAPH_CODES), Project(flow.parent))
+    (module_flow,) = result.module.flows
+    assert module_flow.complete and "Load" in module_flow.steps
+    assert result.findings == []  # the sibling's invalid name and orphan belong to that file
+
+
+def test_unknown_base_silences_whole_flow_checks_only():
+    source = textwrap.dedent('''
+        from metaflow import step
+        from company import ProjectFlow
+
+
+        class TrainFlow(ProjectFlow):
+            @step
+            def start(self):
+                self.next(self.preprocess)
+
+            @step
+            def Evaluate(self):
+                self.next(self.report, self.store, foreach="x")
+
+
+        if __name__ == "__main__":
+            TrainFlow()
+    ''')
+    found = graph_findings(source)
+    assert codes(found) == ["MF007", "MF010"]
+
+
+def test_base_flow_in_same_file_is_not_judged_alone():
+    source = PREAMBLE + textwrap.dedent('''
+        class BaseFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.train)
+
+
+        class TrainFlow(BaseFlow):
+            @step
+            def train(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    ''') + MAIN
+    assert graph_findings(source) == []
+
+
+def test_flow_run_by_main_is_judged_even_without_start():
+    source = PREAMBLE + textwrap.dedent('''
+        class TrainFlow(FlowSpec):
+            @step
+            def begin(self):
+                self.next(self.finish)
+
+            @step
+            def finish(self):
+                pass
+    ''') + MAIN
+    assert codes(graph_findings(source)) == ["MF002", "MF003", "MF009"]
+    library = source.replace(MAIN, "\n")
+    assert codes(graph_findings(library)) == ["MF009"]  # per-step checks still run
+
+
+def test_step_start_annotation_without_start_name():
+    source = PREAMBLE + textwrap.dedent('''
+        class TrainFlow(FlowSpec):
+            @step(start=True)
+            def load(self):
+                self.next(self.train)
+
+            @step
+            def train(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    ''') + MAIN
+    assert graph_findings(source) == []
+
+
+def test_one_step_flow_is_valid():
+    source = PREAMBLE + "class TrainFlow(FlowSpec):\n    @step\n    def only(self):\n        pass\n" + MAIN
+    assert graph_findings(source) == []
+
+
+def test_noqa_silences_a_graph_rule():
+    source = PREAMBLE + textwrap.dedent('''
+        class TrainFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def orphan(self):  # noqa: MF013
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    ''') + MAIN
+    assert graph_findings(source) == []
+
+
+# ---- random graphs against Metaflow -------------------------------------------------------------------------------
+
+
+def random_flow(rng: random.Random) -> str:
+    count = rng.randint(1, 7)
+    names = ["start"] + [f"s{i}" for i in range(1, count - 1)] + (["end"] if count > 1 else [])
+    if rng.random() < 0.1:
+        names[0] = "begin"
+    lines = ["class TrainFlow(FlowSpec):"]
+    for index, name in enumerate(names):
+        later = names[index + 1:] or names
+        pool = later if rng.random() < 0.85 else names + ["ghost"]
+        args = "self, inputs" if rng.random() < 0.25 else "self"
+        decorators = ["    @step(start=True)" if name == "begin" else "    @step"]
+        if rng.random() < 0.08:
+            decorators.insert(0, "    @parallel")
+        shape = rng.random()
+        targets = rng.sample(pool, k=min(len(pool), rng.randint(1, 3)))
+        if name == "end" and rng.random() < 0.85:
+            tail = "pass"
+        elif shape < 0.45:
+            tail = f"self.next(self.{targets[0]})"
+        elif shape < 0.65:
+            tail = "self.next(" + ", ".join(f"self.{t}" for t in targets) + ")"
+        elif shape < 0.8:
+            tail = f"self.next(self.{targets[0]}, foreach='items')"
+        elif shape < 0.85:
+            tail = f"self.next(self.{targets[0]}, num_parallel=2)"
+        elif shape < 0.95:
+            cases = targets + ([name] if rng.random() < 0.3 else [])
+            tail = "self.next({" + ", ".join(f"'k{i}': self.{t}" for i, t in enumerate(cases)) + "}, condition='c')"
+        else:
+            tail = "pass"
+        lines += decorators + [f"    def {name}({args}):", f"        {tail}", ""]
+    return PREAMBLE + "\n".join(lines) + MAIN
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_random_graphs_agree_with_metaflow(seed: int):
+    rng = random.Random(seed)
+    source = random_flow(rng)
+    module = parse_module(source, Path(f"/virtual/random_{seed}.py"))
+    assert_agrees(module)
