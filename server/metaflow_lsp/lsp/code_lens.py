@@ -1,7 +1,151 @@
-"""LSP code lenss. Registered on the server by `register`."""
+"""Code lenses that launch flows (textDocument/codeLens), and the server commands behind the launcher.
+
+Above every flow class: "Run in test mode" (`metaflow.runTestMode`) and "Debug (foreach, one worker)"
+(`metaflow.debugForeach`). Above every step of a flow that has a local run: "Resume from here" (`metaflow.resume`)
+and, where the installed Metaflow has `spin`, "Spin this step" (`metaflow.spin`). Each lens's `arguments[0]` is the
+RunSpec (launch/runspec.py) as a JSON object; these commands run in the editor, which only executes the spec, so
+they are not advertised as server commands (LSP4IJ routes unadvertised commands to IDE actions of the same id).
+
+Cheap enough for every request: the document's cached model (`server.analysis`), one stat per flow for the local
+datastore (launch/datastore.py caches by mtime) and a cached answer about `spin` (asked once per interpreter in a
+thread; the client is asked to refresh its lenses when the answer arrives).
+
+Server commands, for every client (Emacs has no code lenses):
+- `metaflow.runSpec(uri, flow?, kind?)` -> the RunSpec JSON (`kind`: testMode | debugForeach), or None;
+- `metaflow.writeRunConfigurations(folderUri?)` -> writes .vscode/launch.json and .run/*.run.xml for every flow of
+  the workspace folders (or the given one) and returns what it wrote.
+"""
 
 from __future__ import annotations
 
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-def register(server) -> None:
+from lsprotocol import types
+
+from ..launch import capabilities, datastore
+from ..launch.configs import write_run_configurations
+from ..launch.runspec import KIND_DEBUG_FOREACH, RunSpec, resume_spec, run_spec, spin_spec
+from ..model import FlowClass, Module
+from ..text import LineIndex, Span
+
+if TYPE_CHECKING:
+    from .server import MetaflowLanguageServer
+
+log = logging.getLogger(__name__)
+
+RUN_TEST_MODE = "metaflow.runTestMode"
+DEBUG_FOREACH = "metaflow.debugForeach"
+RESUME = "metaflow.resume"
+SPIN = "metaflow.spin"
+RUN_SPEC_COMMAND = "metaflow.runSpec"
+WRITE_RUN_CONFIGURATIONS = "metaflow.writeRunConfigurations"
+
+
+def register(server: MetaflowLanguageServer) -> None:
     """Adds this feature's handlers to `server` (a MetaflowLanguageServer)."""
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    def code_lens(ls: MetaflowLanguageServer, params: types.CodeLensParams) -> list[types.CodeLens] | None:
+        """textDocument/codeLens: run, debug, resume and spin lenses from the document's model."""
+        uri = params.text_document.uri
+        path = ls.path_of(uri)
+        if path is None:
+            return None
+        result = ls.analysis(uri)
+        return lenses(result.module, path, result.lines, ls.settings_for(uri), spin=_spin_known(ls))
+
+    @server.command(RUN_SPEC_COMMAND)
+    def run_spec_command(ls, *args):  # no annotations: pygls evaluates them (get_type_hints) to convert arguments
+        """metaflow.runSpec(uri, flow?, kind?): the RunSpec of a flow in a document (the first flow by default)."""
+        uri, flow_name, kind = (list(_flatten(args)) + [None, None, None])[:3]
+        if not isinstance(uri, str):
+            return None
+        path = ls.path_of(uri)
+        if path is None:
+            return None
+        module = ls.analysis(uri).module
+        flow = next((f for f in module.flows if flow_name in (None, f.name)), None)
+        if flow is None:
+            return None
+        return run_spec(flow, path, ls.settings_for(uri), debug=kind == KIND_DEBUG_FOREACH).to_json()
+
+    @server.command(WRITE_RUN_CONFIGURATIONS)
+    def write_configurations(ls, *args):
+        """metaflow.writeRunConfigurations(folderUri?): launch.json and PyCharm run configurations, test mode."""
+        given = [a for a in _flatten(args) if isinstance(a, str)]
+        roots = [ls.path_of(given[0])] if given else ls.workspace_roots()
+        reports = []
+        for root in roots:
+            if root is None or not root.is_dir():
+                continue
+            report = write_run_configurations(root)
+            reports.append({"folder": str(root), **report.to_json()})
+            if report.errors:
+                ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, "; ".join(report.errors)))
+        return {"folders": reports}
+
+
+def _flatten(args: tuple) -> list:
+    """Command arguments arrive as a list, or (depending on the client) as one list inside the list."""
+    if len(args) == 1 and isinstance(args[0], list):
+        return args[0]
+    return list(args)
+
+
+def _spin_known(ls: MetaflowLanguageServer) -> bool:
+    """Whether lenses may offer `spin`: the cached answer for this interpreter; False until it is known."""
+
+    def known(answer: bool) -> None:
+        if answer and _client_refreshes_lenses(ls):
+            try:
+                ls.workspace_code_lens_refresh(None)
+            except Exception:  # the client went away, or refused
+                log.debug("code lens refresh failed", exc_info=True)
+
+    return bool(capabilities.cached_has_spin(sys.executable, known))
+
+
+def _client_refreshes_lenses(ls: MetaflowLanguageServer) -> bool:
+    workspace = ls.client_capabilities.workspace if ls.client_capabilities else None
+    code_lens = workspace.code_lens if workspace else None
+    return bool(code_lens and code_lens.refresh_support)
+
+
+def lenses(module: Module, path: Path, lines: LineIndex, settings, spin: bool = False) -> list[types.CodeLens]:
+    """The launcher's lenses of one document."""
+    found: list[types.CodeLens] = []
+    for flow in module.flows:
+        flow_range = _range(flow.span, lines)
+        for spec, command in ((run_spec(flow, path, settings), RUN_TEST_MODE),
+                              (run_spec(flow, path, settings, debug=True), DEBUG_FOREACH)):
+            found.append(_lens(flow_range, spec, command))
+        found += _step_lenses(flow, path, lines, spin)
+    return found
+
+
+def _step_lenses(flow: FlowClass, path: Path, lines: LineIndex, spin: bool) -> list[types.CodeLens]:
+    run = datastore.latest_run(path.parent, flow.name)
+    if run is None:
+        return []
+    found = []
+    for step in flow.own_steps:
+        if step.path is not None and path.resolve() != Path(step.path).resolve():
+            continue
+        step_range = _range(step.span, lines)
+        found.append(_lens(step_range, resume_spec(flow, path, step.name, run.run_id), RESUME, "Resume from here"))
+        if spin and step.name in run.steps:
+            found.append(_lens(step_range, spin_spec(flow, path, step.name, run.run_id), SPIN, "Spin this step"))
+    return found
+
+
+def _lens(where: types.Range, spec: RunSpec, command: str, title: str | None = None) -> types.CodeLens:
+    return types.CodeLens(range=where, command=types.Command(title=title or spec.title, command=command,
+                                                             arguments=[spec.to_json()]))
+
+
+def _range(span: Span, lines: LineIndex) -> types.Range:
+    return types.Range(start=types.Position(span.line, lines.utf16_col(span.line, span.col)),
+                       end=types.Position(span.end_line, lines.utf16_col(span.end_line, span.end_col)))

@@ -1,0 +1,215 @@
+"""Run configurations written into the workspace from RunSpecs: VS Code's `.vscode/launch.json` and PyCharm's
+`.run/<Flow> (test mode).run.xml`.
+
+Re-running updates them and never duplicates: launch.json entries are found by name and replaced in place (the rest
+of the file, comments included, stays byte for byte), PyCharm files are rewritten only when their content changes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..builder import parse_module
+from ..config import Settings, load
+from ..project import read_source, walk_python_files
+from . import jsonc
+from .runspec import DEBUGGER, RunSpec, run_spec
+
+# Characters that never need quoting by any shell or command-line parser.
+_PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+
+
+@dataclass
+class WriteReport:
+    written: list[Path] = field(default_factory=list)  # files created or changed
+    unchanged: list[Path] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    configurations: list[str] = field(default_factory=list)  # names of the configurations we manage
+
+    def to_json(self) -> dict[str, Any]:
+        return {"written": [str(p) for p in self.written], "unchanged": [str(p) for p in self.unchanged],
+                "errors": self.errors, "configurations": self.configurations}
+
+
+def workspace_specs(root: Path, settings_for=None) -> list[RunSpec]:
+    """A test-mode RunSpec for every flow of every Python file under `root` (as `metaflow-lsp check` walks it)."""
+    specs = []
+    for path in sorted(walk_python_files([root])):
+        try:
+            module = parse_module(read_source(path), path)
+        except OSError:
+            continue
+        if not module.flows:
+            continue
+        settings = settings_for(path) if settings_for else load(path)[0]
+        for flow in module.flows:
+            specs.append(run_spec(flow, path, settings or Settings()))
+    return specs
+
+
+def configuration_names(specs: list[RunSpec], root: Path) -> list[str]:
+    """One name per spec, `<Flow> (test mode)`, with the file added where two flows share a class name."""
+    counts: dict[str, int] = {}
+    for spec in specs:
+        counts[spec.flow] = counts.get(spec.flow, 0) + 1
+    names = []
+    for spec in specs:
+        if counts[spec.flow] > 1:
+            names.append(f"{spec.flow} (test mode, {_relative(Path(spec.script), root, '')})")
+        else:
+            names.append(f"{spec.flow} (test mode)")
+    return names
+
+
+def _relative(path: Path, root: Path, prefix: str) -> str:
+    """`prefix/relative` for a path inside root, else the absolute path."""
+    try:
+        relative = Path(os.path.realpath(path)).relative_to(os.path.realpath(root))
+    except ValueError:
+        return str(path)
+    if not prefix:
+        return relative.as_posix()
+    return prefix if relative == Path(".") else f"{prefix}/{relative.as_posix()}"
+
+
+# -- VS Code ---------------------------------------------------------------------------------------------------------
+
+
+def vscode_configuration(spec: RunSpec, name: str, root: Path) -> dict[str, Any]:
+    """A debugpy launch configuration: F5 debugs with subprocess following (every Metaflow task is a subprocess),
+    Ctrl+F5 runs. Paths inside the workspace are `${workspaceFolder}`-relative."""
+    values = [spec.script, spec.cwd, *spec.args]
+    # With the integrated terminal VS Code turns the command into a shell line; when any part holds characters a
+    # shell treats specially, debugpy's own console starts the process directly instead (no shell at all).
+    console = "integratedTerminal" if all(_PLAIN.fullmatch(v) for v in values) else "internalConsole"
+    return {
+        "name": name,
+        "type": DEBUGGER["type"],
+        "request": "launch",
+        "program": _relative(Path(spec.script), root, "${workspaceFolder}"),
+        "args": list(spec.args),
+        "cwd": _relative(Path(spec.cwd), root, "${workspaceFolder}"),
+        "env": dict(spec.env),
+        "console": console,
+        "subProcess": DEBUGGER["subProcess"],
+        "justMyCode": DEBUGGER["justMyCode"],
+    }
+
+
+def write_launch_json(root: Path, specs: list[RunSpec], names: list[str], report: WriteReport) -> None:
+    path = root / ".vscode" / "launch.json"
+    entries = [vscode_configuration(spec, name, root) for spec, name in zip(specs, names)]
+    try:
+        old = path.read_bytes().decode("utf-8") if path.exists() else None
+    except (OSError, UnicodeDecodeError) as error:
+        report.errors.append(f"{path}: cannot read it ({error}); left unchanged")
+        return
+    try:
+        new = jsonc.merge_configurations(old, entries)
+    except jsonc.JsoncError as error:
+        report.errors.append(f"{path}: not valid JSON with comments ({error}); left unchanged")
+        return
+    _write(path, old, new, report)
+
+
+# -- PyCharm ---------------------------------------------------------------------------------------------------------
+
+
+def pycharm_quote(argument: str) -> str:
+    """One argument for PyCharm's PARAMETERS string (split like IntelliJ's ParametersListUtil.parse: whitespace
+    separates, double quotes group, a backslash before a double quote makes it literal)."""
+    escaped = argument.replace('"', '\\"')
+    if argument and not any(ch.isspace() for ch in argument):
+        return escaped
+    trailing = len(escaped) - len(escaped.rstrip("\\"))
+    # A trailing backslash inside quotes would escape the closing quote: keep it outside.
+    return f'"{escaped[: len(escaped) - trailing]}"' + "\\" * trailing
+
+
+def pycharm_parameters(args: list[str] | tuple[str, ...]) -> str:
+    return " ".join(pycharm_quote(a) for a in args)
+
+
+def xml_attribute(value: str) -> str:
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;"))
+
+
+def pycharm_configuration(spec: RunSpec, name: str, root: Path) -> str:
+    envs = "".join(f'\n      <env name="{xml_attribute(k)}" value="{xml_attribute(v)}" />' for k, v in spec.env)
+    options = [
+        ("PARENT_ENVS", "true"),
+        ("SDK_HOME", ""),
+        ("IS_MODULE_SDK", "true"),
+        ("WORKING_DIRECTORY", _relative(Path(spec.cwd), root, "$PROJECT_DIR$")),
+        ("SCRIPT_NAME", _relative(Path(spec.script), root, "$PROJECT_DIR$")),
+        ("PARAMETERS", pycharm_parameters(spec.args)),
+        ("SHOW_COMMAND_LINE", "false"),
+        ("EMULATE_TERMINAL", "false"),
+        ("MODULE_MODE", "false"),
+    ]
+    lines = [
+        '<component name="ProjectRunConfigurationManager">',
+        f'  <configuration default="false" name="{xml_attribute(name)}" type="PythonConfigurationType" '
+        'factoryName="Python">',
+        f'    <option name="{options[0][0]}" value="{options[0][1]}" />',
+        f"    <envs>{envs}\n    </envs>",
+        *(f'    <option name="{key}" value="{xml_attribute(value)}" />' for key, value in options[1:]),
+        '    <method v="2" />',
+        "  </configuration>",
+        "</component>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def pycharm_file_name(name: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name) + ".run.xml"
+
+
+def write_pycharm(root: Path, specs: list[RunSpec], names: list[str], report: WriteReport) -> None:
+    for spec, name in zip(specs, names):
+        path = root / ".run" / pycharm_file_name(name)
+        try:
+            old = path.read_bytes().decode("utf-8") if path.exists() else None
+        except (OSError, UnicodeDecodeError) as error:
+            report.errors.append(f"{path}: cannot read it ({error}); left unchanged")
+            continue
+        _write(path, old, pycharm_configuration(spec, name, root), report)
+
+
+# -- both ------------------------------------------------------------------------------------------------------------
+
+
+def write_run_configurations(root: Path, specs: list[RunSpec] | None = None, vscode: bool = True,
+                             pycharm: bool = True) -> WriteReport:
+    """Writes (or updates) the run configurations of every flow under `root`."""
+    root = Path(root).resolve()
+    specs = workspace_specs(root) if specs is None else specs
+    names = configuration_names(specs, root)
+    report = WriteReport(configurations=names)
+    if not specs:
+        return report
+    if vscode:
+        write_launch_json(root, specs, names, report)
+    if pycharm:
+        write_pycharm(root, specs, names, report)
+    return report
+
+
+def _write(path: Path, old: str | None, new: str, report: WriteReport) -> None:
+    if old == new:
+        report.unchanged.append(path)
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_bytes(new.encode("utf-8"))  # bytes: keep the file's own line endings
+        os.replace(temporary, path)
+    except OSError as error:
+        report.errors.append(f"{path}: cannot write it ({error.strerror or error})")
+        return
+    report.written.append(path)

@@ -1,0 +1,110 @@
+"""The local Metaflow datastore, read statically: which runs of a flow exist, and the latest one.
+
+Layout written by Metaflow's local metadata provider (checked with 2.19):
+
+    .metaflow/<Flow>/<run_id>/_meta/_self.json      {"run_number": ..., "ts_epoch": <ms>, "tags": [...], ...}
+    .metaflow/<Flow>/<run_id>/<step>/<task_id>/...
+    .metaflow/<Flow>/latest_run                     rewritten by `spin` too: not trusted here
+
+Metaflow finds `.metaflow` in the working directory or the nearest parent that has one, so this does the same.
+Runs are ordered by the creation time Metaflow records (`ts_epoch`), not by `latest_run`. The answers are cached by
+the modification time of the flow's folder (a new run adds a folder there), so a lookup costs a stat.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DATASTORE_DIR = ".metaflow"
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    flow: str
+    run_id: str
+    created_ms: int
+    steps: frozenset[str]  # steps with at least one task folder
+    tags: tuple[str, ...] = ()
+
+
+def datastore_root(cwd: Path) -> Path | None:
+    """The `.metaflow` folder Metaflow would use from `cwd` (itself or the nearest parent's), if any exists."""
+    directory = Path(cwd).resolve()
+    for candidate in (directory, *directory.parents):
+        root = candidate / DATASTORE_DIR
+        if root.is_dir():
+            return root
+    return None
+
+
+_cache: dict[Path, tuple[int, LocalRun | None]] = {}
+_steps_cache: dict[Path, tuple[int, frozenset[str]]] = {}
+
+
+def latest_run(cwd: Path, flow: str) -> LocalRun | None:
+    """The most recently created local run of `flow` as seen from `cwd`, or None."""
+    root = datastore_root(cwd)
+    if root is None:
+        return None
+    flow_dir = root / flow
+    try:
+        stamp = flow_dir.stat().st_mtime_ns
+    except OSError:
+        return None
+    cached = _cache.get(flow_dir)
+    if cached is None or cached[0] != stamp:
+        cached = _cache[flow_dir] = (stamp, _scan(flow_dir, flow))
+    run = cached[1]
+    if run is None:
+        return None
+    # Steps appear while a run goes on, without touching the flow's folder: keyed on the run folder's own stamp.
+    run_dir = flow_dir / run.run_id
+    try:
+        run_stamp = run_dir.stat().st_mtime_ns
+    except OSError:
+        return None
+    steps = _steps_cache.get(run_dir)
+    if steps is None or steps[0] != run_stamp:
+        steps = _steps_cache[run_dir] = (run_stamp, _steps(run_dir))
+    return LocalRun(run.flow, run.run_id, run.created_ms, steps[1], run.tags)
+
+
+def _scan(flow_dir: Path, flow: str) -> LocalRun | None:
+    best: LocalRun | None = None
+    try:
+        entries = list(os.scandir(flow_dir))
+    except OSError:
+        return None
+    for entry in entries:
+        if not entry.is_dir() or entry.name in ("data", "_meta") or entry.name.startswith("."):
+            continue
+        meta = _read_json(Path(entry.path, "_meta", "_self.json"))
+        if not isinstance(meta, dict) or not isinstance(meta.get("ts_epoch"), int):
+            continue  # not a run folder (or one still being created)
+        run = LocalRun(flow=flow, run_id=entry.name, created_ms=meta["ts_epoch"], steps=frozenset(),
+                       tags=tuple(t for t in meta.get("tags") or () if isinstance(t, str)))
+        if best is None or (run.created_ms, run.run_id) > (best.created_ms, best.run_id):
+            best = run
+    return best
+
+
+def _steps(run_dir: Path) -> frozenset[str]:
+    steps = set()
+    try:
+        for entry in os.scandir(run_dir):
+            if entry.is_dir() and not entry.name.startswith("_") and any(
+                    task.is_dir() and not task.name.startswith("_") for task in os.scandir(entry.path)):
+                steps.add(entry.name)
+    except OSError:
+        pass
+    return frozenset(steps)
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
