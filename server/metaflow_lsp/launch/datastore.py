@@ -28,6 +28,10 @@ class LocalRun:
     created_ms: int
     steps: frozenset[str]  # steps with at least one task folder
     tags: tuple[str, ...] = ()
+    tasks: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (step, task ids)
+
+    def task_ids(self, step: str) -> tuple[str, ...]:
+        return next((ids for name, ids in self.tasks if name == step), ())
 
 
 def datastore_root(cwd: Path) -> Path | None:
@@ -41,7 +45,7 @@ def datastore_root(cwd: Path) -> Path | None:
 
 
 _cache: dict[Path, tuple[int, LocalRun | None]] = {}
-_steps_cache: dict[Path, tuple[int, frozenset[str]]] = {}
+_steps_cache: dict[Path, tuple[int, tuple[tuple[str, tuple[str, ...]], ...]]] = {}
 
 
 def latest_run(cwd: Path, flow: str) -> LocalRun | None:
@@ -69,7 +73,8 @@ def latest_run(cwd: Path, flow: str) -> LocalRun | None:
     steps = _steps_cache.get(run_dir)
     if steps is None or steps[0] != run_stamp:
         steps = _steps_cache[run_dir] = (run_stamp, _steps(run_dir))
-    return LocalRun(run.flow, run.run_id, run.created_ms, steps[1], run.tags)
+    tasks = steps[1]
+    return LocalRun(run.flow, run.run_id, run.created_ms, frozenset(name for name, _ in tasks), run.tags, tasks)
 
 
 def _scan(flow_dir: Path, flow: str) -> LocalRun | None:
@@ -91,16 +96,18 @@ def _scan(flow_dir: Path, flow: str) -> LocalRun | None:
     return best
 
 
-def _steps(run_dir: Path) -> frozenset[str]:
-    steps = set()
+def _steps(run_dir: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(step, its task ids) for every step of the run that has a task folder."""
+    steps = []
     try:
-        for entry in os.scandir(run_dir):
-            if entry.is_dir() and not entry.name.startswith("_") and any(
-                    task.is_dir() and not task.name.startswith("_") for task in os.scandir(entry.path)):
-                steps.add(entry.name)
+        for entry in sorted(os.scandir(run_dir), key=lambda e: e.name):
+            if entry.is_dir() and not entry.name.startswith("_"):
+                tasks = tuple(sorted(t.name for t in os.scandir(entry.path) if t.is_dir() and not t.name.startswith("_")))
+                if tasks:
+                    steps.append((entry.name, tasks))
     except OSError:
         pass
-    return frozenset(steps)
+    return tuple(steps)
 
 
 def _read_json(path: Path):

@@ -209,7 +209,8 @@ def merge_configurations(text: str | None, entries: list[dict[str, Any]]) -> str
             rendered = f",\n{base}".join(render(entry, base, unit) for entry in new)
             last = configurations.items[-1] if configurations.items else None
             edits += _append(text, configurations, last, rendered, base)
-    for start, end, replacement in sorted(edits, reverse=True):
+    # From the end backwards; of two edits at one offset the one listed first must end up first in the text.
+    for _, (start, end, replacement) in sorted(enumerate(edits), key=lambda e: (e[1][0], e[0]), reverse=True):
         text = text[:start] + replacement + text[end:]
     return text
 

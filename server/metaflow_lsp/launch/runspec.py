@@ -161,9 +161,12 @@ def resume_spec(flow: FlowClass, path: Path, step: str, run_id: str) -> RunSpec:
                    kind=KIND_RESUME)
 
 
-def spin_spec(flow: FlowClass, path: Path, step: str, run_id: str) -> RunSpec:
-    """`spin <Flow>/<run_id>/<step>`: runs one step again with the artifacts of an earlier run (Metaflow 2.19+)."""
+def spin_spec(flow: FlowClass, path: Path, step: str, run_id: str, task_id: str | None = None) -> RunSpec:
+    """`spin <Flow>/<run_id>/<step>[/<task_id>]`: runs one step again with the artifacts of an earlier run
+    (Metaflow 2.19+). With the task id Metaflow need not look the task up; a foreach step has several, and without
+    one Metaflow picks a task itself."""
     script, cwd = _location(path)
-    args = (*_top_options(flow), "spin", f"{flow.name}/{run_id}/{step}")
+    pathspec = f"{flow.name}/{run_id}/{step}" + (f"/{task_id}" if task_id else "")
+    args = (*_top_options(flow), "spin", pathspec)
     return RunSpec(title=f"Spin this step (run {run_id})", flow=flow.name, script=script, args=args, cwd=cwd,
                    kind=KIND_SPIN)

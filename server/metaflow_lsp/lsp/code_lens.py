@@ -137,7 +137,9 @@ def _step_lenses(flow: FlowClass, path: Path, lines: LineIndex, spin: bool) -> l
         step_range = _range(step.span, lines)
         found.append(_lens(step_range, resume_spec(flow, path, step.name, run.run_id), RESUME, "Resume from here"))
         if spin and step.name in run.steps:
-            found.append(_lens(step_range, spin_spec(flow, path, step.name, run.run_id), SPIN, "Spin this step"))
+            tasks = run.task_ids(step.name)
+            spec = spin_spec(flow, path, step.name, run.run_id, tasks[0] if len(tasks) == 1 else None)
+            found.append(_lens(step_range, spec, SPIN, "Spin this step"))
     return found
 
 
