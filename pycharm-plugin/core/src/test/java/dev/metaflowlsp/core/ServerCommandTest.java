@@ -1,0 +1,29 @@
+package dev.metaflowlsp.core;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+
+import java.util.List;
+import org.junit.Test;
+
+public class ServerCommandTest {
+    @Test
+    public void usesThePythonSdkInterpreter() {
+        assertEquals("/proj/.venv/bin/python", ServerCommand.interpreter("/proj/.venv/bin/python", true, "Linux"));
+        assertEquals(List.of("/proj/.venv/bin/python", "-m", "metaflow_lsp"),
+                ServerCommand.command("/proj/.venv/bin/python"));
+    }
+
+    @Test
+    public void fallsBackWithoutAPythonSdk() {
+        assertEquals("python3", ServerCommand.interpreter(null, false, "Linux"));
+        assertEquals("python3", ServerCommand.interpreter("/usr/lib/jvm/java-21", false, "Mac OS X"));
+        assertEquals("python3", ServerCommand.interpreter("  ", true, "Linux"));
+        assertEquals("python", ServerCommand.interpreter(null, false, "Windows 11"));
+    }
+
+    @Test
+    public void refusesAnEmptyInterpreter() {
+        assertThrows(IllegalArgumentException.class, () -> ServerCommand.command(""));
+    }
+}

@@ -1,0 +1,371 @@
+"""The PyCharm plugin (pycharm-plugin/): everything about it that can be checked without IntelliJ.
+
+- The core (pycharm-plugin/core: RunSpec parsing, run configuration model, PyCharm's parameter quoting) is compiled
+  with javac (release 17) and its JUnit 4 tests are run. Missing javac or JUnit is a failure, never a skip: CI must
+  install `openjdk-17-jdk-headless` and `junit4`.
+- Real RunSpecs computed by the server's own code go through the compiled core, and the run configurations it would
+  create are compared with what the server meant.
+- plugin.xml and every META-INF XML parse; the server id, language mapping, action ids (= the client-side command
+  ids of the server's code lenses, the VS Code extension's commands) and every class named in XML agree with the
+  sources.
+
+The IntelliJ-facing classes (pycharm-plugin/src) are NOT compiled here: the IntelliJ Platform, PyCharm and LSP4IJ
+cannot be downloaded on these machines. pycharm-plugin/ci/github-workflow.yml builds and verifies them.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN = ROOT / "pycharm-plugin"
+CORE = PLUGIN / "core"
+META_INF = PLUGIN / "src" / "main" / "resources" / "META-INF"
+IDE_SOURCES = PLUGIN / "src" / "main" / "java"
+CORE_SOURCES = CORE / "src" / "main" / "java"
+CORE_TESTS = CORE / "src" / "test" / "java"
+EXTENSION_TS = ROOT / "vscode-extension" / "src" / "extension.ts"
+CODE_LENS = ROOT / "server" / "metaflow_lsp" / "lsp" / "code_lens.py"
+
+JUNIT_JARS = [Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest-core.jar")]
+SERVER_ID = "metaflowLsp"
+
+# XML attributes that name a Java class in plugin descriptors.
+CLASS_ATTRIBUTES = ("class", "factoryClass", "implementation", "implementationClass", "instance",
+                    "serviceImplementation", "serviceInterface", "documentMatcher")
+
+
+# -- compiling and running the core ----------------------------------------------------------------------------------
+
+
+def _java_tools() -> tuple[str, str]:
+    javac, java = shutil.which("javac"), shutil.which("java")
+    if not javac or not java:
+        pytest.fail("javac/java not found: the PyCharm plugin's core is compiled with a JDK 17 "
+                    "(CI: apt-get install -y openjdk-17-jdk-headless)")
+    version = subprocess.run([javac, "-version"], capture_output=True, text=True)
+    match = re.search(r"javac (\d+)", version.stdout + version.stderr)
+    if not match or int(match.group(1)) < 17:
+        pytest.fail(f"javac 17 or newer is needed, found: {(version.stdout + version.stderr).strip()}")
+    missing = [str(jar) for jar in JUNIT_JARS if not jar.is_file()]
+    if missing:
+        pytest.fail(f"JUnit 4 not found ({', '.join(missing)}): CI must install it (apt-get install -y junit4)")
+    return javac, java
+
+
+@pytest.fixture(scope="module")
+def core_classes(tmp_path_factory) -> tuple[str, Path]:
+    """Compiles the core and its tests (warnings are errors); returns (java, classes directory)."""
+    javac, java = _java_tools()
+    out = tmp_path_factory.mktemp("core-classes")
+    sources = sorted(str(p) for p in [*CORE_SOURCES.rglob("*.java"), *CORE_TESTS.rglob("*.java")])
+    assert sources, "no Java sources under pycharm-plugin/core"
+    result = subprocess.run(
+        [javac, "--release", "17", "-Xlint:all", "-Werror", "-encoding", "UTF-8", "-d", str(out),
+         "-cp", ":".join(map(str, JUNIT_JARS)), *sources],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, f"javac failed:\n{result.stdout}\n{result.stderr}"
+    return java, out
+
+
+def _classpath(classes: Path) -> str:
+    return ":".join([str(classes), *map(str, JUNIT_JARS)])
+
+
+def test_core_junit_tests_pass(core_classes):
+    java, classes = core_classes
+    test_classes = sorted(
+        ".".join(p.relative_to(CORE_TESTS).with_suffix("").parts) for p in CORE_TESTS.rglob("*Test.java"))
+    assert len(test_classes) >= 5, test_classes
+    result = subprocess.run([java, "-cp", _classpath(classes), "org.junit.runner.JUnitCore", *test_classes],
+                            capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    match = re.search(r"^OK \((\d+) tests?\)", output, re.MULTILINE)
+    assert match, output
+    assert int(match.group(1)) >= 25, output  # every test method ran, none was silently dropped
+
+
+def test_core_has_no_intellij_or_lsp4ij_imports():
+    for path in [*CORE_SOURCES.rglob("*.java"), *CORE_TESTS.rglob("*.java")]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*import\s+(static\s+)?(com\.intellij|com\.redhat|com\.jetbrains|org\.eclipse|"
+                             r"com\.google)\.", text, re.MULTILINE), f"{path} imports IDE or third-party classes"
+
+
+def _server_specs(tmp_path: Path) -> list[dict]:
+    """Real RunSpecs from the server's launch code, for a flow in a folder whose name needs quoting."""
+    from metaflow_lsp.builder import parse_module
+    from metaflow_lsp.config import Settings
+    from metaflow_lsp.launch import runspec
+
+    # The test-mode builder is `run_spec` (earlier `test_mode_spec`): the server's module is still settling.
+    test_mode_spec = getattr(runspec, "run_spec", None) or getattr(runspec, "test_mode_spec")
+
+    source = '''
+from metaflow import FlowSpec, Parameter, pypi, step
+
+
+class TrainFlow(FlowSpec):
+    test_mode = Parameter("test_mode", default=False, type=bool)
+
+    @step
+    def start(self):
+        self.items = [1, 2]
+        self.next(self.train, foreach="items")
+
+    @pypi(packages={"pandas": "2.2.2"})
+    @step
+    def train(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    TrainFlow()
+'''
+    folder = tmp_path / 'my "flows" $HOME'
+    folder.mkdir()
+    path = folder / "train flow.py"
+    path.write_text(source, encoding="utf-8")
+    flow = parse_module(source, path).flows[0]
+    settings = Settings()
+    return [
+        {"command": "metaflow.runTestMode", "spec": test_mode_spec(flow, path, settings).to_json()},
+        {"command": "metaflow.debugForeach", "spec": test_mode_spec(flow, path, settings, debug=True).to_json()},
+        {"command": "metaflow.resume", "spec": runspec.resume_spec(flow, path, "train", "1712345").to_json()},
+        {"command": "metaflow.spin", "spec": runspec.spin_spec(flow, path, "train", "1712345").to_json()},
+    ]
+
+
+def test_server_runspecs_become_the_intended_run_configurations(core_classes, tmp_path):
+    java, classes = core_classes
+    entries = _server_specs(tmp_path)
+    specs_file = tmp_path / "specs.json"
+    specs_file.write_text(json.dumps(entries), encoding="utf-8")
+    result = subprocess.run([java, "-cp", _classpath(classes), "dev.metaflowlsp.core.ServerSpecsCheck",
+                             str(specs_file)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    models = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(models) == len(entries)
+
+    labels = {"metaflow.runTestMode": "test mode", "metaflow.debugForeach": "foreach debug",
+              "metaflow.resume": "resume", "metaflow.spin": "spin"}
+    for entry, model in zip(entries, models):
+        spec = entry["spec"]
+        assert model["roundTrip"] is True
+        assert model["name"] == f"TrainFlow ({labels[entry['command']]})"
+        assert model["script"] == spec["script"]
+        assert model["cwd"] == spec["cwd"]
+        assert model["env"] == spec["env"]
+        debug = entry["command"] == "metaflow.debugForeach"
+        assert model["executor"] == ("DEBUG" if debug else "RUN")
+        assert model["followSubprocesses"] is debug
+    # The server names its .run.xml "<Flow> (test mode)": the plugin reuses that configuration, not a second one.
+    assert models[0]["name"] == "TrainFlow (test mode)"
+    assert models[0]["parameters"].startswith("--no-pylint --environment=pypi run --test_mode 1 --max-workers 1")
+    assert models[1]["env"].get("PYDEVD_DISABLE_FILE_VALIDATION") == "1"
+
+    # Where the server writes PARAMETERS itself (.run.xml), both sides agree on these arguments.
+    try:
+        from metaflow_lsp.launch.configs import pycharm_parameters
+    except ImportError:
+        pycharm_parameters = None
+    if pycharm_parameters is not None:
+        for entry, model in zip(entries, models):
+            assert model["parameters"] == pycharm_parameters(entry["spec"]["args"])
+
+
+# -- plugin descriptors ----------------------------------------------------------------------------------------------
+
+
+def _xml(name: str) -> ET.Element:
+    return ET.parse(META_INF / name).getroot()
+
+
+def _descriptors() -> dict[str, ET.Element]:
+    return {path.name: ET.parse(path).getroot() for path in sorted(META_INF.glob("*.xml"))}
+
+
+def test_every_meta_inf_xml_is_well_formed():
+    files = sorted(META_INF.glob("*.xml"))
+    assert "plugin.xml" in [f.name for f in files]
+    for path in files:
+        ET.parse(path)  # raises ParseError with line and column
+
+
+def test_plugin_xml_declares_identity_and_dependencies():
+    root = _xml("plugin.xml")
+    assert root.tag == "idea-plugin"
+    assert root.findtext("id") == "dev.metaflowlsp.pycharm"
+    assert root.findtext("name") == "Metaflow LSP"
+    depends = {d.text.strip(): d.attrib for d in root.findall("depends")}
+    assert "com.redhat.devtools.lsp4ij" in depends and "optional" not in depends["com.redhat.devtools.lsp4ij"]
+    assert depends["PythonCore"].get("optional") == "true"
+    for attributes in depends.values():
+        if "config-file" in attributes:
+            assert (META_INF / attributes["config-file"]).is_file(), attributes
+
+
+def test_server_and_language_mapping_agree():
+    root = _xml("plugin.xml")
+    lsp4ij = [e for e in root.findall("extensions") if e.get("defaultExtensionNs") == "com.redhat.devtools.lsp4ij"]
+    assert len(lsp4ij) == 1
+    servers = lsp4ij[0].findall("server")
+    assert [s.get("id") for s in servers] == [SERVER_ID]
+    assert servers[0].get("name") == "Metaflow LSP"
+    assert servers[0].get("factoryClass") == "dev.metaflowlsp.pycharm.MetaflowLanguageServerFactory"
+    mappings = lsp4ij[0].findall("languageMapping")
+    assert [(m.get("language"), m.get("serverId"), m.get("languageId")) for m in mappings] == [
+        ("Python", SERVER_ID, "python")]
+
+
+def _actions() -> dict[str, str]:
+    """action id -> class, from every descriptor."""
+    actions: dict[str, str] = {}
+    for name, root in _descriptors().items():
+        for action in root.iter("action"):
+            assert action.get("id") not in actions, f"duplicate action id {action.get('id')} ({name})"
+            actions[action.get("id")] = action.get("class")
+    return actions
+
+
+def _vscode_commands() -> tuple[list[str], list[str]]:
+    text = EXTENSION_TS.read_text(encoding="utf-8")
+    lists = {}
+    for name in ("RUN_COMMANDS", "DEBUG_COMMANDS"):
+        match = re.search(rf"const {name}\s*=\s*\[([^\]]*)\]", text)
+        assert match, f"{name} not found in {EXTENSION_TS}"
+        lists[name] = re.findall(r'"([^"]+)"', match.group(1))
+    return lists["RUN_COMMANDS"], lists["DEBUG_COMMANDS"]
+
+
+def _core_commands() -> dict[str, tuple[str, str]]:
+    """MetaflowCommand enum: constant -> (id, executor)."""
+    text = (CORE_SOURCES / "dev" / "metaflowlsp" / "core" / "MetaflowCommand.java").read_text(encoding="utf-8")
+    found = re.findall(r'^\s*(\w+)\("([^"]+)",\s*Executor\.(\w+)', text, re.MULTILINE)
+    assert found
+    return {constant: (command_id, executor) for constant, command_id, executor in found}
+
+
+def test_action_ids_are_the_clients_command_ids():
+    run, debug = _vscode_commands()
+    actions = _actions()
+    assert set(actions) == set(run) | set(debug)
+    assert {"metaflow.runTestMode", "metaflow.debugForeach", "metaflow.resume", "metaflow.spin"} == set(actions)
+    # Each action class hands its own command to the core, with the executor the VS Code extension uses.
+    commands = _core_commands()
+    for action_id, class_name in actions.items():
+        source = _source_of(class_name).read_text(encoding="utf-8")
+        constant = re.search(r"super\(MetaflowCommand\.(\w+)\)", source)
+        assert constant, f"{class_name} does not pass a MetaflowCommand"
+        command_id, executor = commands[constant.group(1)]
+        assert command_id == action_id, f"{class_name} is registered as {action_id} but runs {command_id}"
+        assert executor == ("DEBUG" if action_id in debug else "RUN"), action_id
+
+
+def test_action_ids_are_not_commands_the_server_executes():
+    """LSP4IJ sends a command to the server when the server advertises it; only the others reach IDE actions."""
+    from metaflow_lsp.lsp.server import create_server
+
+    advertised = set(create_server().protocol.fm.commands)
+    assert advertised, "the server advertises no command at all: the check would prove nothing"
+    assert not advertised & set(_actions())
+
+
+def test_action_ids_match_the_code_lens_commands():
+    """Every client-side command the server's code lenses name is an action (once code_lens.py names any)."""
+    from metaflow_lsp.lsp.server import create_server
+
+    advertised = set(create_server().protocol.fm.commands)
+    literals = {node.value for node in ast.walk(ast.parse(CODE_LENS.read_text(encoding="utf-8")))
+                if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and re.fullmatch(r"metaflow\.\w+", node.value)}
+    client_side = literals - advertised
+    if client_side:
+        assert client_side == set(_actions()), (
+            f"code lenses name {sorted(client_side)}, the plugin registers {sorted(_actions())}")
+
+
+def _source_of(class_name: str) -> Path:
+    return IDE_SOURCES.joinpath(*class_name.split(".")).with_suffix(".java")
+
+
+def test_every_class_named_in_xml_exists_in_its_package():
+    named = set()
+    for root in _descriptors().values():
+        for element in root.iter():
+            for attribute in CLASS_ATTRIBUTES:
+                value = element.get(attribute)
+                if value and value.startswith("dev.metaflowlsp."):
+                    named.add(value)
+    assert len(named) >= 5, named  # the factory and the four actions
+    for class_name in sorted(named):
+        path = _source_of(class_name)
+        assert path.is_file(), f"{class_name} is named in plugin XML but {path} does not exist"
+        text = path.read_text(encoding="utf-8")
+        package, simple = class_name.rsplit(".", 1)
+        assert re.search(rf"^package {re.escape(package)};", text, re.MULTILINE), f"{path}: wrong package"
+        assert re.search(rf"^public (final |abstract )?class {simple}\b", text, re.MULTILINE), (
+            f"{path}: no public class {simple} (IntelliJ instantiates it)")
+
+
+def test_ide_classes_use_the_core_and_lsp4ij_api():
+    factory = _source_of("dev.metaflowlsp.pycharm.MetaflowLanguageServerFactory").read_text(encoding="utf-8")
+    assert "implements LanguageServerFactory" in factory
+    provider = (IDE_SOURCES / "dev/metaflowlsp/pycharm/MetaflowServerConnectionProvider.java").read_text("utf-8")
+    assert "extends OSProcessStreamConnectionProvider" in provider and "ServerCommand.command(" in provider
+    action = (IDE_SOURCES / "dev/metaflowlsp/pycharm/RunSpecAction.java").read_text(encoding="utf-8")
+    assert "extends LSPCommandAction" in action and "RunSpec.parse(" in action
+
+
+def test_notification_group_is_declared():
+    source = (IDE_SOURCES / "dev/metaflowlsp/pycharm/RunSpecAction.java").read_text(encoding="utf-8")
+    group = re.search(r'NOTIFICATION_GROUP = "([^"]+)"', source).group(1)
+    declared = {e.get("id") for root in _descriptors().values() for e in root.iter("notificationGroup")}
+    assert group in declared
+
+
+# -- build files -----------------------------------------------------------------------------------------------------
+
+
+def test_build_files_agree_with_the_descriptor():
+    properties = dict(
+        line.split("=", 1) for line in (PLUGIN / "gradle.properties").read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.lstrip().startswith("#"))
+    properties = {k.strip(): v.strip() for k, v in properties.items()}
+    assert properties["pluginSinceBuild"] == "242"
+    build = (PLUGIN / "build.gradle.kts").read_text(encoding="utf-8")
+    assert 'id("org.jetbrains.intellij.platform") version "2.' in build
+    assert "JavaLanguageVersion.of(21)" in build
+    assert 'plugin("com.redhat.devtools.lsp4ij"' in build and 'bundledPlugin("PythonCore")' in build
+    assert 'implementation(project(":core"))' in build
+    assert 'include(":core")' in (PLUGIN / "settings.gradle.kts").read_text(encoding="utf-8")
+    assert "options.release = 17" in (CORE / "build.gradle.kts").read_text(encoding="utf-8")
+
+
+def test_ci_workflow_builds_and_verifies_the_plugin():
+    import yaml
+
+    workflow = yaml.safe_load((PLUGIN / "ci" / "github-workflow.yml").read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["build"]["steps"]
+    commands = " ".join(step.get("run", "") for step in steps)
+    assert "buildPlugin" in commands and "verifyPlugin" in commands and ":core:test" in commands
+    java = [s for s in steps if s.get("uses", "").startswith("actions/setup-java")]
+    assert java and java[0]["with"]["java-version"] == "21"
