@@ -1,0 +1,628 @@
+"""What "Extract step body to common.py" would do to one step, decided from the stdlib `ast` alone.
+
+`analyse` either returns an `ExtractPlan` (which statements move, which artifacts become parameters and return
+values, which module-level names the body needs) or raises `ExtractError` with a reason a user can act on. It never
+touches libcst, so `can_extract` can run it while the editor asks for code actions; `extract.py` turns a plan into
+edits.
+
+Exactness rules (the flow must compute the same artifacts after the edit):
+- An artifact read on some path before the body assigns it is a parameter (`self.x` is evaluated at the call).
+  The analysis is path-insensitive: a read it cannot prove follows a write counts as a read of the incoming value.
+- An artifact assigned on every path that reaches the end of the body is a plain return value.
+- An artifact assigned only on some paths, and not a parameter, starts as the `UNSET` sentinel of common.py and the
+  step assigns it only when the function returned something else: the artifact is neither created nor changed on
+  the other paths. An artifact assigned on some paths that is also a parameter comes back unchanged on the others,
+  and assigning the same object again is invisible.
+- Module-level functions and constants of the flow file that the body uses move to common.py (with what they need)
+  and are imported back into the flow file, so other uses keep working and common.py never imports the flow.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import keyword
+import symtable
+from dataclasses import dataclass, field
+
+from ..builder import read_imports
+from ..model import FlowClass, Import, Module, Step
+
+COMMON_MODULE = "common"
+FLOWSPEC_METHODS = frozenset({"next", "merge_artifacts", "foreach_stack", "cmd"})
+MODULE_DUNDERS = frozenset({"__file__", "__name__", "__spec__", "__loader__", "__package__", "__builtins__",
+                            "__doc__", "__path__", "__cached__"})
+BUILTIN_NAMES = frozenset(dir(builtins))
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+class ExtractError(Exception):
+    """The step cannot be extracted; `message` says why, in words for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Param:
+    name: str  # the parameter of the new function
+    argument: str  # what the step passes: `self.data`, `self.input`, `inputs`
+    artifact: str | None  # the attribute of self, None for `inputs`
+    note: str = ""  # "Parameter", "Config", ... for the docstring
+
+
+@dataclass
+class Written:
+    artifact: str
+    local: str
+    maybe_unset: bool  # assigned on some paths only, and not passed in: goes through the UNSET sentinel
+
+
+@dataclass
+class NeededImport:
+    """One name the body needs from a top-level import of the flow file."""
+
+    bound: str
+    module: str
+    name: str | None
+    asname: str | None
+    level: int
+    position: tuple[int, int] = (0, 0)  # of the import statement in the flow file: copies keep the file's order
+
+    def key(self) -> tuple:
+        return (self.module, self.name, self.level, self.bound)
+
+
+@dataclass
+class ExtractPlan:
+    flow: FlowClass
+    step: Step
+    keep_before: int  # statements of the step body kept before the call (docstring, merge_artifacts)
+    moved_start: int  # index range [moved_start, moved_end) of the body that moves
+    moved_end: int
+    params: list[Param]
+    written: list[Written]
+    locals: dict[str, str]  # attribute of self -> its local name in the function
+    common_attrs: set[str]  # `common.x` in the body: becomes plain `x` inside common.py
+    common_alias: str | None  # how the flow binds the common module (`common`), if it does
+    from_common: set[str]  # names the flow imports from common (`from common import f`)
+    imports: list[NeededImport]
+    moved_definitions: list[ast.stmt]  # top-level statements of the flow file that move (in file order)
+    moved_names: list[str]  # the names they bind that the flow file must import back (still used there)
+    body_names: set[str]  # every identifier of the body: new locals must not collide with them
+    global_names: set[str]  # names the body (and moved code) looks up in the module namespace
+
+
+def find_step(module: Module, step_name: str, flow_name: str | None = None) -> tuple[FlowClass, Step]:
+    if not module.ok or module.tree is None:
+        raise ExtractError("The file has a syntax error; fix it before extracting a step.")
+    flows = [f for f in module.flows if flow_name is None or f.name == flow_name]
+    inherited = None
+    for flow in flows:
+        step = flow.steps.get(step_name)
+        if step is None:
+            continue
+        if step.owner == flow.name:
+            return flow, step
+        inherited = inherited or (flow, step)
+    if inherited is not None:
+        raise ExtractError(f"Step `{step_name}` is defined in base class {inherited[1].owner}, not in "
+                           f"{inherited[0].name}: extract it where it is defined.")
+    raise ExtractError(f"There is no step named `{step_name}` in this file.")
+
+
+def analyse(module: Module, step_name: str, flow_name: str | None = None) -> ExtractPlan:
+    flow, step = find_step(module, step_name, flow_name)
+    node = step.node
+    if isinstance(node, ast.AsyncFunctionDef):
+        raise ExtractError(f"Step `{step_name}` is `async def`; only plain steps can be extracted.")
+    if step.decorator("catch") is not None:
+        raise ExtractError(f"Step `{step_name}` has @catch: when its body fails, the artifacts it assigned before "
+                           "the failure are kept, which a function call cannot reproduce.")
+    body = node.body
+    start = 1 if _is_docstring(body[0]) else 0
+    end = len(body)
+    for transition in step.transitions:
+        if step.tail is None or transition.call is not step.tail.call:
+            raise ExtractError(f"`self.next(...)` on line {transition.span.line + 1} is not the last statement of "
+                               f"`{step_name}`: only a step whose single `self.next` ends the body can be "
+                               "extracted.")
+    if step.has_tail_next:
+        end -= 1
+    if start < end and _is_merge(body[start]):
+        start += 1
+    keep_before = start
+    if start < end and _is_merge(body[end - 1]):
+        end -= 1
+    moved = body[start:end]
+    if not moved or all(isinstance(s, ast.Pass) for s in moved):
+        raise ExtractError(f"Step `{step_name}` has no body to extract.")
+    common_alias, from_common = _common_bindings(module)
+    if _already_extracted(moved, common_alias, from_common):
+        raise ExtractError(f"Step `{step_name}` already only calls a function of common.py.")
+    scan = _BodyScan(flow, step_name)
+    for statement in moved:
+        scan.statement(statement)
+    flow_state = _DefiniteWrites(scan.params_order)
+    definite = flow_state.block(moved, frozenset())
+    names = _scope_names(node)
+    body_names = names.identifiers
+    # Locals: an artifact keeps its name unless the body already uses that name for something else.
+    taken = set(body_names) | {"self", "inputs", COMMON_MODULE}
+    locals_: dict[str, str] = {}
+    for attribute in scan.attributes:
+        others = taken | (set(scan.attributes) - {attribute})
+        if attribute == "input":
+            local = _fresh("item", others, ("foreach_item",))
+        else:
+            local = _fresh(attribute, others)
+        locals_[attribute] = local
+        taken.add(local)
+    params: list[Param] = []
+    if step.is_join:
+        join_arg = node.args.args[1].arg
+        if join_arg in scan.attributes or join_arg in ("self",):
+            raise ExtractError(f"The join argument `{join_arg}` is also an artifact name; rename it first.")
+        params.append(Param(join_arg, join_arg, None))
+    for attribute in flow_state.params:
+        note = ""
+        parameter = flow.parameters.get(attribute)
+        if parameter is not None:
+            note = parameter.kind
+        elif attribute in flow.class_attributes:
+            note = "class attribute"
+        elif attribute in ("input", "index"):
+            note = "foreach"
+        params.append(Param(locals_[attribute], f"self.{attribute}", attribute, note))
+    written = [Written(a, locals_[a], a not in definite and a not in flow_state.params) for a in scan.writes]
+    globals_needed = names.globals - {"self"}
+    for dunder in sorted(globals_needed & MODULE_DUNDERS):
+        raise ExtractError(f"The body uses `{dunder}`, which means something else in common.py.")
+    if "super" in globals_needed or "__class__" in names.identifiers:
+        raise ExtractError("The body calls `super()`, which only works inside the class.")
+    common_attrs: set[str] = set()
+    if common_alias is not None and common_alias in globals_needed:
+        common_attrs = _common_attribute_uses(moved, common_alias)
+        clash = sorted(common_attrs & (names.identifiers - {common_alias}))
+        if clash:
+            raise ExtractError(f"The body uses both `{common_alias}.{clash[0]}` and a name `{clash[0]}`; "
+                               "rename one of them first.")
+        globals_needed.discard(common_alias)
+    resolver = _ModuleNames(module, flow, common_alias, from_common)
+    imports, moved_definitions, also_global = resolver.resolve(globals_needed)
+    moved_names = resolver.names_to_import_back(moved_definitions, node)
+    return ExtractPlan(
+        flow=flow, step=step, keep_before=keep_before, moved_start=start, moved_end=end, params=params,
+        written=written, locals=locals_, common_attrs=common_attrs, common_alias=common_alias,
+        from_common=from_common, imports=imports, moved_definitions=moved_definitions, moved_names=moved_names,
+        body_names=body_names, global_names=globals_needed | also_global | common_attrs,
+    )
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str))
+
+
+def _is_merge(statement: ast.stmt) -> bool:
+    value = statement.value if isinstance(statement, ast.Expr) else None
+    return (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "merge_artifacts" and isinstance(value.func.value, ast.Name)
+            and value.func.value.id == "self")
+
+
+def _fresh(name: str, taken: set[str], alternatives: tuple[str, ...] = ()) -> str:
+    for candidate in (name, *alternatives):
+        if candidate not in taken and not keyword.iskeyword(candidate):
+            return candidate
+    candidate = name + "_"
+    while candidate in taken:
+        candidate += "_"
+    return candidate
+
+
+def _common_bindings(module: Module) -> tuple[str | None, set[str]]:
+    alias = None
+    from_common: set[str] = set()
+    for imported in module.imports:
+        if imported.module != COMMON_MODULE or imported.level != 0:
+            continue
+        if imported.name is None:
+            alias = alias or imported.bound_name
+        else:
+            from_common.add(imported.bound_name)
+    return alias, from_common
+
+
+def _already_extracted(moved: list[ast.stmt], alias: str | None, from_common: set[str]) -> bool:
+    first = moved[0]
+    value = first.value if isinstance(first, (ast.Assign, ast.Expr)) else None
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    calls_common = ((isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                     and func.value.id == alias and alias is not None)
+                    or (isinstance(func, ast.Name) and func.id in from_common))
+    return calls_common and all(isinstance(s, ast.If) for s in moved[1:])
+
+
+def _common_attribute_uses(moved: list[ast.stmt], alias: str) -> set[str]:
+    attributes: set[str] = set()
+    parents: dict[int, ast.AST] = {}
+    for statement in moved:
+        for parent in ast.walk(statement):
+            for child in ast.iter_child_nodes(parent):
+                parents[id(child)] = parent
+    for statement in moved:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and node.id == alias:
+                parent = parents.get(id(node))
+                if not (isinstance(parent, ast.Attribute) and parent.value is node
+                        and isinstance(parent.ctx, ast.Load)):
+                    raise ExtractError(f"The body uses the module `{alias}` (common.py) itself, not one of its "
+                                       "names; common.py cannot import itself.")
+                attributes.add(parent.attr)
+    return attributes
+
+
+class _BodyScan:
+    """Every use of `self` in the moved statements: artifacts read and written, and anything that cannot move."""
+
+    def __init__(self, flow: FlowClass, step_name: str):
+        self.flow = flow
+        self.step_name = step_name
+        self.attributes: list[str] = []  # in order of first use
+        self.writes: list[str] = []  # in order of first write
+        self.params_order: list[str] = []
+        self.called: set[int] = set()  # id() of `self.x` attributes that are called: `self.x(...)`
+
+    def statement(self, statement: ast.stmt) -> None:
+        self._walk(statement, nested=None, parent=None)
+
+    def _walk(self, node: ast.AST, nested: str | None, parent: ast.AST | None) -> None:
+        kind = type(node)
+        if kind in (ast.Return, ast.Yield, ast.YieldFrom, ast.Await) and nested is None:
+            what = {ast.Return: "an early `return`", ast.Yield: "`yield`", ast.YieldFrom: "`yield from`",
+                    ast.Await: "`await`"}[kind]
+            raise ExtractError(f"The body has {what} (line {node.lineno}); a step with it cannot be extracted "
+                               "exactly.")
+        if kind in (ast.Global, ast.Nonlocal) and nested is None:
+            raise ExtractError(f"The body declares `global {', '.join(node.names)}` (line {node.lineno}); move "
+                               "that state out of the step first.")
+        if kind is ast.Call and isinstance(node.func, ast.Attribute):
+            self.called.add(id(node.func))
+        if kind is ast.Name and node.id == "self":
+            self._self_use(node, nested, parent)
+            return
+        if kind in _SCOPES:
+            label = {ast.Lambda: "a lambda", ast.ClassDef: "a nested class"}.get(kind, "a nested function")
+            # Decorators, defaults and bases run in the step's own scope; the body is deferred.
+            for child in ast.iter_child_nodes(node):
+                inner = child in getattr(node, "body", []) if kind is not ast.Lambda else child is node.body
+                self._walk(child, nested or (label if inner else None), node)
+            return
+        for child in ast.iter_child_nodes(node):
+            self._walk(child, nested, node)
+
+    def _self_use(self, node: ast.Name, nested: str | None, parent: ast.AST | None) -> None:
+        line = node.lineno
+        if not (isinstance(parent, ast.Attribute) and parent.value is node):
+            raise ExtractError(f"The body uses `self` itself on line {line} (not as `self.<name>`); only "
+                               "artifact reads and writes can move out of the flow.")
+        attribute = parent.attr
+        if nested is not None:
+            raise ExtractError(f"{nested[0].upper()}{nested[1:]} in the body uses `self.{attribute}` (line "
+                               f"{line}); it could run after the step and see a different value.")
+        if attribute.startswith("__") and attribute.endswith("__"):
+            raise ExtractError(f"The body uses `self.{attribute}` (line {line}); only artifacts can move.")
+        flow = self.flow
+        if attribute == "merge_artifacts":
+            raise ExtractError(f"`self.merge_artifacts(...)` on line {line} is in the middle of the body; it can stay "
+                               "in the step only as the first or the last statement before `self.next`.")
+        if attribute in flow.methods or attribute in FLOWSPEC_METHODS:
+            raise ExtractError(f"The body uses the method `self.{attribute}` (line {line}); it may read or write "
+                               "artifacts itself. Move its code into the step, or make it a module function, first.")
+        if attribute in flow.steps:
+            raise ExtractError(f"The body uses the step `self.{attribute}` (line {line}) outside `self.next`.")
+        is_called = id(parent) in self.called
+        if is_called and not flow.complete and attribute not in self.writes:
+            raise ExtractError(f"The body calls `self.{attribute}()` (line {line}), which may be a method of a base "
+                               "class this file does not show.")
+        context = type(parent.ctx)
+        if context is ast.Del:
+            raise ExtractError(f"The body deletes `self.{attribute}` (line {line}); an extracted function cannot "
+                               "delete an artifact.")
+        if context is ast.Store:
+            if attribute in ("input", "index"):
+                raise ExtractError(f"The body assigns `self.{attribute}` (line {line}), which Metaflow forbids.")
+            if attribute in flow.parameters or attribute in flow.class_attributes:
+                raise ExtractError(f"The body assigns `self.{attribute}` (line {line}), a Parameter or class "
+                                   "attribute, which Metaflow forbids at run time.")
+            if attribute not in self.writes:
+                self.writes.append(attribute)
+        if attribute not in self.attributes:
+            self.attributes.append(attribute)
+
+
+class _DefiniteWrites:
+    """Which artifacts are assigned on every path, and which are (possibly) read before any assignment."""
+
+    def __init__(self, order: list[str]):
+        self.params: list[str] = order
+
+    def block(self, statements: list[ast.stmt], defined: frozenset[str]) -> frozenset[str]:
+        for statement in statements:
+            defined = self.statement(statement, defined)
+        return defined
+
+    def read(self, node: ast.AST | None, defined: frozenset[str], store_too: bool = False) -> None:
+        """Records `self.x` loads under `node` (in source order) that no assignment before them defines."""
+        if node is None:
+            return
+        found = [child for child in ast.walk(node)
+                 if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name)
+                 and child.value.id == "self" and (store_too or not isinstance(child.ctx, ast.Store))]
+        found.sort(key=lambda a: (a.lineno, a.col_offset))
+        for child in found:
+            if child.attr not in defined and child.attr not in self.params:
+                self.params.append(child.attr)
+
+    def targets(self, node: ast.AST, defined: frozenset[str]) -> frozenset[str]:
+        """Reads inside an assignment target (`self.x[i] = ...` reads x), then its writes."""
+        written = set()
+        for child in ast.walk(node):
+            if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) and child.value.id == "self":
+                if isinstance(child.ctx, ast.Store):
+                    written.add(child.attr)
+                elif child.attr not in defined and child.attr not in self.params:
+                    self.params.append(child.attr)
+        return defined | written
+
+    def statement(self, node: ast.stmt, defined: frozenset[str]) -> frozenset[str]:
+        if isinstance(node, ast.Assign):
+            self.read(node.value, defined)
+            for target in node.targets:
+                defined = self.targets(target, defined)
+            return defined
+        if isinstance(node, ast.AugAssign):
+            self.read(node.value, defined)
+            self.read(node.target, defined, store_too=True)  # `self.x += 1` reads x first
+            return self.targets(node.target, defined)
+        if isinstance(node, ast.AnnAssign):
+            self.read(node.value, defined)
+            return self.targets(node.target, defined) if node.value is not None else defined
+        if isinstance(node, ast.If):
+            self.read(node.test, defined)
+            return self.block(node.body, defined) & self.block(node.orelse, defined)
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            self.read(node.iter, defined)
+            inner = self.targets(node.target, defined)
+            self.block(node.body, inner)
+            self.block(node.orelse, defined)
+            return defined
+        if isinstance(node, ast.While):
+            self.read(node.test, defined)
+            self.block(node.body, defined)
+            self.block(node.orelse, defined)
+            return defined
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                self.read(item.context_expr, defined)
+                if item.optional_vars is not None:
+                    defined = self.targets(item.optional_vars, defined)
+            return self.block(node.body, defined)
+        if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            after_body = self.block(node.orelse, self.block(node.body, defined))
+            outcomes = [after_body]
+            for handler in node.handlers:
+                self.read(handler.type, defined)
+                outcomes.append(self.block(handler.body, defined))
+            result = frozenset.intersection(*outcomes)
+            return result | self.block(node.finalbody, defined)
+        if isinstance(node, ast.Match):
+            self.read(node.subject, defined)
+            for case in node.cases:
+                self.read(case.guard, defined)
+                self.block(case.body, defined)
+            return defined
+        self.read(node, defined)
+        return defined
+
+
+@dataclass
+class _Names:
+    globals: set[str] = field(default_factory=set)
+    identifiers: set[str] = field(default_factory=set)
+
+
+def _scope_names(node: ast.FunctionDef) -> _Names:
+    """Names the method looks up globally (itself and nested scopes) and every identifier it uses, from symtable."""
+    bare = copy.copy(node)
+    bare.decorator_list = []
+    table = symtable.symtable(ast.unparse(bare), "<step>", "exec")
+    names = _Names()
+    stack = list(table.get_children())
+    while stack:
+        child = stack.pop()
+        stack.extend(child.get_children())
+        for symbol in child.get_symbols():
+            names.identifiers.add(symbol.get_name())
+            if symbol.is_global() and symbol.is_referenced():
+                names.globals.add(symbol.get_name())
+    return names
+
+
+class _ModuleNames:
+    """Where each global name of the body comes from in the flow file, and what that means for common.py."""
+
+    def __init__(self, module: Module, flow: FlowClass, common_alias: str | None, from_common: set[str]):
+        self.module = module
+        self.flow = flow
+        self.common_alias = common_alias
+        self.from_common = from_common
+        self.imports: dict[str, Import] = {i.bound_name: i for i in module.imports}
+        assert module.tree is not None
+        self.bindings: dict[str, list[ast.stmt]] = {}
+        self.star_import = False
+        for statement in module.tree.body:
+            for name in bound_names(statement):
+                self.bindings.setdefault(name, []).append(statement)
+            if isinstance(statement, ast.ImportFrom) and any(a.name == "*" for a in statement.names):
+                self.star_import = True
+        self.globals_declared: set[str] = set()
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Global):
+                self.globals_declared.update(node.names)
+
+    def resolve(self, names: set[str]) -> tuple[list[NeededImport], list[ast.stmt], set[str]]:
+        imports: dict[tuple, NeededImport] = {}
+        moved: dict[int, ast.stmt] = {}
+        seen: set[str] = set()
+        pending = sorted(names)
+        also_global: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            also_global.add(name)
+            statements = self.bindings.get(name)
+            if not statements:
+                if name in BUILTIN_NAMES:
+                    continue
+                if self.star_import:
+                    raise ExtractError(f"The body uses `{name}`, which may come from a `from ... import *`; import "
+                                       "it by name first.")
+                raise ExtractError(f"The body uses `{name}`, which the flow file never defines.")
+            if len(statements) > 1 or name in self.globals_declared:
+                raise ExtractError(f"The body uses `{name}`, which the flow file assigns more than once; moving it "
+                                   "to common.py could change its value.")
+            statement = statements[0]
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                if name in self.from_common:
+                    original = self.imports[name].name
+                    if original != name:
+                        raise ExtractError(f"The body uses `{name}`, which the flow imports from common.py as "
+                                           f"`{original} as {name}`; use its own name first.")
+                    continue  # lives in common.py already
+                if name == self.common_alias:
+                    continue
+                imported = self.imports[name]
+                if imported.name == "*":
+                    continue
+                asname = None
+                if imported.name is None:
+                    alias = next(a for a in statement.names if (a.asname or a.name.split(".")[0]) == name)
+                    asname = alias.asname
+                    need = NeededImport(name, alias.name, None, asname, 0, (statement.lineno, statement.col_offset))
+                else:
+                    alias = next(a for a in statement.names if (a.asname or a.name) == name)
+                    need = NeededImport(name, imported.module, alias.name, alias.asname, imported.level,
+                                        (statement.lineno, statement.col_offset))
+                imports[need.key()] = need
+                continue
+            if isinstance(statement, ast.ClassDef):
+                flows = {f.name for f in self.module.flows}
+                what = "the flow class" if name in flows else "the class"
+                raise ExtractError(f"The body uses {what} `{name}` defined in the flow file; move it to a module of "
+                                   "its own first (moving it would change how its objects are pickled).")
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign, ast.AnnAssign)):
+                self._check_movable(name, statement)
+                moved[id(statement)] = statement
+                pending.extend(sorted(_definition_globals(statement) - seen))
+                continue
+            raise ExtractError(f"The body uses `{name}`, which the flow file binds in a `{type(statement).__name__}` "
+                               "statement that cannot move to common.py.")
+        order = {id(s): i for i, s in enumerate(self.module.tree.body)}  # type: ignore[union-attr]
+        moved_list = sorted(moved.values(), key=lambda s: order[id(s)])
+        ordered = sorted(imports.values(), key=lambda n: (n.position, n.bound))
+        return ordered, moved_list, also_global
+
+    def _check_movable(self, name: str, statement: ast.stmt) -> None:
+        used = _definition_globals(statement)
+        dunders = sorted(used & MODULE_DUNDERS)
+        if dunders:
+            raise ExtractError(f"The body uses `{name}`, which uses `{dunders[0]}`: in common.py that would name "
+                               "another module.")
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            for other in bound_names(statement):
+                if len(self.bindings.get(other, [])) > 1 or other in self.globals_declared:
+                    raise ExtractError(f"`{other}` is assigned more than once in the flow file; it cannot move to "
+                                       "common.py safely.")
+        if name in self.globals_declared:
+            raise ExtractError(f"`{name}` is changed through `global`; it cannot move to common.py safely.")
+
+    def names_to_import_back(self, moved: list[ast.stmt], step_node: ast.AST) -> list[str]:
+        """Names of moved definitions that the rest of the flow file still uses (outside them and the step)."""
+        if not moved:
+            return []
+        skip = {id(s) for s in moved} | {id(step_node)}
+        used: set[str] = set()
+        stack: list[ast.AST] = [s for s in self.module.tree.body if id(s) not in skip]  # type: ignore[union-attr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            for child in ast.iter_child_nodes(node):
+                if id(child) not in skip:
+                    stack.append(child)
+        names: list[str] = []
+        for statement in moved:
+            for name in bound_names(statement):
+                if name in used and name not in names:
+                    names.append(name)
+        return names
+
+
+def bound_names(statement: ast.stmt) -> list[str]:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [statement.name]
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return [i.bound_name for i in read_imports(statement) if i.name != "*"]
+    targets: list[ast.AST] = []
+    if isinstance(statement, ast.Assign):
+        targets = list(statement.targets)
+    elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+        targets = [statement.target]
+    elif isinstance(statement, (ast.For, ast.AsyncFor)):
+        targets = [statement.target]
+    elif isinstance(statement, (ast.If, ast.With, ast.Try, ast.While)):
+        names = []
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.append(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                names.append(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.extend(i.bound_name for i in read_imports(node))
+        return names
+    names = []
+    for target in targets:
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name):
+                names.append(node.id)
+    return names
+
+
+def _definition_globals(statement: ast.stmt) -> set[str]:
+    """Global names a module-level definition needs: for a function its body's globals plus its decorators and
+    defaults; for a constant the names its value uses."""
+    table = symtable.symtable(ast.unparse(statement), "<definition>", "exec")
+    names: set[str] = set()
+    stack = [table]
+    while stack:
+        current = stack.pop()
+        stack.extend(current.get_children())
+        for symbol in current.get_symbols():
+            if current is table:
+                if symbol.is_referenced() and not symbol.is_assigned() and not symbol.is_imported():
+                    names.add(symbol.get_name())
+            elif symbol.is_global() and symbol.is_referenced():
+                names.add(symbol.get_name())
+    bound = set(bound_names(statement))
+    return names - bound
+
+
+__all__ = ["ExtractError", "ExtractPlan", "analyse", "find_step", "bound_names", "COMMON_MODULE"]

@@ -1,0 +1,643 @@
+"""Extract step body to common.py: before/after texts for each case, and each refusal."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from metaflow_lsp.builder import parse_module
+from metaflow_lsp.refactor.extract import ExtractError, can_extract, extract_step
+
+FLOW = Path("/project/flow.py")
+
+
+def d(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def flow(steps: str, header: str = "from metaflow import FlowSpec, Parameter, step\n", extra: str = "") -> str:
+    """A flow file whose class body is `steps` (dedented)."""
+    body = textwrap.indent(d(steps), "    ")
+    return f"{header}{extra}\n\nclass TrainFlow(FlowSpec):\n{body}\n\nif __name__ == \"__main__\":\n    TrainFlow()\n"
+
+
+def extract(source: str, step: str, common: str | None = None):
+    return extract_step(source, FLOW, step, common)
+
+
+def refusal(source: str, step: str) -> str:
+    reason = can_extract(parse_module(source, FLOW), step)
+    assert reason is not None
+    with pytest.raises(ExtractError) as error:
+        extract(source, step)
+    assert error.value.message == reason
+    return reason
+
+
+def step_text(source: str, name: str) -> str:
+    """The text of one step of the flow file, from `def` to the next decorator."""
+    start = source.index(f"    def {name}(")
+    end = source.find("    @step", start)
+    return source[start:end if end != -1 else source.index("\n\nif __name__")]
+
+
+def function_text(source: str, name: str) -> str:
+    start = source.index(f"def {name}(")
+    end = source.find("\n\n\n", start)
+    return source[start:end if end != -1 else len(source)].rstrip("\n") + "\n"
+
+
+LINEAR = flow('''
+    alpha = Parameter("alpha", default=2)
+
+    @step
+    def start(self):
+        self.data = [1, 2, 3]
+        self.next(self.train)
+
+    @step
+    def train(self):
+        """Fit the model."""
+
+        # scale the data
+        self.model = [x * self.alpha for x in self.data]  # kept
+        self.score = sum(self.model)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print(self.score)
+''')
+
+
+def test_linear_step_becomes_a_call_with_params_and_returns():
+    result = extract(LINEAR, "train")
+    assert step_text(result.flow_source, "train") == (
+        "    def train(self):\n"
+        '        """Fit the model."""\n'
+        "\n"
+        "        self.model, self.score = common.train(self.alpha, self.data)\n"
+        "        self.next(self.end)\n"
+        "\n"
+    )
+    assert "import common\n" in result.flow_source
+    assert result.common_is_new and result.function_name == "train"
+    assert result.common_path == FLOW.parent / "common.py"
+    assert function_text(result.common_source, "train") == d('''
+        def train(alpha, data):
+            """Body of the `train` step of TrainFlow.
+
+            Reads: alpha (Parameter), data.
+            Returns: model, score.
+            """
+            # scale the data
+            model = [x * alpha for x in data]  # kept
+            score = sum(model)
+            return model, score
+        ''')
+    compile(result.common_source, "common.py", "exec")
+    compile(result.flow_source, "flow.py", "exec")
+
+
+def test_read_modify_write_is_param_and_return():
+    source = flow('''
+        @step
+        def start(self):
+            self.n = 1
+            self.n += 1
+            self.items.append(self.n)
+            self.next(self.end)
+    ''')
+    result = extract(source, "start")
+    assert "self.n = common.start(self.items)" in result.flow_source
+    assert function_text(result.common_source, "start").endswith(
+        "    n = 1\n    n += 1\n    items.append(n)\n    return n\n")
+    source = flow('''
+        @step
+        def start(self):
+            self.count += 1
+            self.next(self.end)
+    ''')
+    result = extract(source, "start")
+    assert "self.count = common.start(self.count)" in result.flow_source
+    assert "def start(count):" in result.common_source
+
+
+def test_conditional_write_goes_through_unset_sentinel():
+    source = flow('''
+        @step
+        def start(self):
+            self.x = 1
+            if self.x > 0:
+                self.flag = True
+            self.next(self.end)
+    ''')
+    result = extract(source, "start")
+    assert (
+        "        self.x, flag = common.start()\n"
+        "        if flag is not common.UNSET:\n"
+        "            self.flag = flag\n"
+        "        self.next(self.end)\n"
+    ) in result.flow_source
+    function = function_text(result.common_source, "start")
+    assert "    flag = UNSET\n" in function and function.endswith("return x, flag\n")
+    assert "flag is UNSET when this run does not assign it" in function
+    assert "\nUNSET = object()\n" in result.common_source
+    # A second extraction reuses the sentinel.
+    other = flow('''
+        @step
+        def start(self):
+            if self.go:
+                self.maybe = 1
+            self.next(self.end)
+    ''')
+    again = extract_step(other, FLOW, "start", result.common_source)
+    assert again.common_source.count("= object()") == 1
+    assert "if maybe is not common.UNSET:" in again.flow_source
+
+
+def test_conditional_write_of_a_read_artifact_is_a_plain_return():
+    source = flow('''
+        @step
+        def start(self):
+            print(self.best)
+            if self.new > self.best:
+                self.best = self.new
+            self.next(self.end)
+    ''')
+    result = extract(source, "start")
+    assert "self.best = common.start(self.best, self.new)" in result.flow_source
+    assert "UNSET" not in result.common_source
+
+
+def test_written_on_every_branch_is_plain_and_loop_write_is_not():
+    source = flow('''
+        @step
+        def start(self):
+            if self.a:
+                self.x = 1
+            else:
+                self.x = 2
+            for i in range(3):
+                self.y = i
+            try:
+                self.z = 1
+            except ValueError:
+                self.z = 2
+            self.next(self.end)
+    ''')
+    result = extract(source, "start")
+    assert "self.x, y, self.z = common.start(self.a)" in result.flow_source
+    assert "if y is not common.UNSET:" in result.flow_source
+
+
+def test_foreach_input_and_index_become_parameters():
+    source = flow('''
+        @step
+        def body(self):
+            self.word = self.input * 2
+            self.position = self.index
+            self.next(self.join)
+    ''')
+    result = extract(source, "body")
+    assert "self.word, self.position = common.body(self.input, self.index)" in result.flow_source
+    function = function_text(result.common_source, "body")
+    assert function.startswith("def body(item, index):")
+    assert "Reads: input (as `item`), index." in function
+    assert "word = item * 2" in function
+
+
+def test_join_passes_inputs_and_keeps_merge_artifacts_first_or_last():
+    source = flow('''
+        @step
+        def join(self, inputs):
+            self.merge_artifacts(inputs)
+            self.total = sum(i.value for i in inputs) + self.base
+            self.next(self.end)
+    ''')
+    result = extract(source, "join")
+    assert d('''
+        self.merge_artifacts(inputs)
+        self.total = common.join(inputs, self.base)
+        self.next(self.end)
+        ''') in textwrap.dedent(step_text(result.flow_source, "join").split("\n", 1)[1])
+    assert "def join(inputs, base):" in result.common_source
+    assert "Reads: inputs (the join's inputs), base." in result.common_source
+    last = flow('''
+        @step
+        def join(self, inputs):
+            self.side = "both"
+            self.merge_artifacts(inputs, exclude=["value"])
+            self.next(self.end)
+    ''')
+    result = extract(last, "join")
+    assert d('''
+        self.side = common.join(inputs)
+        self.merge_artifacts(inputs, exclude=["value"])
+        self.next(self.end)
+        ''') in textwrap.dedent(step_text(result.flow_source, "join").split("\n", 1)[1])
+
+
+def test_module_helpers_constants_and_imports():
+    source = d('''
+        import json
+        import numpy as np
+        from metaflow import FlowSpec, step
+        from os import path as p
+
+        SCALE = 3  # scale
+        OFFSET = SCALE + 1
+
+
+        def helper(v):
+            # comment moves with it
+            return json.dumps(v * OFFSET)
+
+
+        def other():
+            return 1
+
+
+        class TrainFlow(FlowSpec):
+            size = SCALE
+
+            @step
+            def start(self):
+                self.out = helper(2) + p.sep
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+
+
+        if __name__ == "__main__":
+            TrainFlow()
+        ''')
+    result = extract(source, "start")
+    common = result.common_source
+    assert "import json\nfrom os import path as p\n" in common
+    assert "numpy" not in common and "def other" not in common
+    assert common.index("SCALE = 3  # scale") < common.index("OFFSET = SCALE + 1") < common.index("def helper(")
+    assert "    # comment moves with it\n" in common
+    new_flow = result.flow_source
+    assert "def helper" not in new_flow and "SCALE = 3" not in new_flow and "OFFSET =" not in new_flow
+    assert "from common import SCALE\n" in new_flow  # the class body still uses it
+    assert "import OFFSET" not in new_flow and "import helper" not in new_flow and "helper," not in new_flow
+    assert "import numpy as np" in new_flow  # imports of the flow are left alone
+    assert "self.out = common.start()" in new_flow
+
+
+def test_existing_common_is_appended_to_and_names_do_not_collide():
+    common = d('''
+        """Mine."""
+        import os
+
+
+        def train():
+            return os.sep
+        # trailing comment
+        ''')
+    source = LINEAR.replace("self.score = sum(self.model)", "self.score = sum(self.model) + len(json.dumps(1))")
+    source = "import json\n" + source
+    result = extract(source, "train", common)
+    assert not result.common_is_new
+    assert result.function_name == "train_step"
+    assert result.common_source.startswith('"""Mine."""\nimport os\nimport json\n')
+    assert result.common_source.replace("import json\n", "", 1).startswith(common)
+    assert "common.train_step(self.alpha, self.data)" in result.flow_source
+    twice = extract_step(result.flow_source, FLOW, "start", result.common_source)
+    assert twice.common_source.startswith(result.common_source)
+
+
+def test_from_common_style_is_followed():
+    source = flow('''
+        @step
+        def start(self):
+            self.values = helper([1, 2])
+            self.more = 1
+            self.next(self.end)
+    ''', extra="from common import helper\n")
+    result = extract(source, "start", "def helper(v):\n    return v\n")
+    assert "from common import start, helper\n" in result.flow_source  # added to the existing import
+    assert "self.values, self.more = start()" in result.flow_source
+    assert "import common\n" not in result.flow_source
+    assert "from common" not in result.common_source  # common.py never imports itself
+
+
+def test_common_dot_names_in_the_body_become_plain_names():
+    source = flow('''
+        @step
+        def start(self):
+            self.values = common.helper([1, 2])
+            self.other = 1
+            self.next(self.end)
+    ''', extra="import common\n")
+    result = extract(source, "start", "def helper(v):\n    return v\n")
+    assert "    values = helper([1, 2])\n" in result.common_source
+    assert "self.values, self.other = common.start()" in result.flow_source
+    assert result.flow_source.count("import common") == 1
+
+
+def test_local_names_that_shadow_artifacts_are_renamed():
+    source = flow('''
+        @step
+        def start(self):
+            data = "local"
+            self.data = data.upper()
+            self.next(self.end)
+    ''')
+    result = extract(source, "start")
+    assert "data_ = data.upper()" in result.common_source
+    assert "Returns: data (as `data_`)." in result.common_source
+
+
+def test_semicolon_line_and_end_step_without_next():
+    source = flow('''
+        @step
+        def start(self):
+            self.a = 1; self.next(self.end)
+
+        @step
+        def end(self):
+            print(self.a)
+    ''')
+    result = extract(source, "start")
+    assert "self.a = common.start()\n        self.next(self.end)\n" in result.flow_source
+    result = extract(result.flow_source, "end", result.common_source)
+    assert "        common.end(self.a)\n" in result.flow_source
+    assert "def end(a):" in result.common_source
+
+
+def test_extracting_twice_is_refused():
+    result = extract(LINEAR, "train")
+    assert refusal(result.flow_source, "train") == "Step `train` already only calls a function of common.py."
+    second = extract_step(result.flow_source, FLOW, "end", result.common_source)
+    assert "def end(score):" in second.common_source
+
+
+def test_long_calls_are_wrapped():
+    names = ", ".join(f"self.artifact_number_{i}" for i in range(6))
+    source = flow(f'''
+        @step
+        def start(self):
+            self.total = sum([{names}])
+            self.next(self.end)
+    ''')
+    result = extract(source, "start")
+    assert "self.total = common.start(\n            self.artifact_number_0,\n" in result.flow_source
+    compile(result.flow_source, "flow.py", "exec")
+
+
+@pytest.mark.parametrize("steps, step, expected", [
+    ('''
+     @step
+     def start(self):
+         if self.a:
+             self.next(self.x)
+             return
+         self.next(self.y)
+     ''', "start", "`self.next(...)` on line 8 is not the last statement of `start`"),
+    ('''
+     @step
+     def start(self):
+         if self.a:
+             return
+         self.b = 1
+         self.next(self.end)
+     ''', "start", "The body has an early `return` (line 8)"),
+    ('''
+     def helper(self):
+         return 1
+
+     @step
+     def start(self):
+         self.b = self.helper()
+         self.next(self.end)
+     ''', "start", "The body uses the method `self.helper` (line 10)"),
+    ('''
+     @step
+     def start(self):
+         self.f = sorted([1], key=lambda v: self.w)
+         self.next(self.end)
+     ''', "start", "A lambda in the body uses `self.w` (line 7)"),
+    ('''
+     @step
+     def start(self):
+         def inner():
+             return self.w
+         self.x = inner()
+         self.next(self.end)
+     ''', "start", "A nested function in the body uses `self.w`"),
+    ('''
+     @step
+     def start(self):
+         self.x = getattr(self, "w", 1)
+         self.next(self.end)
+     ''', "start", "The body uses `self` itself on line 7"),
+    ('''
+     @step
+     def start(self):
+         setattr(self, "w", 1)
+         self.next(self.end)
+     ''', "start", "The body uses `self` itself on line 7"),
+    ('''
+     @step
+     def start(self):
+         self.x = self.__dict__
+         self.next(self.end)
+     ''', "start", "The body uses `self.__dict__` (line 7)"),
+    ('''
+     @step
+     def start(self):
+         del self.x
+         self.next(self.end)
+     ''', "start", "The body deletes `self.x` (line 7)"),
+    ('''
+     @step
+     def join(self, inputs):
+         self.a = 1
+         self.merge_artifacts(inputs)
+         self.b = 2
+         self.next(self.end)
+     ''', "join", "`self.merge_artifacts(...)` on line 8 is in the middle of the body"),
+    ('''
+     alpha = Parameter("alpha")
+
+     @step
+     def start(self):
+         self.alpha = 3
+         self.next(self.end)
+     ''', "start", "The body assigns `self.alpha` (line 9), a Parameter"),
+    ('''
+     @step
+     def start(self):
+         """Only a docstring."""
+         self.next(self.end)
+     ''', "start", "Step `start` has no body to extract."),
+    ('''
+     @step
+     def end(self):
+         pass
+     ''', "end", "Step `end` has no body to extract."),
+    ('''
+     @catch(var="e")
+     @step
+     def start(self):
+         self.a = 1
+         self.next(self.end)
+     ''', "start", "Step `start` has @catch"),
+    ('''
+     @step
+     def start(self):
+         self.a = super().x
+         self.next(self.end)
+     ''', "start", "The body calls `super()`"),
+    ('''
+     @step
+     def start(self):
+         self.a = __file__
+         self.next(self.end)
+     ''', "start", "The body uses `__file__`"),
+    ('''
+     @step
+     def start(self):
+         self.a = TrainFlow.x
+         self.next(self.end)
+     ''', "start", "The body uses the flow class `TrainFlow` defined in the flow file"),
+    ('''
+     @step
+     def start(self):
+         self.a = undefined_name
+         self.next(self.end)
+     ''', "start", "The body uses `undefined_name`, which the flow file never defines."),
+    ('''
+     @step
+     def start(self):
+         global counter
+         counter = 1
+         self.next(self.end)
+     ''', "start", "The body declares `global counter`"),
+    ('''
+     @step
+     def start(self):
+         self.a = self.train
+         self.next(self.end)
+
+     @step
+     def train(self):
+         self.next(self.end)
+     ''', "start", "The body uses the step `self.train`"),
+])
+def test_refusals(steps, step, expected):
+    source = flow(steps, header="from metaflow import FlowSpec, Parameter, catch, step\n")
+    assert refusal(source, step).startswith(expected)
+
+
+def test_refusals_about_the_module():
+    assert refusal("def broken(:\n", "start") == "The file has a syntax error; fix it before extracting a step."
+    assert refusal(LINEAR, "nope") == "There is no step named `nope` in this file."
+    star = "from helpers import *\n" + LINEAR.replace("self.score = sum(self.model)", "self.score = total(1)")
+    assert refusal(star, "train").startswith("The body uses `total`, which may come from a `from ... import *`")
+    mutated = flow('''
+        @step
+        def start(self):
+            self.a = LIMIT
+            self.next(self.end)
+    ''', extra="LIMIT = 1\nLIMIT = 2\n")
+    assert refusal(mutated, "start").startswith("The body uses `LIMIT`, which the flow file assigns more than once")
+    with_class = flow('''
+        @step
+        def start(self):
+            self.a = Box()
+            self.next(self.end)
+    ''', extra="class Box:\n    pass\n")
+    assert refusal(with_class, "start").startswith("The body uses the class `Box` defined in the flow file")
+    uses_file = flow('''
+        @step
+        def start(self):
+            self.a = where()
+            self.next(self.end)
+    ''', extra="def where():\n    return __file__\n")
+    assert refusal(uses_file, "start").startswith("The body uses `where`, which uses `__file__`")
+    aliased = flow('''
+        @step
+        def start(self):
+            self.a = h(1)
+            self.b = 2
+            self.next(self.end)
+    ''', extra="from common import helper as h\n")
+    assert refusal(aliased, "start").startswith("The body uses `h`, which the flow imports from common.py as")
+
+
+def test_inherited_step_is_refused():
+    source = d('''
+        from metaflow import FlowSpec, step
+
+
+        class Base(FlowSpec):
+            @step
+            def start(self):
+                self.a = 1
+                self.next(self.end)
+
+
+        class Child(Base):
+            @step
+            def end(self):
+                print(self.a)
+        ''')
+    module = parse_module(source, FLOW)
+    child = next(f for f in module.flows if f.name == "Child")
+    assert child.steps["start"].owner == "Base"
+    # The first flow with the step defines it: Base's start is extractable; the Child-only lookup is not.
+    with pytest.raises(ExtractError, match="defined in base class Base"):
+        extract_step(source, FLOW, "start", None, flow_name="Child")
+    assert extract_step(source, FLOW, "start", None).function_name == "start"
+
+
+def test_common_module_conflicts():
+    source = "import numpy as np\n" + LINEAR.replace("self.score = sum(self.model)", "self.score = np.sum(1)")
+    with pytest.raises(ExtractError, match="`np`, which common.py already defines differently"):
+        extract(source, "train", "np = None\n")
+    same = extract(source, "train", "import numpy as np\n")
+    assert same.common_source.count("import numpy as np") == 1
+    with pytest.raises(ExtractError, match="common.py does not parse"):
+        extract(source, "train", "def (:\n")
+    with pytest.raises(ExtractError, match="This file is common.py itself."):
+        extract_step(LINEAR, Path("/project/common.py"), "train", None)
+    helper_flow = flow('''
+        @step
+        def start(self):
+            self.a = helper()
+            self.next(self.end)
+    ''', extra="\ndef helper():\n    return 1\n")
+    with pytest.raises(ExtractError, match="common.py already has a `helper`"):
+        extract(helper_flow, "start", "def helper():\n    return 2\n")
+
+
+def test_comments_and_formatting_of_the_body_are_kept():
+    source = flow('''
+        @step
+        def start(self):
+            # first
+            self.values = [
+                1,  # one
+                2,
+            ]
+            if self.values:   # odd spacing kept
+                pass  # nothing
+            self.next(self.end)
+    ''')
+    result = extract(source, "start")
+    assert textwrap.indent(d('''
+        # first
+        values = [
+            1,  # one
+            2,
+        ]
+        if values:   # odd spacing kept
+            pass  # nothing
+        '''), "    ") in result.common_source
