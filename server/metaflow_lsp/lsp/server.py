@@ -1,0 +1,222 @@
+"""The language server (pygls 2, stdio): `metaflow-lsp serve` / `python -m metaflow_lsp`.
+
+`MetaflowLanguageServer` holds what every feature shares: the settings of a file, its project, and the analysis of
+a document's current version (rules run once per version, whoever asks). The features themselves live in their own
+modules and are wired here by their `register(server)` functions.
+
+Start-up stays fast: nothing here imports metaflow or libcst; features that need them import them when used.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import unquote
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from .. import __version__
+from ..builder import parse_module
+from ..config import Settings
+from ..engine import STRICT, CheckResult, check_source
+from ..project import Project, find_root, read_source
+from ..text import LineIndex
+from . import code_actions, code_lens, diagnostics
+from .settings import EditorSettings
+
+log = logging.getLogger(__name__)
+
+# Above this many characters a file is not checked (a flow is never this big; a generated file may be).
+MAX_SOURCE_CHARS = 1_000_000
+_CLOSED_CACHE_LIMIT = 4096
+
+
+class MetaflowLanguageServer(LanguageServer):
+    """pygls server with the shared state of metaflow-lsp's features."""
+
+    def __init__(self) -> None:
+        super().__init__("metaflow-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.editor_settings = EditorSettings(self)
+        self.diagnostics: diagnostics.Diagnostics | None = None  # set by diagnostics.register
+        self._projects: dict[Path, Project] = {}
+        self._roots: dict[Path, Path] = {}  # folder -> project root
+        self._analyses: dict[str, tuple[tuple, CheckResult]] = {}
+        self._generation = 0  # bumped when settings or files on disk change: every cached analysis is then stale
+
+    # -- documents -----------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def path_of(uri: str) -> Path | None:
+        """The file a `file:` URI names; None for other schemes (untitled documents...)."""
+        try:
+            path = to_fs_path(uri)
+        except Exception:
+            return None
+        return Path(path) if path and uri.startswith("file:") else None
+
+    def open_document(self, uri: str) -> TextDocument | None:
+        """The editor's copy of a document, None when it is not open."""
+        return self.workspace.text_documents.get(unquote(uri))
+
+    def _snapshot_key(self, uri: str) -> tuple:
+        """What identifies the text of `uri` now: the editor's version, else the file's mtime and size on disk."""
+        document = self.open_document(uri)
+        if document is not None:
+            return ("open", document.version)
+        path = self.path_of(uri)
+        try:
+            stat = path.stat() if path is not None else None
+        except OSError:
+            stat = None
+        return ("disk", stat.st_mtime_ns, stat.st_size) if stat else ("missing",)
+
+    def _source(self, uri: str) -> str:
+        document = self.open_document(uri)
+        if document is not None:
+            return document.source
+        path = self.path_of(uri)
+        try:
+            return read_source(path) if path is not None else ""
+        except OSError:  # deleted since: nothing to report
+            return ""
+
+    def result_id(self, uri: str) -> str:
+        """Identifies the diagnostics of `uri` as they are now: same id, same diagnostics."""
+        return ":".join(str(part) for part in (self._generation, *self._snapshot_key(uri)))
+
+    # -- what features share -------------------------------------------------------------------------------------
+
+    def settings_for(self, uri: str) -> Settings:
+        """Rule settings of a document: its nearest pyproject's `[tool.metaflow-lsp]`, then the editor's section."""
+        return self.editor_settings.settings_for(uri, self.path_of(uri))
+
+    def project_for(self, uri: str) -> Project:
+        """The project holding a document (cached per root); for an untitled document, the first workspace folder."""
+        path = self.path_of(uri)
+        directory = path.parent if path is not None else self._fallback_directory()
+        root = self._roots.get(directory)
+        if root is None:
+            root = self._roots[directory] = find_root(directory)
+        project = self._projects.get(root)
+        if project is None:
+            project = self._projects[root] = Project(root)
+        return project
+
+    def _fallback_directory(self) -> Path:
+        for folder in self.workspace.folders.values():
+            path = self.path_of(folder.uri)
+            if path is not None:
+                return path
+        root = self.workspace.root_path
+        return Path(root) if root else Path.cwd()
+
+    def analysis(self, uri: str) -> CheckResult:
+        """The findings of the document's current version (the editor's copy when open, else the file on disk).
+        Computed once per version and settings: diagnostics, code actions and code lenses share it."""
+        key = (self._generation, self._snapshot_key(uri))
+        cached = self._analyses.get(uri)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        result = self._check(uri, self._source(uri))
+        if key[1][0] != "open" and len(self._analyses) > _CLOSED_CACHE_LIMIT:
+            self._forget_closed()
+        self._analyses[uri] = (key, result)
+        return result
+
+    def _check(self, uri: str, source: str) -> CheckResult:
+        path = self.path_of(uri)
+        if len(source) > MAX_SOURCE_CHARS:
+            return CheckResult(parse_module("", path, None), [], LineIndex(source))
+        settings = self.settings_for(uri)
+        project = self.project_for(uri)
+        try:
+            return check_source(source, path, settings, project)
+        except Exception:  # the engine never raises by design; if it does, the editor keeps working
+            if STRICT:
+                raise
+            log.exception("checking %s failed", uri)
+            return CheckResult(parse_module("", path, None), [], LineIndex(source))
+
+    def forget(self, uri: str) -> None:
+        """Drops what is cached for a document (it was closed)."""
+        self._analyses.pop(uri, None)
+
+    def _forget_closed(self) -> None:
+        for uri in [uri for uri, (key, _) in self._analyses.items() if key[1][0] != "open"]:
+            del self._analyses[uri]
+
+    def invalidate(self) -> None:
+        """Settings or files on disk changed: every analysis is stale. Diagnostics are brought up to date."""
+        self._generation += 1
+        self._roots.clear()
+        if self.diagnostics is not None:
+            self.diagnostics.refresh()
+
+    def workspace_roots(self) -> list[Path]:
+        """The folders of the workspace (the root path for clients without folders)."""
+        roots = [self.path_of(folder.uri) for folder in self.workspace.folders.values()]
+        roots = [root for root in roots if root is not None]
+        if not roots and self.workspace.root_path:
+            roots = [Path(self.workspace.root_path)]
+        return roots
+
+
+def create_server() -> MetaflowLanguageServer:
+    server = MetaflowLanguageServer()
+    _register_lifecycle(server)
+    diagnostics.register(server)
+    for feature in (code_actions, code_lens):
+        try:
+            feature.register(server)
+        except Exception:  # a broken feature must not take diagnostics down with it
+            if STRICT:
+                raise
+            log.exception("could not register %s", feature.__name__)
+    return server
+
+
+def _register_lifecycle(server: MetaflowLanguageServer) -> None:
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: MetaflowLanguageServer, params: types.InitializedParams) -> None:
+        """Pulls the editor settings and asks to be told when they change."""
+        await ls.editor_settings.pull()
+        if ls.editor_settings.answered_late:  # documents were checked without the editor's settings
+            ls.invalidate()
+        await _register_configuration_changes(ls)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: MetaflowLanguageServer, params: types.DidChangeConfigurationParams):
+        """workspace/didChangeConfiguration: pull the settings again, then check every document again."""
+        if ls.editor_settings.client_can_answer:
+            await ls.editor_settings.pull()
+        else:
+            ls.editor_settings.push(params.settings)
+        ls.invalidate()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_folders(ls: MetaflowLanguageServer, params: types.DidChangeWorkspaceFoldersParams):
+        await ls.editor_settings.pull()
+        ls.invalidate()
+
+
+async def _register_configuration_changes(ls: MetaflowLanguageServer) -> None:
+    """VS Code sends didChangeConfiguration only for sections a server registered (or its extension synchronises)."""
+    workspace = ls.client_capabilities.workspace
+    capability = workspace.did_change_configuration if workspace else None
+    if not (capability and capability.dynamic_registration):
+        return
+    registration = types.Registration(
+        id="metaflow-lsp.configuration", method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+        register_options=types.DidChangeConfigurationRegistrationOptions(section="metaflowLsp"))
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+    except Exception as error:
+        log.info("client did not take the didChangeConfiguration registration: %s", error)
+
+
+def serve() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    create_server().start_io()
