@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -124,3 +125,16 @@ def test_test_mode_cli_returns_metaflow_exit_code(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "boom" in result.stdout + result.stderr
+
+
+def test_test_mode_cli_under_debugpy_without_waiting_runs_to_the_end(tmp_path):
+    flow_file = tmp_path / "small.py"
+    flow_file.write_text(SMALL_FLOW)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cli = Path(sys.executable).with_name("metaflow-lsp")
+    result = subprocess.run([str(cli), "test-mode", str(flow_file), "--debug-port", str(port), "--no-wait"],
+                            cwd=tmp_path, env=clean_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "test mode was True" in result.stdout + result.stderr

@@ -226,3 +226,23 @@ def test_spin_probe_without_metaflow(tmp_path):
         pytest.skip("no system python")
     assert capabilities.has_spin(python) is False
     assert capabilities.has_spin(str(tmp_path / "no-such-python")) is False
+
+
+def test_cli_prints_the_spec_and_the_debug_command(tmp_path):
+    import subprocess
+
+    _, path = flow_of(tmp_path, '    test_mode = Parameter("test_mode", type=bool)')
+    cli = Path(sys.executable).with_name("metaflow-lsp")
+    result = subprocess.run([str(cli), "test-mode", str(path), "--debug-port", "5678", "--print-spec",
+                             "--python", "/opt/py"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["debug"] is True and printed["kind"] == KIND_DEBUG_FOREACH
+    assert printed["command"][:6] == ["/opt/py", "-Xfrozen_modules=off", "-m", "debugpy", "--listen", "127.0.0.1:5678"]
+    assert printed["command"][printed["command"].index("--configure-subProcess") + 1] == "true"
+    bad = subprocess.run([str(cli), "test-mode", str(path), "--debug-port", "70000"], capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode == 2 and "port" in bad.stderr
+    missing = subprocess.run([str(cli), "test-mode", str(tmp_path / "nope.py")], capture_output=True, text=True,
+                             timeout=60)
+    assert missing.returncode == 2 and "no such file" in missing.stderr
