@@ -224,3 +224,28 @@ async def test_huge_file_gets_one_clear_note(tmp_path):
         report = await pull(client, open_document(client, path, huge))
         [note] = report.items
         assert note.severity == types.DiagnosticSeverity.Information and "Not checked" in note.message
+
+
+async def test_watched_file_change_rechecks_open_documents(tmp_path):
+    """A base flow edited outside the editor (git checkout): open documents that use it are checked again."""
+    path = write(tmp_path, "hello.py", BROKEN)
+    async with session(tmp_path, caps=capabilities(pull=False)) as client:
+        uri = open_document(client, path)
+        await wait_for_published(client, uri)
+        count = len(client.published)
+        write(tmp_path, "pyproject.toml", '[tool.metaflow-lsp]\nignore = ["MF011"]\n')
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+            uri=(tmp_path / "pyproject.toml").as_uri(), type=types.FileChangeType.Created)]))
+        again = await wait_for_published(client, uri, after=count)
+        assert of(UNKNOWN_TARGET, again.diagnostics) == []
+
+
+async def test_lone_carriage_returns_end_lines(tmp_path):
+    """Old Mac line ends: Python and LSP both break lines at a lone \\r; the diagnostic lands on the right line."""
+    source = BROKEN.replace("\n", "\r")
+    path = tmp_path / "mac.py"
+    path.write_bytes(source.encode())
+    async with session(tmp_path) as client:
+        report = await pull(client, open_document(client, path, source))
+        [diagnostic] = of(UNKNOWN_TARGET, report.items)
+        assert diagnostic.range.start == types.Position(line=BROKEN_LINE, character=18)

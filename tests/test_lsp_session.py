@@ -157,7 +157,9 @@ async def test_initialize_is_fast_and_advertises_diagnostics(tmp_path):
     finally:
         await stop(client)
     print(f"initialize answered {elapsed * 1000:.0f} ms after the process started")
-    assert elapsed < 1.0  # 0.5 s is the target on an idle machine; tests run in parallel with other work
+    # The target is 0.5 s on an idle machine (about half of it is importing lsprotocol.types); the suite shares the
+    # machine with other work, so only a gross regression (an eager import of metaflow or libcst) fails here.
+    assert elapsed < 1.5
     provider = result.capabilities.diagnostic_provider
     assert provider.inter_file_dependencies and provider.workspace_diagnostics
     assert "metaflow.checkWorkspace" in result.capabilities.execute_command_provider.commands
@@ -171,9 +173,12 @@ def test_start_up_imports_neither_metaflow_nor_libcst():
     assert output.strip() == "[]"
 
 
-async def test_registers_for_configuration_changes(tmp_path):
+async def test_registers_for_configuration_and_file_changes(tmp_path):
     async with session(tmp_path) as client:
         deadline = time.monotonic() + TIMEOUT
         while not client.registrations and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        assert [r.method for r in client.registrations] == [types.WORKSPACE_DID_CHANGE_CONFIGURATION]
+        methods = [r.method for r in client.registrations]
+        assert methods == [types.WORKSPACE_DID_CHANGE_CONFIGURATION, types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+        watchers = client.registrations[1].register_options["watchers"]
+        assert {w["globPattern"] for w in watchers} >= {"**/*.py", "**/pyproject.toml"}

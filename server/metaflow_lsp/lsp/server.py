@@ -10,6 +10,7 @@ Start-up stays fast: nothing here imports metaflow or libcst; features that need
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -25,13 +26,15 @@ from ..engine import STRICT, CheckResult, check_source
 from ..project import Project, find_root, read_source
 from ..text import LineIndex
 from . import code_actions, code_lens, diagnostics
-from .settings import EditorSettings
+from .settings import SECTION, EditorSettings
 
 log = logging.getLogger(__name__)
 
 # Above this many characters a file is not checked (a flow is never this big; a generated file may be).
 MAX_SOURCE_CHARS = 1_000_000
 _CLOSED_CACHE_LIMIT = 4096
+WATCHED_FILES = ("**/*.py", "**/pyproject.toml", "**/.gitignore")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 class MetaflowLanguageServer(LanguageServer):
@@ -126,8 +129,15 @@ class MetaflowLanguageServer(LanguageServer):
         self._analyses[uri] = (key, result)
         return result
 
+    @staticmethod
+    def normalized(source: str) -> str:
+        """`source` with lone \\r line breaks made \\n: Python and LSP both end lines there, `LineIndex` only at \\n.
+        Same length, same columns, so positions stay valid for the editor's text."""
+        return _LONE_CR.sub("\n", source) if "\r" in source else source
+
     def _check(self, uri: str, source: str) -> CheckResult:
         path = self.path_of(uri)
+        source = self.normalized(source)
         if len(source) > MAX_SOURCE_CHARS:
             return CheckResult(parse_module("", path, None), [], LineIndex(source))
         settings = self.settings_for(uri)
@@ -185,7 +195,7 @@ def _register_lifecycle(server: MetaflowLanguageServer) -> None:
         await ls.editor_settings.pull()
         if ls.editor_settings.answered_late:  # documents were checked without the editor's settings
             ls.invalidate()
-        await _register_configuration_changes(ls)
+        await _register_for_changes(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: MetaflowLanguageServer, params: types.DidChangeConfigurationParams):
@@ -196,25 +206,40 @@ def _register_lifecycle(server: MetaflowLanguageServer) -> None:
             ls.editor_settings.push(params.settings)
         ls.invalidate()
 
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: MetaflowLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+        """Files changed on disk: what other files import, settings, or what git ignores."""
+        if any(change.uri.endswith("/.gitignore") for change in params.changes):
+            for project in ls._projects.values():
+                project.forget_git_answers()
+        ls.invalidate()
+
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_folders(ls: MetaflowLanguageServer, params: types.DidChangeWorkspaceFoldersParams):
         await ls.editor_settings.pull()
         ls.invalidate()
 
 
-async def _register_configuration_changes(ls: MetaflowLanguageServer) -> None:
-    """VS Code sends didChangeConfiguration only for sections a server registered (or its extension synchronises)."""
+async def _register_for_changes(ls: MetaflowLanguageServer) -> None:
+    """Asks to be told about setting changes (VS Code sends didChangeConfiguration only for registered sections) and
+    about files changed on disk outside the editor (a flow's base class, pyproject.toml, .gitignore)."""
     workspace = ls.client_capabilities.workspace
-    capability = workspace.did_change_configuration if workspace else None
-    if not (capability and capability.dynamic_registration):
+    registrations = []
+    if workspace and workspace.did_change_configuration and workspace.did_change_configuration.dynamic_registration:
+        registrations.append(types.Registration(
+            id="metaflow-lsp.configuration", method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+            register_options=types.DidChangeConfigurationRegistrationOptions(section=SECTION)))
+    if workspace and workspace.did_change_watched_files and workspace.did_change_watched_files.dynamic_registration:
+        registrations.append(types.Registration(
+            id="metaflow-lsp.files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[
+                types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED_FILES])))
+    if not registrations:
         return
-    registration = types.Registration(
-        id="metaflow-lsp.configuration", method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
-        register_options=types.DidChangeConfigurationRegistrationOptions(section="metaflowLsp"))
     try:
-        await ls.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=registrations))
     except Exception as error:
-        log.info("client did not take the didChangeConfiguration registration: %s", error)
+        log.info("client did not take the registrations: %s", error)
 
 
 def serve() -> None:
