@@ -881,10 +881,8 @@ def foreach_on_unset_artifact(context):
 # MF111
 # --------------------------------------------------------------------------------------------------------------------
 
-def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Module, context) -> str | None:
-    """What makes a stored value a function Metaflow does not persist, or None when it is (or may be) data."""
-    if isinstance(value, ast.Lambda):
-        return "a lambda"
+def _local_names(step: Step) -> tuple[set[str], set[str]]:
+    """(names bound by a nested def in the step, other names bound in the step)."""
     local_defs: set[str] = set()
     local_other: set[str] = {a.arg for a in step.node.args.args}
     for node in ast.walk(step.node):
@@ -894,12 +892,26 @@ def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Modul
             local_defs.add(node.name)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             local_other.add(node.id)
-        elif isinstance(node, (ast.ClassDef,)):
+        elif isinstance(node, ast.ClassDef):
             local_other.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             local_other.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             local_other.update(node.names)
+    return local_defs, local_other
+
+
+def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Module, context,
+                     locals_cache: dict) -> str | None:
+    """What makes a stored value a function Metaflow does not persist, or None when it is (or may be) data."""
+    if isinstance(value, ast.Lambda):
+        return "a lambda"
+    if not isinstance(value, (ast.Name, ast.Attribute)):
+        return None
+    key = id(step.node)
+    if key not in locals_cache:
+        locals_cache[key] = _local_names(step)
+    local_defs, local_other = locals_cache[key]
     if isinstance(value, ast.Name):
         name = value.id
         if name in local_other:
@@ -971,36 +983,34 @@ def function_artifact(context):
         if not flow.complete:
             continue
         cache: dict = {}
+        locals_cache: dict = {}
         stored: dict[str, tuple[str, str, Span]] = {}  # artifact -> (step, description, span of the write)
         other_values: set[str] = set()
         for step in flow.steps.values():
+            assigned: set[str] = set()
             for node in ast.walk(step.node):
-                targets: list[ast.expr] = []
-                value = None
                 if isinstance(node, ast.Assign):
                     targets, value = node.targets, node.value
-                elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+                elif isinstance(node, ast.AnnAssign) and node.value is not None:
                     targets, value = [node.target], node.value
+                else:
+                    continue
                 for target in targets:
                     for sub in ast.walk(target):
                         if not (is_self_attr(sub) and isinstance(sub.ctx, ast.Store)):
                             continue
-                        source = (_function_source(value, step, flow, module, context)
-                                  if target is sub and value is not None and not isinstance(node, ast.AugAssign)
-                                  else None)
+                        assigned.add(sub.attr)
+                        source = (_function_source(value, step, flow, module, context, locals_cache)
+                                  if target is sub else None)
                         if source is None:
                             other_values.add(sub.attr)
                         elif sub.attr not in stored:
                             stored[sub.attr] = (step.name, source, Span.of(sub))
-            # any other way to write (for-targets, with-targets, walrus can't target attributes)
-            written = {a.name for a in step.accesses if a.kind in ("write", "delete")}
-            assigned = {sub.attr for node in ast.walk(step.node) if isinstance(node, (ast.Assign, ast.AnnAssign))
-                        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
-                        for sub in ast.walk(target) if is_self_attr(sub) and isinstance(sub.ctx, ast.Store)}
-            other_values |= written - assigned
-            if _facts(cache, step, flow, module).opaque:
-                other_values.add("*")
-        if "*" in other_values:
+            # every other way to write (augmented assignment, for/with targets, del) stores data or removes it
+            other_values |= {a.name for a in step.accesses if a.kind in ("write", "delete")} - assigned
+        if not stored:
+            continue
+        if any(_facts(cache, step, flow, module).opaque for step in flow.steps.values()):
             continue
         for artifact in list(stored):
             if artifact in other_values or artifact in flow.parameters or artifact in flow.class_attributes \
@@ -1058,6 +1068,10 @@ def missing_main_guard(context):
     if path_name.startswith("test_") or path_name.endswith("_test.py") or path_name == "conftest.py":
         return  # flows in tests are imported and run by the test code
     used_as_base = {base.rsplit(".", 1)[-1] for info in module.classes.values() for base in info.bases}
+    candidates = [flow for flow in module.flows if flow.name not in module.main_calls
+                  and flow.name not in used_as_base and not _looks_like_base(flow.name)]
+    if not candidates:
+        return  # the usual file: its flow is called in the guard
     called: set[str] = set(module.main_calls)
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Call):
@@ -1070,8 +1084,8 @@ def missing_main_guard(context):
             # passed around (`run(TrainFlow)`, `FLOWS = [TrainFlow]`): somebody else may call it
             if not _in_class_bases(node, module):
                 called.add(node.id)
-    for flow in module.flows:
-        if flow.name in called or flow.name in used_as_base or _looks_like_base(flow.name):
+    for flow in candidates:
+        if flow.name in called:
             continue
         graph = context.graph(flow)
         if graph.start_step is None or graph.end_step is None or graph.start_step == graph.end_step:
