@@ -26,6 +26,7 @@ from .model import (
     literal,
 )
 from .text import Span
+from .walk import child_fields
 
 PARAMETER_KINDS = {"Parameter": "Parameter", "Config": "Config", "IncludeFile": "IncludeFile"}
 
@@ -133,19 +134,9 @@ def is_self_next(node: ast.AST) -> bool:
             and isinstance(node.func.value, ast.Name) and node.func.value.id == "self")
 
 
-# Fields that never hold a `self.x` access: skipping them keeps the walk cheap.
-_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "type_params"})
-_FIELDS: dict[type, tuple[str, ...]] = {}
 # Expressions whose parts may not run: a lambda body, one side of `and`/`or`, a conditional expression.
 _CONDITIONAL_EXPRESSIONS = (ast.Lambda, ast.IfExp, ast.BoolOp, ast.ListComp, ast.SetComp, ast.DictComp,
                             ast.GeneratorExp)
-
-
-def _fields(cls: type) -> tuple[str, ...]:
-    fields = _FIELDS.get(cls)
-    if fields is None:
-        fields = _FIELDS[cls] = tuple(f for f in getattr(cls, "_fields", ()) if f not in _SKIPPED_FIELDS)
-    return fields
 
 
 def _is_self_attribute(node: ast.AST) -> bool:
@@ -186,7 +177,7 @@ class _StepReader:
                 self._expression(node.value, conditional)
             self._expression(node.target, conditional)
         elif kind in (ast.Expr, ast.Return, ast.Raise, ast.Assert, ast.Delete):
-            for field in _fields(kind):
+            for field in child_fields(kind):
                 value = getattr(node, field, None)
                 if isinstance(value, list):
                     for item in value:
@@ -195,7 +186,7 @@ class _StepReader:
                     self._expression(value, conditional)
         else:
             # Compound statements: their headers always run, their bodies may not.
-            for field in _fields(kind):
+            for field in child_fields(kind):
                 value = getattr(node, field, None)
                 if value is None:
                     continue
@@ -210,7 +201,7 @@ class _StepReader:
 
     def _part(self, node: ast.AST) -> None:
         """An except handler, match case or with item: a header plus, maybe, a body."""
-        for field in _fields(type(node)):
+        for field in child_fields(type(node)):
             value = getattr(node, field, None)
             if isinstance(value, list):
                 for item in value:
@@ -251,7 +242,7 @@ class _StepReader:
                 self._statement(node, True)
                 continue
             inner = maybe or isinstance(node, _CONDITIONAL_EXPRESSIONS)
-            for field in _fields(kind):
+            for field in child_fields(kind):
                 value = getattr(node, field, None)
                 if value is None:
                     continue
@@ -462,6 +453,16 @@ class _Lineage:
             if other is not None and other.ok and imported.name in other.classes:
                 other_reader = _ModuleReader(other, self.reader.resolver)
                 return self.collect(other.classes[imported.name], visiting, other_reader, top=False)
+        if imported is not None and imported.name is None and "." in base:
+            # `import common` + `class F(common.Base)` (or `import pkg.common as c` + `c.Base`)
+            module_name, _, class_name = base.rpartition(".")
+            aliased = imported.bound_name != imported.module.split(".")[0]
+            target = imported.module if aliased and module_name == imported.bound_name else module_name
+            if not aliased or module_name == imported.bound_name:
+                other = self._resolve(target, 0, module.path)
+                if other is not None and other.ok and class_name in other.classes:
+                    other_reader = _ModuleReader(other, self.reader.resolver)
+                    return self.collect(other.classes[class_name], visiting, other_reader, top=False)
         self.unresolved.append(base or "<expression>")
         return False
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .builder import ModuleResolver
 from .config import Settings
 from .graph import FlowGraph
 from .model import FlowClass, Module
 from .project import Project
+from .walk import flatten, parents_of
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -18,6 +24,7 @@ class RuleContext:
     settings: Settings
     project: Project | None = None
     _graphs: dict[str, FlowGraph] = field(default_factory=dict, repr=False)
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def path(self) -> Path | None:
@@ -33,6 +40,23 @@ class RuleContext:
         if graph is None or graph.flow is not flow:
             graph = self._graphs[flow.name] = FlowGraph(flow)
         return graph
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """A value computed once per check run and shared by every rule that asks with the same key."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
+
+    def nodes(self, root: ast.AST) -> list[ast.AST]:
+        """Every node under `root` (a step's def, a class, the module), flattened once per check run: rules iterate
+        this list instead of calling `ast.walk` again and again on the keystroke path."""
+        return self.memo(("nodes", id(root)), lambda: flatten(root))
+
+    def parents(self, root: ast.AST) -> dict[int, ast.AST]:
+        """`id(node) -> parent` for the nodes under `root`."""
+        return self.memo(("parents", id(root)), lambda: parents_of(self.nodes(root)))
 
     @property
     def resolver(self) -> ModuleResolver | None:

@@ -135,7 +135,7 @@ def is_self_attr(node: ast.AST, name: str | None = None) -> bool:
 class StepFacts:
     """What the rules below need to know about one step body beyond `Step.accesses`."""
 
-    def __init__(self, step: Step, flow: FlowClass, module: Module):
+    def __init__(self, step: Step, flow: FlowClass, module: Module, context):
         self.step = step
         self.decorator_writes: set[str] = set()  # artifacts a decorator sets (@catch(var="x"))
         self.opaque = False  # something may set attributes of self we cannot see
@@ -143,7 +143,7 @@ class StepFacts:
         self.loop_writes: dict[int, set[str]] = {}  # id() of a self.x node -> names written in enclosing loops
         self.guarded: set[str] = set()  # names tested with hasattr(self, "x") / getattr(self, "x", default)
         self.merges: dict[int, ast.Call] = {}  # id() of the `self.merge_artifacts` attribute -> the call
-        self._scan(flow)
+        self._scan(flow, context)
         for index, decorator in enumerate(step.decorators):
             if index == step.step_decorator_index:
                 continue
@@ -157,13 +157,11 @@ class StepFacts:
             elif name is None or name not in METAFLOW_STEP_DECORATORS:
                 self.opaque = True  # a wrapper of the project's own may set attributes of self
 
-    def _scan(self, flow: FlowClass) -> None:
-        parents: dict[int, ast.AST] = {}
+    def _scan(self, flow: FlowClass, context) -> None:
         body = self.step.node
-        for parent in ast.walk(body):
-            for child in ast.iter_child_nodes(parent):
-                parents[id(child)] = parent
-        for node in ast.walk(body):
+        nodes = context.nodes(body)
+        parents = context.parents(body)
+        for node in nodes:
             if isinstance(node, ast.Call):
                 func = node.func
                 if is_self_attr(func, "merge_artifacts"):
@@ -190,7 +188,7 @@ class StepFacts:
                 # `x = self`, `[self]`, `helper(self)`: anything may happen to it later.
                 self.opaque = True
         # nested scopes and enclosing loops of every self.x node
-        for node in ast.walk(body):
+        for node in nodes:
             if not is_self_attr(node):
                 continue
             current = parents.get(id(node))
@@ -199,24 +197,27 @@ class StepFacts:
                 if isinstance(current, _NESTED_SCOPES):
                     self.nested.add(id(node))
                 if isinstance(current, _LOOPS):
-                    loop_names |= _written_names(current)
+                    loop_names |= _written_names(current, context)
                 current = parents.get(id(current))
             if loop_names:
                 self.loop_writes[id(node)] = loop_names
 
 
-def _written_names(node: ast.AST) -> set[str]:
-    return {n.attr for n in ast.walk(node)
-            if is_self_attr(n) and isinstance(n.ctx, ast.Store)} | {
-        n.target.attr for n in ast.walk(node) if isinstance(n, ast.AugAssign) and is_self_attr(n.target)}
+def _written_names(node: ast.AST, context) -> set[str]:
+    """Artifacts assigned anywhere under `node` (computed once per node and check run)."""
+
+    def compute() -> set[str]:
+        nodes = context.nodes(node)
+        return {n.attr for n in nodes if is_self_attr(n) and isinstance(n.ctx, ast.Store)} | {
+            n.target.attr for n in nodes if isinstance(n, ast.AugAssign) and is_self_attr(n.target)}
+
+    return context.memo(("written", id(node)), compute)
 
 
-def _facts(cache: dict, step: Step, flow: FlowClass, module: Module) -> StepFacts:
-    key = (id(step.node), id(flow))
-    facts = cache.get(key)
-    if facts is None:
-        facts = cache[key] = StepFacts(step, flow, module)
-    return facts
+def _facts(context, step: Step, flow: FlowClass) -> StepFacts:
+    """The facts of a step, shared by MF107, MF108, MF110 and MF111 within one check run."""
+    return context.memo(("facts", id(step.node), id(flow)),
+                        lambda: StepFacts(step, flow, context.module, context))
 
 
 def edges(flow: FlowClass) -> dict[str, set[str]]:
@@ -582,7 +583,6 @@ def _is_data_value(value: ast.expr | None) -> bool:
 def assign_to_parameter(context):
     module = context.module
     seen: set[int] = set()
-    cache: dict = {}
     for flow in context.flows:
         for step in reported_steps(context, flow, seen):
             facts = None
@@ -601,7 +601,7 @@ def assign_to_parameter(context):
                     what = f"the class attribute '{name}' of {flow.name}"
                 else:
                     continue
-                facts = facts or _facts(cache, step, flow, module)
+                facts = facts or _facts(context, step, flow)
                 if id(access.node) in facts.nested:
                     continue
                 verb = "assigns" if access.kind == "write" else "deletes"
@@ -667,15 +667,14 @@ def artifact_lost_at_join(context):
         graph = context.graph(flow)
         if not graph_is_sound(flow, graph):
             continue
-        if _methods_hidden(module, flow):
+        if _methods_hidden(context, flow):
             continue
-        cache: dict = {}
         reachable = graph.reachable()
         preds = predecessors(flow)
         joins = {name for name in reachable if graph[name].type == "join"}
         if not joins:
             continue
-        facts = {name: _facts(cache, flow.steps[name], flow, module) for name in reachable}
+        facts = {name: _facts(context, flow.steps[name], flow) for name in reachable}
 
         def readable(name: str) -> bool:
             return flow.is_artifact(name) and name not in flow.class_attributes
@@ -782,20 +781,20 @@ def _lost_read(artifact: str, span: Span, step: Step, available: set[str], merge
     )
 
 
-def _methods_hidden(module: Module, flow: FlowClass) -> bool:
+def _methods_hidden(context, flow: FlowClass) -> bool:
     """True when a non-step method may set artifacts: `__init__` or any method whose body writes self.x or that
     the model cannot see (defined in another file)."""
-    defs = method_defs(module, flow)
+    defs = method_defs(context.module, flow)
     if set(flow.methods) - set(defs):
         return True
     for name, node in defs.items():
         decorators = {d.id if isinstance(d, ast.Name) else getattr(d, "attr", "") for d in node.decorator_list}
         if decorators & {"property", "cached_property", "staticmethod"} and name != "__init__":
-            if not _written_names(node):
+            if not _written_names(node, context):
                 continue
-        if name == "__init__" or name == "__getattr__" or _written_names(node) or any(
+        if name == "__init__" or name == "__getattr__" or _written_names(node, context) or any(
                 isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "setattr"
-                for n in ast.walk(node)):
+                for n in context.nodes(node)):
             return True
     return False
 
@@ -848,12 +847,11 @@ def foreach_on_unset_artifact(context):
     module = context.module
     seen: set[int] = set()
     for flow in context.flows:
-        if not flow.complete or _methods_hidden(module, flow):
+        if not flow.complete or _methods_hidden(context, flow):
             continue
         graph = context.graph(flow)
         if not graph_is_sound(flow, graph):
             continue
-        cache: dict = {}
         for step in reported_steps(context, flow, seen):
             for transition in step.transitions:
                 if transition.kind != "foreach" or not isinstance(transition.foreach, str):
@@ -863,8 +861,8 @@ def foreach_on_unset_artifact(context):
                         or var in flow.steps or var in FLOW_API):
                     continue
                 before = ancestors(flow, step.name) | {step.name}
-                if any(_facts(cache, flow.steps[name], flow, module).opaque
-                       or var in _facts(cache, flow.steps[name], flow, module).decorator_writes
+                if any(_facts(context, flow.steps[name], flow).opaque
+                       or var in _facts(context, flow.steps[name], flow).decorator_writes
                        or any(a.name == var and a.kind == "write" for a in flow.steps[name].accesses)
                        for name in before):
                     continue
@@ -881,11 +879,11 @@ def foreach_on_unset_artifact(context):
 # MF111
 # --------------------------------------------------------------------------------------------------------------------
 
-def _local_names(step: Step) -> tuple[set[str], set[str]]:
+def _local_names(step: Step, context) -> tuple[set[str], set[str]]:
     """(names bound by a nested def in the step, other names bound in the step)."""
     local_defs: set[str] = set()
     local_other: set[str] = {a.arg for a in step.node.args.args}
-    for node in ast.walk(step.node):
+    for node in context.nodes(step.node):
         if node is step.node:
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -901,17 +899,13 @@ def _local_names(step: Step) -> tuple[set[str], set[str]]:
     return local_defs, local_other
 
 
-def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Module, context,
-                     locals_cache: dict) -> str | None:
+def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Module, context) -> str | None:
     """What makes a stored value a function Metaflow does not persist, or None when it is (or may be) data."""
     if isinstance(value, ast.Lambda):
         return "a lambda"
     if not isinstance(value, (ast.Name, ast.Attribute)):
         return None
-    key = id(step.node)
-    if key not in locals_cache:
-        locals_cache[key] = _local_names(step)
-    local_defs, local_other = locals_cache[key]
+    local_defs, local_other = context.memo(("locals", id(step.node)), lambda: _local_names(step, context))
     if isinstance(value, ast.Name):
         name = value.id
         if name in local_other:
@@ -982,13 +976,11 @@ def function_artifact(context):
     for flow in context.flows:
         if not flow.complete:
             continue
-        cache: dict = {}
-        locals_cache: dict = {}
         stored: dict[str, tuple[str, str, Span]] = {}  # artifact -> (step, description, span of the write)
         other_values: set[str] = set()
         for step in flow.steps.values():
             assigned: set[str] = set()
-            for node in ast.walk(step.node):
+            for node in context.nodes(step.node):
                 if isinstance(node, ast.Assign):
                     targets, value = node.targets, node.value
                 elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -1000,7 +992,7 @@ def function_artifact(context):
                         if not (is_self_attr(sub) and isinstance(sub.ctx, ast.Store)):
                             continue
                         assigned.add(sub.attr)
-                        source = (_function_source(value, step, flow, module, context, locals_cache)
+                        source = (_function_source(value, step, flow, module, context)
                                   if target is sub else None)
                         if source is None:
                             other_values.add(sub.attr)
@@ -1010,7 +1002,7 @@ def function_artifact(context):
             other_values |= {a.name for a in step.accesses if a.kind in ("write", "delete")} - assigned
         if not stored:
             continue
-        if any(_facts(cache, step, flow, module).opaque for step in flow.steps.values()):
+        if any(_facts(context, step, flow).opaque for step in flow.steps.values()):
             continue
         for artifact in list(stored):
             if artifact in other_values or artifact in flow.parameters or artifact in flow.class_attributes \
@@ -1024,7 +1016,7 @@ def function_artifact(context):
                 step = flow.steps[name]
                 if step.path != module.path:
                     continue
-                facts = _facts(cache, step, flow, module)
+                facts = _facts(context, step, flow)
                 if artifact in facts.guarded:
                     continue
                 for access in step.accesses:
@@ -1073,7 +1065,7 @@ def missing_main_guard(context):
     if not candidates:
         return  # the usual file: its flow is called in the guard
     called: set[str] = set(module.main_calls)
-    for node in ast.walk(module.tree):
+    for node in context.nodes(module.tree):
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Name):
