@@ -188,3 +188,17 @@ async def test_resume_and_spin_lenses_after_a_real_local_run(tmp_path):
         origin = after[after.index("--origin-run-id") + 1]
         spin_run = (Path(spec.cwd) / ".metaflow" / "LensFlow" / "latest_run").read_text().strip()
         assert origin != spin_run and (Path(spec.cwd) / ".metaflow" / "LensFlow" / origin / "_meta").is_dir()
+
+
+async def test_test_mode_names_come_from_the_project_settings(tmp_path):
+    write(tmp_path, "pyproject.toml", '[tool.metaflow-lsp]\ntest-mode-parameters = ["ci_mode"]\n')
+    path = write(tmp_path, "flows/lens_flow.py", FLOW.replace('quick = Parameter("smoke"', 'quick = Parameter("ci_mode"'))
+    async with session(tmp_path) as client:
+        uri = open_document(client, path)
+        [run] = by_command(await lenses(client, uri))["metaflow.runTestMode"]
+        assert run.command.arguments[0]["args"][2:4] == ["--ci_mode", "1"]
+        result = await asyncio.wait_for(client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="metaflow.writeRunConfigurations")), TIMEOUT)
+        assert result["folders"][0]["errors"] == []
+        launch = json.loads((tmp_path / ".vscode" / "launch.json").read_text())
+        assert launch["configurations"][0]["args"][2:4] == ["--ci_mode", "1"]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from ..launch import capabilities, datastore
-from ..launch.configs import write_run_configurations
+from ..launch.configs import workspace_specs, write_run_configurations
 from ..launch.runspec import KIND_DEBUG_FOREACH, RunSpec, resume_spec, run_spec, spin_spec
 from ..model import FlowClass, Module
 from ..text import LineIndex, Span
@@ -81,7 +81,9 @@ def register(server: MetaflowLanguageServer) -> None:
         for root in roots:
             if root is None or not root.is_dir():
                 continue
-            report = write_run_configurations(root)
+            # The editor's settings too (test-mode names may come from there), not only pyproject's.
+            specs = workspace_specs(root, lambda path: ls.settings_for(path.as_uri()))
+            report = write_run_configurations(root, specs)
             reports.append({"folder": str(root), **report.to_json()})
             if report.errors:
                 ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, "; ".join(report.errors)))
