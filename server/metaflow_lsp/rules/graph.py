@@ -480,7 +480,10 @@ def unbalanced_split_join(scope: Scope):
             if child in graph and child not in path:
                 traverse(child, new_stack, path | {child})
 
-    traverse(graph.start_step, (), frozenset({graph.start_step}))
+    try:
+        traverse(graph.start_step, (), frozenset({graph.start_step}))
+    except RecursionError:
+        return  # a chain of steps longer than Python's stack: stay silent rather than guess
     if budget[0] <= 0:
         return
     for name, message in problems.items():
