@@ -465,9 +465,11 @@ def unbalanced_split_join(scope: Scope):
                 elif resolved != set(roots) or len(resolved) != len(roots):
                     got = _names(sorted(b for b in resolved if b))
                     plural = "branch" if len(roots) == 1 else "branches"
+                    unknown = [r for r in roots if r not in graph]
+                    hint = f" ({_names(unknown)} is not a step: fix that first, MF011)" if unknown else ""
                     problems.setdefault(name, f"Join step *{name}* is reached from the branches {got}, but the split "
                                               f"at *{split}* has {len(roots)} {plural} ({_names(roots)}): every branch "
-                                              f"of a split must lead to the same join.")
+                                              f"of a split must lead to the same join.{hint}")
             else:
                 problems.setdefault(name, f"Step *{name}* takes `inputs` like a join step, but no split comes before "
                                           f"it: remove the `inputs` argument or add the split.")
