@@ -36,7 +36,8 @@ READY_TIMEOUT = 2.0  # seconds diagnostics wait for the first answer before usin
 class ServerOptions:
     """Settings of the server process itself (not of the rules)."""
 
-    diagnostics_delay_ms: int = 10  # push debounce after a change; a newer change restarts it
+    diagnostics_delay_ms: int = 5  # push debounce after a change; a newer change restarts it (and changes that
+    # arrive while the rules run are coalesced anyway: only the newest version is checked)
 
 
 def _delay(value: Any, key: str) -> int:
