@@ -67,10 +67,7 @@ def mangled(draw) -> str:
 
 
 def check(text: str) -> list[types.Diagnostic]:
-    from metaflow_lsp.lsp.server import MetaflowLanguageServer
-
-    source = MetaflowLanguageServer.normalized(text)
-    result = check_source(source, Path("flow.py"), Settings())
+    result = check_source(text, Path("flow.py"), Settings())
     return to_diagnostics(result, Settings(), MAX_SOURCE_CHARS)
 
 

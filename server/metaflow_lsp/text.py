@@ -8,6 +8,7 @@ converted once, at the edge, through a `LineIndex` of the same text.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -39,6 +40,10 @@ class Span:
         return cls(line, 0, line, 0)
 
 
+# Python and LSP both end a line at \r\n, \n or a lone \r.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 class LineIndex:
     """Converts byte columns of one text into UTF-16 (LSP) or code point (CLI) columns, and back."""
 
@@ -47,8 +52,9 @@ class LineIndex:
 
     @cached_property
     def lines(self) -> list[str]:
-        lines = self.text.split("\n")
-        return [line[:-1] if line.endswith("\r") else line for line in lines]
+        if "\r" not in self.text:
+            return self.text.split("\n")
+        return _LINE_BREAK.split(self.text)
 
     def line(self, number: int) -> str:
         lines = self.lines

@@ -10,7 +10,6 @@ Start-up stays fast: nothing here imports metaflow or libcst; features that need
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -34,7 +33,6 @@ log = logging.getLogger(__name__)
 MAX_SOURCE_CHARS = 1_000_000
 _CLOSED_CACHE_LIMIT = 4096
 WATCHED_FILES = ("**/*.py", "**/pyproject.toml", "**/.gitignore")
-_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 class MetaflowLanguageServer(LanguageServer):
@@ -129,15 +127,8 @@ class MetaflowLanguageServer(LanguageServer):
         self._analyses[uri] = (key, result)
         return result
 
-    @staticmethod
-    def normalized(source: str) -> str:
-        """`source` with lone \\r line breaks made \\n: Python and LSP both end lines there, `LineIndex` only at \\n.
-        Same length, same columns, so positions stay valid for the editor's text."""
-        return _LONE_CR.sub("\n", source) if "\r" in source else source
-
     def _check(self, uri: str, source: str) -> CheckResult:
         path = self.path_of(uri)
-        source = self.normalized(source)
         if len(source) > MAX_SOURCE_CHARS:
             return CheckResult(parse_module("", path, None), [], LineIndex(source))
         settings = self.settings_for(uri)
