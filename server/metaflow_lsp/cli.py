@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check)
 
     rules = commands.add_parser("rules", help="list every rule")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     rules.set_defaults(run=_rules)
 
     explain = commands.add_parser("explain", help="print a rule's documentation")
@@ -90,6 +90,12 @@ def _rules(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.label, "summary": r.summary}
                           for r in RULES.values()], indent=2))
+        return EXIT_CLEAN
+    if args.format == "markdown":
+        print("| Code | Name | Default severity | What it reports |")
+        print("| --- | --- | --- | --- |")
+        for rule in RULES.values():
+            print(f"| [{rule.code}](docs/rules/{rule.code}.md) | {rule.name} | {rule.severity.label} | {rule.summary} |")
         return EXIT_CLEAN
     for rule in RULES.values():
         print(f"{rule.code}  {rule.name:<34} {rule.severity.label:<11} {rule.summary}")
