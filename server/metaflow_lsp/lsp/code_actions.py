@@ -194,18 +194,31 @@ def _step_at(result: CheckResult, line: int) -> str | None:
     return None
 
 
+def can_extract(module, step: str) -> str | None:
+    """`refactor.extract.can_extract` without importing libcst (extract.py imports it at the top; the analysis it
+    runs does not): None when the step can be extracted, else the reason. tests/test_lsp_code_actions.py checks the
+    two agree."""
+    from ..refactor.extract_analysis import COMMON_MODULE, ExtractError, analyse
+
+    if module.path is not None and module.path.name == f"{COMMON_MODULE}.py":
+        return f"This file is {COMMON_MODULE}.py itself."
+    try:
+        analyse(module, step)
+    except ExtractError as error:
+        return error.message
+    return None
+
+
 def _extract_action(result: CheckResult, step: str, base: dict, kind: str, client: Client) -> types.CodeAction | None:
     try:
-        from ..refactor.extract import can_extract
-    except ImportError:  # the refactoring is not installed in this build
-        return None
-    try:
         reason = can_extract(result.module, step)
+    except ImportError:  # the refactoring is not part of this build
+        return None
     except Exception as error:  # a bug there must not hide the other actions
         log.exception("can_extract failed")
         reason = str(error) or "cannot extract this step"
-    action = types.CodeAction(title=f"{catalog.EXTRACT_TITLE.replace('step body', f'body of step `{step}`')}",
-                              kind=kind, data={**base, "action": "extract", "step": step, "code": "MF201"})
+    action = types.CodeAction(title=f"Extract body of step `{step}` to common.py", kind=kind,
+                              data={**base, "action": "extract", "step": step, "code": "MF201"})
     if reason:
         if not client.shows_disabled:
             return None
@@ -301,7 +314,8 @@ def _extract_plan(ls, source: str, path: Path | None, step: str, context) -> Fix
     try:
         result = extract_step(source, path, step, common_source)
     except ExtractError as error:
-        raise FixError(str(error)) from None
+        raise FixError(getattr(error, "message", None) or str(error)) from None
+    common_path = getattr(result, "common_path", None) or common_path
     return FixPlan(f"Extract body of step `{step}` to common.py", [
         FileChange(path, source, result.flow_source),
         FileChange(common_path, None if result.common_is_new else common_source, result.common_source)], ["MF201"])
