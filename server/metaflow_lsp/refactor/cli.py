@@ -1,7 +1,107 @@
-"""Command-line entry points of this feature, added to `metaflow-lsp` by `register`."""
+"""`metaflow-lsp fix [--diff] PATH...`: the safe fixes of the editor's "Fix all" (`source.fixAll.metaflow-lsp`), from
+the command line. Registered on the `metaflow-lsp` parser by `register`.
+
+Safe fixes: MF101, MF103, MF112 and MF203 (see `refactor.catalog` for why these and not the others). Files are
+rewritten in place (a .gitignore is created or appended to); `--diff` prints a unified diff instead and writes
+nothing. Findings the command cannot fix are listed as `check` lists them.
+
+Exit codes: 0 when nothing is left to fix (every finding fixed, or none found; with --diff, also nothing would
+change), 1 when findings remain that need a person (or, with --diff, files would change), 2 on a usage error.
+"""
 
 from __future__ import annotations
 
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
 
 def register(commands) -> None:
-    """Adds this feature's subcommands to the `metaflow-lsp` parser."""
+    """Adds `fix` to the `metaflow-lsp` parser."""
+    fix = commands.add_parser(
+        "fix", help="apply the safe fixes (MF101, MF103, MF112, MF203) to flow files",
+        description="Applies the fixes that need no decision (the editor's 'Fix all safe Metaflow problems') and "
+                    "lists what is left. Exit code 0: nothing left to fix; 1: findings remain (or, with --diff, "
+                    "files would change); 2: usage error.")
+    fix.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (walked recursively)")
+    fix.add_argument("--diff", action="store_true", help="print a unified diff of the fixes, write nothing")
+    fix.set_defaults(run=run_fix)
+
+
+def run_fix(args: argparse.Namespace) -> int:
+    from .. import config
+    from ..project import Project, find_root, walk_python_files
+    from ..text import LineIndex
+    from . import fixes
+    from .plan import unified_diff
+
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        print(f"metaflow-lsp: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    pending: dict[Path, str] = {}  # with --diff: what other files would hold after the fixes so far
+
+    def read(path: Path) -> str | None:
+        if path in pending:
+            return pending[path]
+        return fixes.read_disk(path)
+
+    projects: dict[Path, Project] = {}
+    fixed_count = changed_files = 0
+    remaining_rows: list[str] = []
+    reported_errors: set[str] = set()
+    for path in dict.fromkeys(walk_python_files(args.paths)):
+        settings, errors = config.load(path)
+        for error in errors:
+            if error not in reported_errors:
+                reported_errors.add(error)
+                print(f"metaflow-lsp: {error}", file=sys.stderr)
+        try:
+            raw = path.read_bytes()
+            source = raw.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"metaflow-lsp: {path}: not fixed, cannot read it as UTF-8 ({error})", file=sys.stderr)
+            continue
+        root = find_root(path.resolve())
+        project = projects.setdefault(root, Project(root))
+        context = fixes.FixContext(path, settings, project, read)
+        plan, remaining = fixes.fix_all(source, context)
+        for change in plan.changes:
+            if args.diff:
+                sys.stdout.write(unified_diff(change, _shown(change.path)))
+                pending[change.path] = change.new
+            else:
+                change.path.parent.mkdir(parents=True, exist_ok=True)
+                change.path.write_bytes(change.new.encode("utf-8"))
+            changed_files += 1
+        if plan.changes and not args.diff:
+            project.forget_git_answers()
+        if plan.fixed:
+            fixed_count += len(plan.fixed)
+            verb = "would fix" if args.diff else "fixed"
+            print(f"{path}: {verb} {', '.join(plan.fixed)}", file=sys.stderr)
+        for finding in remaining:
+            if finding.code == "MF203" and Path((finding.data or {}).get("gitignore", "")) in pending:
+                continue  # an earlier file's fix already adds these lines
+            fixed = plan.change_for(path)
+            column = LineIndex(fixed.new if fixed else source).char_col(finding.span.line, finding.span.col) + 1
+            remaining_rows.append(f"{path}:{finding.span.line + 1}:{column}: {finding.code} {finding.message}")
+    for row in remaining_rows:
+        print(row)
+    verb = "Would fix" if args.diff else "Fixed"
+    summary = f"{verb} {fixed_count} problem{'s' if fixed_count != 1 else ''}"
+    if remaining_rows:
+        summary += f"; {len(remaining_rows)} left that need a person (listed above)"
+    print(summary + ".", file=sys.stderr)
+    if remaining_rows or (args.diff and changed_files):
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
