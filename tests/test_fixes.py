@@ -559,3 +559,20 @@ def test_fixes_refuse_source_that_does_not_parse():
 ])
 def test_line_edits_round_trip(old, new):
     assert apply_line_edits(old, line_edits(old, new)) == new
+
+
+def test_mf103_times_written_as_a_string():
+    before = flow_file('''
+        @retry(times="6")
+        @step
+        def start(self):
+            self.rows = 10 if self.test_mode else 1000
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+        ''')
+    after = fix(before, "MF103").changes[0].new
+    assert after == before.replace('times="6"', "times=4")
+    assert_gone(after, "MF103")

@@ -411,3 +411,19 @@ def test_can_extract_without_libcst_agrees_with_extract(tmp_path):
         module = parse_module(dedent(source), tmp_path / name)
         for step in ("start", "end", "missing"):
             assert can_extract(module, step) == extract.can_extract(module, step)
+
+
+async def test_fix_all_without_create_file_support_skips_only_the_new_file(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)  # no .gitignore: MF203 needs a new file
+    path = write(tmp_path, "train.py", FLOW)
+    caps = capabilities()
+    edit_caps = attrs.evolve(caps.workspace.workspace_edit, resource_operations=[])
+    caps = attrs.evolve(caps, workspace=attrs.evolve(caps.workspace, workspace_edit=edit_caps))
+    async with session(tmp_path, caps=caps) as client:
+        uri = open_document(client, path)
+        actions = await actions_at(client, uri, 0, only=["source.fixAll.metaflow-lsp"])
+        resolved = await resolve(client, actions[0])
+        assert not any(isinstance(c, types.CreateFile) for c in resolved.edit.document_changes)
+        texts = apply(resolved.edit, {uri: path.read_text()}, versions={uri: 1})
+        assert "MF103" not in codes_in(texts[uri], path)
+        assert any("create .gitignore yourself" in m.message for m in client.messages)

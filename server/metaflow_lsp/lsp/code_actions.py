@@ -238,6 +238,15 @@ def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: bool =
         return action
     try:
         plan = compute_plan(ls, data)
+        if data.get("action") == "fixAll" and plan.creates_files and not _client(ls).creates_files:
+            # Fix all runs on save too: make the fixes that do not need a new file, and say what was left.
+            skipped = [c.path.name for c in plan.changes if c.is_new]
+            plan.changes = [c for c in plan.changes if not c.is_new]
+            ls.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Info, message=f"metaflow-lsp: this editor cannot create files from a code "
+                                                     f"action; create {', '.join(skipped)} yourself"))
+            if not plan.changes:
+                return action
         action.edit = workspace_edit(ls, plan, data["uri"])
     except FixError as error:
         if quiet:

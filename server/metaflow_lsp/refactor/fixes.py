@@ -198,8 +198,12 @@ def clamp_retry_times(source: str, line: int) -> str:
         if not isinstance(call, cst.Call) or _name_of(call) != "retry":
             continue
         for argument in call.args:
-            if m.matches(argument, m.Arg(keyword=m.Name("times"), value=m.Integer())):
-                if int(argument.value.evaluated_value) > MAX_RETRIES:  # type: ignore[union-attr]
+            if m.matches(argument, m.Arg(keyword=m.Name("times"), value=m.Integer() | m.SimpleString())):
+                try:
+                    times = int(argument.value.evaluated_value)  # type: ignore[union-attr]
+                except (TypeError, ValueError):
+                    continue
+                if times > MAX_RETRIES:
                     new_argument = argument.with_changes(value=cst.Integer(str(MAX_RETRIES)))
                     return _replace(tree, argument, new_argument).code
     raise FixError("no @retry(times=N) above 4 written as a number on this step")
