@@ -427,3 +427,28 @@ async def test_fix_all_without_create_file_support_skips_only_the_new_file(tmp_p
         texts = apply(resolved.edit, {uri: path.read_text()}, versions={uri: 1})
         assert "MF103" not in codes_in(texts[uri], path)
         assert any("create .gitignore yourself" in m.message for m in client.messages)
+
+
+async def test_without_code_action_literals_fixes_are_commands(tmp_path):
+    path = write(tmp_path, "train.py", FLOW)
+    caps = capabilities()
+    caps = attrs.evolve(caps, text_document=attrs.evolve(caps.text_document, code_action=attrs.evolve(
+        caps.text_document.code_action, code_action_literal_support=None, resolve_support=None)))
+    async with session(tmp_path, caps=caps) as client:
+        applied: list[types.ApplyWorkspaceEditParams] = []
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply_edit(ls, params: types.ApplyWorkspaceEditParams):
+            applied.append(params)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        uri = open_document(client, path)
+        line = dedent(FLOW).splitlines().index("    @retry(times=9)")
+        commands = await actions_at(client, uri, line)
+        command = titled(commands, "Set @retry times to 4")
+        assert isinstance(command, types.Command) and command.command == "metaflow.applyFix"
+        await asyncio.wait_for(client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command=command.command, arguments=command.arguments)), TIMEOUT)
+        assert len(applied) == 1
+        texts = apply(applied[0].edit, {uri: path.read_text()}, versions={uri: 1})
+        assert "MF103" not in codes_in(texts[uri], path)

@@ -401,7 +401,7 @@ def register(server: MetaflowLanguageServer) -> None:
         return _resolve(ls, action)
 
     @server.command(APPLY_COMMAND)
-    async def apply_fix(ls: MetaflowLanguageServer, *args) -> None:
+    async def apply_fix(ls, *args):  # no annotations: pygls reads them to convert command arguments
         """For clients without code action literals: compute the action's edit and ask the client to apply it."""
         data = args[0] if args and isinstance(args[0], dict) else None
         if data is None and args and isinstance(args[0], list) and args[0]:
