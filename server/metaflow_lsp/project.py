@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .builder import ModuleResolver, file_resolver, parse_module
 from .model import Module
@@ -71,6 +73,7 @@ class Project:
         self.resolver: ModuleResolver = file_resolver(self._module_cache)
         self._git_root: Path | None | bool = False  # False: not asked yet
         self._ignored: dict[str, bool | None] = {}
+        self._git_derived: dict[Hashable, Any] = {}  # `git_answer()`: cleared with the git answers
         self._files: tuple[float, list[Path]] | None = None  # (monotonic time of the walk, files)
         self._flow_index: dict[Path, tuple[tuple[int, int], tuple[TopLevelFunction, ...]]] = {}
 
@@ -161,16 +164,48 @@ class Project:
             self._git_root = _git_toplevel(self.root)
         return self._git_root  # type: ignore[return-value]
 
-    def is_ignored(self, path: Path) -> bool | None:
-        """Whether git ignores `path` (which need not exist); None when this is no git repository or git failed."""
-        key = str(path)
+    def is_ignored(self, path: Path, directory: bool = False) -> bool | None:
+        """Whether git ignores `path` (which need not exist); None when this is no git repository or git failed.
+
+        `directory=True` asks about a folder: git only applies patterns like `.metaflow/` to a path it knows is a
+        folder, and a folder that does not exist yet (`.metaflow` before the first run) must be named with a slash."""
+        key = str(path) + ("/" if directory else "")
         if key not in self._ignored:
-            self._ignored[key] = _git_check_ignore(self.git_root, path) if self.git_root else None
+            self._ignored[key] = _git_check_ignore(self.git_root, key) if self.git_root else None
         return self._ignored[key]
 
     def forget_git_answers(self) -> None:
         """Called when a .gitignore changes."""
         self._ignored.clear()
+        self._git_derived.clear()
+
+    def git_answer(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per `key` until `forget_git_answers()`: for answers built from git and .gitignore files
+        (which rules may only ask through this cache on the keystroke path)."""
+        if key not in self._git_derived:
+            self._git_derived[key] = compute()
+        return self._git_derived[key]
+
+    def ignored_by_files(self, path: Path, directory: bool = False) -> bool | None:
+        """What the .gitignore files say about `path` without asking git: the files of each folder from the
+        repository root (the nearest folder above holding `.git`, else the project root) down to `path`'s folder,
+        with git's precedence (deeper files and later lines win, negations, no re-including below an ignored
+        folder). None when `path` lies outside that root or no .gitignore and no `.git` is there (no repository).
+        For folders that are no git repository, or when git is missing. Cached until `forget_git_answers()`."""
+        return self.git_answer(("ignored_by_files", str(path), directory),
+                               lambda: _ignored_by_files(self.ignore_root(path.parent), path, directory))
+
+    def ignore_root(self, directory: Path) -> Path | None:
+        """The folder whose .gitignore covers `directory`: git's top level when `directory` is inside it, else the
+        nearest folder above holding `.git`, else the project root (None when `directory` is outside it)."""
+        directory = directory.resolve()
+        git_root = self.git_root
+        if git_root is not None and directory.is_relative_to(git_root.resolve()):
+            return git_root.resolve()
+        for candidate in (directory, *directory.parents):
+            if (candidate / ".git").exists():
+                return candidate
+        return self.root if directory.is_relative_to(self.root) else None
 
 
 def _git_toplevel(directory: Path) -> Path | None:
@@ -182,7 +217,7 @@ def _git_toplevel(directory: Path) -> Path | None:
     return Path(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip() else None
 
 
-def _git_check_ignore(git_root: Path, path: Path) -> bool | None:
+def _git_check_ignore(git_root: Path, path: Path | str) -> bool | None:
     try:
         result = subprocess.run(["git", "check-ignore", "-q", "--no-index", str(path)], cwd=git_root,
                                 capture_output=True, timeout=GIT_TIMEOUT)
@@ -191,6 +226,122 @@ def _git_check_ignore(git_root: Path, path: Path) -> bool | None:
     if result.returncode in (0, 1):
         return result.returncode == 0
     return None
+
+
+def _gitignore_pattern(line: str) -> tuple[re.Pattern[str], bool, bool, bool] | None:
+    """One line of a .gitignore as (regex, negated, folders only, anchored to the file's folder); None for blank
+    lines and comments. Follows gitignore(5): `*` and `?` stop at `/`, `**/`, `/**` and `/**/` cross folders, a
+    slash at the start or in the middle anchors the pattern, a trailing slash matches folders only."""
+    line = line.rstrip("\n").rstrip("\r")
+    stripped = line.rstrip(" ")
+    if stripped.endswith("\\") and len(stripped) < len(line):
+        stripped += " "  # `\ ` keeps one trailing space
+    line = stripped
+    if not line or line.startswith("#"):
+        return None
+    negated = line.startswith("!")
+    if negated:
+        line = line[1:]
+    elif line.startswith("\\!") or line.startswith("\\#"):
+        line = line[1:]
+    folders_only = line.endswith("/")
+    line = line.rstrip("/")
+    if not line:
+        return None
+    anchored = "/" in line
+    line = line.lstrip("/")
+    out, i, n = [], 0, len(line)
+    while i < n:
+        char = line[i]
+        if char == "*":
+            if line.startswith("**", i) and (i == 0 or line[i - 1] == "/"):
+                if line.startswith("**/", i):
+                    out.append("(?:.*/)?")
+                    i += 3
+                    continue
+                if i + 2 == n:
+                    out.append(".*")
+                    i += 2
+                    continue
+            while i < n and line[i] == "*":
+                i += 1
+            out.append("[^/]*")
+            continue
+        if char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = line.find("]", i + 2)
+            if end == -1:
+                out.append(re.escape(char))
+            else:
+                body = line[i + 1:end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = end + 1
+                continue
+        elif char == "\\" and i + 1 < n:
+            out.append(re.escape(line[i + 1]))
+            i += 2
+            continue
+        else:
+            out.append(re.escape(char))
+        i += 1
+    try:
+        regex = re.compile("".join(out) + r"\Z", re.DOTALL)
+    except re.error:
+        return None
+    return regex, negated, folders_only, anchored
+
+
+def _read_gitignore(path: Path) -> list[tuple[re.Pattern[str], bool, bool, bool]]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return [rule for rule in map(_gitignore_pattern, text.splitlines()) if rule is not None]
+
+
+def _ignored_by_files(root: Path | None, path: Path, directory: bool) -> bool | None:
+    if root is None:
+        return None
+    try:
+        parts = path.resolve().relative_to(root).parts
+    except ValueError:
+        return None
+    if not parts:
+        return False
+    folders = [root.joinpath(*parts[:k]) for k in range(len(parts))]  # root .. path's folder
+    rules = {folder: _read_gitignore(folder / ".gitignore") for folder in folders}
+    if not any(rules.values()) and not (root / ".git").exists():
+        return None  # no .gitignore and no repository: nothing to judge
+    if directory:
+        # A folder whose every file is ignored (`*` then `!*/`, the allow-list idiom) is ignored as git does it:
+        # ask about a file inside it that only wildcards can name.
+        inside = path.resolve() / ".gitignore"
+        rules[inside.parent] = _read_gitignore(inside)
+        if _ignored_parts(root, parts + ("\0",), False, rules):
+            return True
+    return _ignored_parts(root, parts, directory, rules)
+
+
+def _ignored_parts(root: Path, parts: tuple[str, ...], directory: bool,
+                   rules: dict[Path, list[tuple[re.Pattern[str], bool, bool, bool]]]) -> bool:
+    folders = [root.joinpath(*parts[:k]) for k in range(len(parts))]
+    for depth in range(1, len(parts) + 1):  # each folder on the way down, then the path itself
+        is_folder = depth < len(parts) or directory
+        verdict = False
+        for owner in folders[:depth]:
+            relative = "/".join(parts[len(owner.relative_to(root).parts):depth])
+            name = parts[depth - 1]
+            for regex, negated, folders_only, anchored in rules.get(owner, ()):
+                if folders_only and not is_folder:
+                    continue
+                if regex.match(relative if anchored else name):
+                    verdict = not negated
+        if verdict:
+            return True  # git never looks inside an ignored folder: nothing below it can be re-included
+    return False
 
 
 def walk_python_files(paths: Iterable[Path]) -> Iterator[Path]:

@@ -1,3 +1,685 @@
-"""guide rules."""
+"""MF2xx: "Metaflow Best Practices for ML", the guide.
+
+Keep steps short and the code in common.py, keep `.metaflow` out of git, give every flow a test-mode Parameter that
+shrinks its data and fan-outs, and fail fast in start (validate Parameters, load other flows' runs, no packages
+installed at run time). Every rule stays silent where the model cannot see the whole picture: an unread base class,
+`self` handed to a helper, a computed value.
+"""
 
 from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..model import FlowClass, Module, Parameter, Step, dotted_name
+from ..text import Span
+from .registry import Hit, Severity, rule
+
+# -- shared helpers ------------------------------------------------------------------------------------------------
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _steps_in_file(context) -> Iterator[tuple[FlowClass, Step]]:
+    """Each step defined in this file once (a mixin's step shared by two flows is reported once), with a flow."""
+    seen: set[int] = set()
+    for flow in context.flows:
+        for step in flow.steps.values():
+            if step.path == context.module.path and id(step.node) not in seen:
+                seen.add(id(step.node))
+                yield flow, step
+
+
+def _lineage_classes(module: Module, name: str) -> list[ast.ClassDef]:
+    """The class `name` and its bases that are defined in this module (others are not visible here)."""
+    found: list[ast.ClassDef] = []
+    stack, seen = [name], set()
+    while stack:
+        current = stack.pop()
+        info = module.classes.get(current)
+        if info is None or current in seen:
+            continue
+        seen.add(current)
+        found.append(info.node)
+        stack.extend(base for base in info.bases if base in module.classes)
+    return found
+
+
+def _method_nodes(module: Module, flow: FlowClass) -> list[FunctionNode] | None:
+    """The non-step methods of a flow, or None when some of them live in a file the model did not read."""
+    nodes: dict[str, FunctionNode] = {}
+    for cls in _lineage_classes(module, flow.name):
+        for statement in cls.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name not in flow.steps:
+                nodes.setdefault(statement.name, statement)
+    if not flow.methods <= set(nodes):
+        return None
+    return list(nodes.values())
+
+
+def _is_self(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name) and node.id == "self"
+
+
+def _scan_self(nodes: list[ast.AST], methods: set[str] = frozenset()) -> tuple[set[str], bool]:
+    """Names read as `self.<name>` (also `getattr(self, "name")` and a switch's `condition="name"`) in `nodes`, and
+    whether `self` escapes where reads cannot be followed: handed to a function, aliased, `getattr` with a computed
+    name, or a call of one of the flow's own `methods`."""
+    reads: set[str] = set()
+    opaque = False
+    receivers: set[int] = set()
+    handled: set[int] = set()
+    for root in nodes:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Attribute) and _is_self(node.value):
+                receivers.add(id(node.value))
+                reads.add(node.attr)
+                if node.attr in methods:
+                    opaque = True
+            elif isinstance(node, ast.Call):
+                name = node.func.id if isinstance(node.func, ast.Name) else None
+                if name in ("getattr", "hasattr", "setattr", "delattr") and node.args and _is_self(node.args[0]):
+                    handled.add(id(node.args[0]))
+                    key = node.args[1] if len(node.args) > 1 else None
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        reads.add(key.value)
+                    else:
+                        opaque = True
+                elif name == "isinstance" and node.args and _is_self(node.args[0]):
+                    handled.add(id(node.args[0]))
+                for keyword in node.keywords:
+                    if (keyword.arg == "condition" and isinstance(keyword.value, ast.Constant)
+                            and isinstance(keyword.value.value, str)):
+                        reads.add(keyword.value.value)
+        for node in ast.walk(root):
+            if (_is_self(node) and isinstance(node.ctx, ast.Load) and id(node) not in receivers
+                    and id(node) not in handled):
+                opaque = True
+    return reads, opaque
+
+
+def _step_is_start(context, flow: FlowClass, step: Step) -> bool:
+    return context.graph(flow).start_step == step.name
+
+
+def _normalized(name: str) -> str:
+    return name.replace("-", "_").lower()
+
+
+def _test_mode_parameters(flow: FlowClass, settings) -> list[Parameter] | None:
+    """The flow's test-mode Parameters (matched on the option name, as the command line sees it); None when a
+    Parameter's name is computed and could be one."""
+    names = {_normalized(n) for n in settings.test_mode_parameters}
+    found = []
+    for parameter in flow.parameters.values():
+        if parameter.kind == "IncludeFile":
+            continue
+        if not isinstance(parameter.option, str):
+            return None
+        if _normalized(parameter.option) in names:
+            found.append(parameter)
+    return found
+
+
+def _runnable_leaf_flows(context) -> Iterator[FlowClass]:
+    """Flows someone runs: they have a start step and no class of this file extends them."""
+    extended = {base for info in context.module.classes.values() for base in info.bases}
+    for flow in context.flows:
+        if flow.name not in extended and context.graph(flow).start_step is not None:
+            yield flow
+
+
+def _assignment_span(parameter: Parameter) -> Span:
+    end_line = (parameter.call.end_lineno or parameter.call.lineno) - 1
+    end_col = parameter.call.end_col_offset or parameter.call.col_offset
+    return Span(parameter.span.line, parameter.span.col, end_line, end_col)
+
+
+def _names(items: list[str]) -> str:
+    quoted = [f"`{item}`" for item in items]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+# -- MF201 ---------------------------------------------------------------------------------------------------------
+
+
+def count_statements(step: Step) -> int:
+    """Statements of a step body, nested ones counted, without its docstring and its trailing `self.next(...)`."""
+    body = list(step.node.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    if body and step.has_tail_next and body[-1] is step.node.body[-1]:
+        body = body[:-1]
+    return sum(1 for statement in body for node in ast.walk(statement) if isinstance(node, ast.stmt))
+
+
+@rule("MF201", "step-too-long", Severity.WARNING, "A step body with more statements than max-step-statements")
+def step_too_long(context):
+    limit = context.settings.max_step_statements
+    for _flow, step in _steps_in_file(context):
+        count = count_statements(step)
+        if count > limit:
+            yield Hit(step.span,
+                      f"Step `{step.name}` has {count} statements (limit {limit}): keep steps short and readable. "
+                      f"Extract it to common.py as a function the step calls.",
+                      {"statements": count, "limit": limit})
+
+
+# -- MF202 ---------------------------------------------------------------------------------------------------------
+
+
+@rule("MF202", "helper-in-flow-file", Severity.INFORMATION, "A helper function or class defined in a flow file")
+def helper_in_flow_file(context):
+    module = context.module
+    if not context.flows:
+        return
+    keep: set[str] = set()
+    for flow in context.flows:
+        keep.update(cls.name for cls in _lineage_classes(module, flow.name))
+    for info in module.classes.values():
+        # A class with steps is a flow or a step mixin (perhaps for flows of other files): not a helper.
+        if any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and any((dotted_name(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] == "step"
+                       for d in s.decorator_list) for s in info.node.body):
+            keep.add(info.name)
+    helpers: list[tuple[int, str, str, Span]] = []
+    for info in module.functions.values():
+        if info.name not in module.main_calls:  # `def main(): ...` called by the main guard launches the flow
+            helpers.append((info.span.line, "function", info.name, info.span))
+    for info in module.classes.values():
+        if info.name not in keep:
+            helpers.append((info.span.line, "class", info.name, info.span))
+    for _line, kind, name, span in sorted(helpers):
+        why = ("its instances pickle as `__main__." + name + "` and cannot be loaded outside this flow"
+               if kind == "class" else "other flows and notebooks cannot import it from a flow file")
+        yield Hit(span, f"Helper {kind} `{name}` is defined in a flow file: move it to common.py ({why}) and import "
+                        f"it from there.", {"name": name, "kind": kind})
+
+
+# -- MF203 ---------------------------------------------------------------------------------------------------------
+
+METAFLOW_FOLDERS = (".metaflow", ".metaflow_spin")
+
+
+def metaflow_folders_not_ignored(project, directory: Path) -> dict | None:
+    """For the folder a flow runs from: which of `.metaflow` / `.metaflow_spin` the repository does not ignore,
+    and which .gitignore to extend. None when it cannot be known (no repository, git failed, outside the project).
+    Cached per folder in the project until `forget_git_answers()`."""
+
+    def compute() -> dict | None:
+        folder = directory.resolve()
+        missing = []
+        for name in METAFLOW_FOLDERS:
+            answer = project.is_ignored(folder / name, directory=True)
+            if answer is None:
+                answer = project.ignored_by_files(folder / name, directory=True)
+            if answer is None:
+                return None
+            if not answer:
+                missing.append(name)
+        root = project.ignore_root(folder)
+        if not missing or root is None:
+            return None
+        return {"missing": missing, "gitignore": str(root / ".gitignore")}
+
+    return project.git_answer(("MF203", str(directory)), compute)
+
+
+@rule("MF203", "metaflow-folder-not-ignored", Severity.WARNING, "The repository's .gitignore does not ignore .metaflow")
+def metaflow_folder_not_ignored(context):
+    project, path = context.project, context.module.path
+    if project is None or path is None or not context.flows:
+        return
+    flow = next((f for f in context.flows if f.own_steps), context.flows[0])
+    state = metaflow_folders_not_ignored(project, Path(path).parent)  # resolved only when not cached
+    if state is None:
+        return
+    gitignore = Path(state["gitignore"])
+    try:
+        shown = gitignore.relative_to(project.root).as_posix()
+    except ValueError:
+        shown = str(gitignore)
+    entries = " and ".join(f"`{name}/`" for name in state["missing"])
+    yield Hit(flow.span, f"{entries} (the local datastore Metaflow writes next to this flow) "
+                         f"{'is' if len(state['missing']) == 1 else 'are'} not git-ignored: add "
+                         f"{'it' if len(state['missing']) == 1 else 'them'} to {shown}, or every run's artifacts "
+                         f"end up in commits.", dict(state))
+
+
+# -- MF204 ---------------------------------------------------------------------------------------------------------
+
+
+@rule("MF204", "no-test-mode-parameter", Severity.WARNING, "A flow without a test-mode Parameter")
+def no_test_mode_parameter(context):
+    names = context.settings.test_mode_parameters
+    for flow in _runnable_leaf_flows(context):
+        if not flow.complete:
+            continue
+        found = _test_mode_parameters(flow, context.settings)
+        if found is None or found:
+            continue
+        yield Hit(flow.span,
+                  f"`{flow.name}` has no test-mode Parameter ({', '.join(names)}): add "
+                  f"`{names[0]} = Parameter(\"{names[0]}\", type=bool, default=False)` and use it to shrink the data "
+                  f"and the fan-outs, so `run --{names[0]} 1` checks the whole flow in minutes.",
+                  {"flow": flow.name, "parameter": names[0]})
+
+
+# -- MF205 ---------------------------------------------------------------------------------------------------------
+
+
+@rule("MF205", "test-mode-parameter-unused", Severity.WARNING, "A test-mode Parameter that no step reads")
+def test_mode_parameter_unused(context):
+    module = context.module
+    for flow in context.flows:
+        if not flow.complete:
+            continue
+        found = _test_mode_parameters(flow, context.settings) or []
+        own = [p for p in found if p.owner == flow.name and p.kind == "Parameter"]
+        if not own:
+            continue
+        methods = _method_nodes(module, flow)
+        if methods is None:
+            continue
+        reads, opaque = _scan_self([s.node for s in flow.steps.values()] + methods)
+        if opaque:
+            continue
+        for parameter in own:
+            if parameter.attr not in reads:
+                yield Hit(_assignment_span(parameter),
+                          f"Test-mode Parameter `{parameter.attr}` (--{parameter.option}) is never read: "
+                          f"`run --{parameter.option} 1` runs the full workload. Read `self.{parameter.attr}` in the "
+                          f"steps to shrink the data and the foreach lists.",
+                          {"parameter": parameter.attr, "option": parameter.option})
+
+
+# -- MF206 ---------------------------------------------------------------------------------------------------------
+
+
+def _bound_names(target: ast.expr) -> list[str]:
+    """Local names an assignment target binds (`a`, `a, *b`), not `self` in `self.x = ...`."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _bound_names(element)]
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    return []
+
+
+class _TestModeUse:
+    """Whether a function handles `self.<var>` under test mode: assigns it from an expression involving the
+    test-mode Parameter (directly, through a local variable computed from it, or through a helper given `self`), or
+    touches it inside a branch on it."""
+
+    def __init__(self, var: str, test_mode: set[str], methods: set[str]):
+        self.var = var
+        self.test_mode = test_mode
+        self.methods = methods
+        self.tainted: set[str] = set()
+        self.writes = 0
+        self.handled = False
+
+    def involves(self, node: ast.AST | None) -> bool:
+        if node is None:
+            return False
+        for child in ast.walk(node):
+            if isinstance(child, ast.Attribute) and _is_self(child.value) and child.attr in self.test_mode:
+                return True
+            if isinstance(child, ast.Attribute) and _is_self(child.value) and child.attr in self.methods:
+                return True  # one of the flow's methods may read the test-mode Parameter
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and child.id in self.tainted:
+                return True
+            if isinstance(child, ast.Call) and any(_is_self(a) for a in child.args + [k.value for k in child.keywords]):
+                return True  # a helper given `self` may read the test-mode Parameter
+        return False
+
+    def _mentions_var(self, node: ast.AST) -> bool:
+        return any(isinstance(c, ast.Attribute) and _is_self(c.value) and c.attr == self.var for c in ast.walk(node))
+
+    def _writes_var(self, targets: list[ast.expr]) -> bool:
+        return any(isinstance(c, ast.Attribute) and _is_self(c.value) and c.attr == self.var
+                   and isinstance(c.ctx, ast.Store) for t in targets for c in ast.walk(t))
+
+    def body(self, statements: list[ast.stmt], under: bool) -> None:
+        for statement in statements:
+            self.statement(statement, under)
+
+    def statement(self, node: ast.stmt, under: bool) -> None:
+        if isinstance(node, (ast.If, ast.While)):
+            inner = under or self.involves(node.test)
+            self.body(node.body, inner)
+            self.body(node.orelse, inner)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            inner = under or self.involves(node.iter)
+            if inner:
+                self.tainted.update(_bound_names(node.target))
+            self.body(node.body, inner)
+            self.body(node.orelse, inner)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            self.body(node.body, under or any(self.involves(i.context_expr) for i in node.items))
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            self.body(node.body, under)
+            for handler in node.handlers:
+                self.body(handler.body, under)
+            self.body(node.orelse, under)
+            self.body(node.finalbody, under)
+        elif isinstance(node, ast.Match):
+            inner = under or self.involves(node.subject)
+            for case in node.cases:
+                self.body(case.body, inner or self.involves(case.guard))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.body(node.body, under)
+        else:
+            targets: list[ast.expr] = []
+            value = None
+            if isinstance(node, ast.Assign):
+                targets, value = node.targets, node.value
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+                targets, value = [node.target], node.value
+            dependent = under or self.involves(value)
+            if targets and dependent:
+                self.tainted.update(name for t in targets for name in _bound_names(t))
+            if self._writes_var(targets):
+                self.writes += 1
+            if self._mentions_var(node) and (under or self.involves(node)):
+                self.handled = True
+
+
+@rule("MF206", "foreach-not-shrunk-in-test-mode", Severity.HINT,
+      "A foreach list that the test-mode Parameter never shortens")
+def foreach_not_shrunk(context):
+    module = context.module
+    reported: set[int] = set()
+    for flow in context.flows:
+        if not flow.complete:
+            continue
+        test_mode = _test_mode_parameters(flow, context.settings)
+        if not test_mode:
+            continue
+        methods = _method_nodes(module, flow)
+        if methods is None:
+            continue
+        functions = [s.node for s in flow.steps.values()] + methods
+        for step in flow.steps.values():
+            if step.path != module.path:
+                continue
+            for transition in step.transitions:
+                var = transition.foreach
+                if transition.kind != "foreach" or not isinstance(var, str) or id(transition.call) in reported:
+                    continue
+                if var in flow.parameters or not flow.is_artifact(var):
+                    continue  # a Parameter or Config: test mode can pass a short list on the command line
+                writes, handled = 0, False
+                for function in functions:
+                    use = _TestModeUse(var, {p.attr for p in test_mode}, flow.methods)
+                    use.body(function.body, False)
+                    use.body(function.body, False)  # again, for locals tainted later in a loop
+                    writes += use.writes
+                    handled |= use.handled
+                if writes == 0 or handled:
+                    continue  # assigned where we cannot see, or shortened under test mode
+                reported.add(id(transition.call))
+                attr = test_mode[0].attr
+                yield Hit(transition.span,
+                          f"foreach over `self.{var}` fans out to the full list in test mode too: shorten it under "
+                          f"`self.{attr}` (e.g. `self.{var} = self.{var}[:2] if self.{attr} else self.{var}`) so a "
+                          f"test run starts a few tasks, not all of them.",
+                          {"foreach": var, "test_mode": attr})
+
+
+# -- MF207 ---------------------------------------------------------------------------------------------------------
+
+
+def _validated_at_launch(parameter: Parameter) -> bool:
+    """Parameters that Click already checks completely when the run starts: booleans and choices."""
+    kind = parameter.call.keywords and next((k.value for k in parameter.call.keywords if k.arg == "type"), None)
+    if isinstance(kind, ast.Name) and kind.id == "bool":
+        return True
+    if isinstance(kind, ast.Call) and (dotted_name(kind.func) or "").endswith("Choice"):
+        return True
+    return isinstance(parameter.kwarg("default"), bool)
+
+
+def _used_by_decorators(flow: FlowClass, module: Module, parameter: Parameter) -> bool:
+    """A Config read in a class or step decorator is evaluated (and fails) when the run starts."""
+    decorators = [d for cls in _lineage_classes(module, flow.name) for d in cls.decorator_list]
+    decorators += [d for step in flow.steps.values() for d in step.node.decorator_list]
+    return any(isinstance(n, ast.Name) and n.id == parameter.attr for d in decorators for n in ast.walk(d))
+
+
+@rule("MF207", "validate-parameters-in-start", Severity.HINT,
+      "Parameters first read after start while start validates nothing")
+def validate_parameters_in_start(context):
+    module = context.module
+    reported: set[int] = set()
+    for flow in context.flows:
+        if not flow.complete:
+            continue
+        start_name = context.graph(flow).start_step
+        start = flow.steps.get(start_name) if start_name else None
+        if start is None or start.path != module.path or id(start.node) in reported:
+            continue
+        if any(isinstance(n, (ast.Assert, ast.Raise)) for n in ast.walk(start.node)):
+            continue
+        start_reads, opaque = _scan_self([start.node], flow.methods)
+        if opaque:
+            continue  # start hands `self` to a helper or a method, which may validate
+        test_mode = {p.attr for p in (_test_mode_parameters(flow, context.settings) or [])}
+        later_reads, _ = _scan_self([s.node for s in flow.steps.values() if s is not start])
+        late = [p.attr for p in flow.parameters.values()
+                if p.kind in ("Parameter", "Config") and p.attr in later_reads and p.attr not in start_reads
+                and p.attr not in test_mode and not _validated_at_launch(p)
+                and not (p.kind == "Config" and _used_by_decorators(flow, module, p))]
+        if not late:
+            continue
+        reported.add(id(start.node))
+        plural = "s" if len(late) > 1 else ""
+        yield Hit(start.span,
+                  f"Parameter{plural} {_names(late)} {'are' if plural else 'is'} first read after `{start.name}`, "
+                  f"which checks nothing: fail fast, validate {'them' if plural else 'it'} in `{start.name}` "
+                  f"(e.g. `assert self.{late[0]} ...`) so a bad value stops the run in seconds, not after the "
+                  f"earlier steps.", {"parameters": late})
+
+
+# -- MF208 ---------------------------------------------------------------------------------------------------------
+
+CLIENT_CLASSES = {"Flow", "Run", "Step", "Task", "DataArtifact"}
+LATEST = {"latest_run", "latest_successful_run"}
+
+
+def _client_names(module: Module) -> tuple[dict[str, str], set[str]]:
+    """Names bound to Metaflow's client classes (`Flow` -> "Flow") and names bound to the metaflow package."""
+    classes, packages = {}, set()
+    for item in module.imports:
+        if item.module.split(".")[0] != "metaflow" or item.level:
+            continue
+        if item.name is None:
+            if item.module == "metaflow" or item.bound_name == "metaflow":
+                packages.add(item.bound_name)
+        elif item.name in CLIENT_CLASSES:
+            classes[item.bound_name] = item.name
+    return classes, packages
+
+
+def _client_call(node: ast.AST, classes: dict[str, str], packages: set[str]) -> str | None:
+    if not isinstance(node, ast.Call):
+        return None
+    name = dotted_name(node.func)
+    if name in classes:
+        return classes[name]
+    if name and "." in name:
+        head, _, last = name.rpartition(".")
+        if head in packages and last in CLIENT_CLASSES:
+            return last
+    return None
+
+
+CURRENT_RUN = {"run_id", "pathspec", "task_id", "step_name", "retry_count", "origin_run_id", "parallel"}
+
+
+def _static(expression: ast.AST, flow: FlowClass, module: Module, local: set[str]) -> bool:
+    """Whether an argument names another run that is known before the run starts: literals, module-level names,
+    Parameters, `current.flow_name` (not the current run itself: `Run(current.pathspec)`)."""
+    for node in ast.walk(expression):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in CURRENT_RUN:
+            return False
+        if isinstance(node, ast.Attribute) and _is_self(node.value):
+            if node.attr not in flow.parameters:
+                return False
+        elif isinstance(node, ast.Name):
+            if node.id == "self":
+                continue
+            if node.id in local or not (node.id in module.constants or module.imported(node.id) is not None):
+                return False
+        elif isinstance(node, (ast.Call, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom)):
+            return False
+    return True
+
+
+def _locals(function: FunctionNode) -> set[str]:
+    names = {a.arg for a in function.args.args + function.args.kwonlyargs + function.args.posonlyargs}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+@rule("MF208", "load-other-flows-in-start", Severity.WARNING,
+      "Runs of other flows loaded after start instead of in start")
+def load_other_flows_in_start(context):
+    module = context.module
+    classes, packages = _client_names(module)
+    if not classes and not packages:
+        return
+    for flow, step in _steps_in_file(context):
+        if not flow.complete:
+            continue
+        start_name = context.graph(flow).start_step
+        if start_name is None or step.name == start_name:
+            continue
+        start = flow.steps.get(start_name)
+        in_start = {ast.dump(n) for n in ast.walk(start.node) if _client_call(n, classes, packages)} if start else set()
+        local = _locals(step.node)
+        loads: list[tuple[ast.expr, ast.Call]] = []  # (what to underline, the client call)
+        inside_latest: set[int] = set()
+        for node in ast.walk(step.node):
+            if isinstance(node, ast.Attribute) and node.attr in LATEST and _client_call(node.value, classes, packages):
+                loads.append((node, node.value))  # type: ignore[arg-type]
+                inside_latest.add(id(node.value))
+        for node in ast.walk(step.node):
+            if _client_call(node, classes, packages) and id(node) not in inside_latest:
+                loads.append((node, node))  # type: ignore[arg-type]
+        for target, call in sorted(loads, key=lambda item: (item[0].lineno, item[0].col_offset)):
+            if ast.dump(call) in in_start:
+                continue
+            arguments = list(call.args) + [k.value for k in call.keywords]
+            if not arguments or not all(_static(a, flow, module, local) for a in arguments):
+                continue  # built from this run's data: it cannot be loaded earlier
+            text = ast.get_source_segment(module.source, target) or _client_call(call, classes, packages)
+            yield Hit(Span.of(target),
+                      f"`{text}` is first loaded in step `{step.name}`: load it in `{start_name}` (e.g. store its "
+                      f"`.pathspec` in an artifact) so a missing or failed run stops the flow in seconds, not after "
+                      f"the steps before `{step.name}`.",
+                      {"step": step.name, "expression": text})
+
+
+# -- MF209 ---------------------------------------------------------------------------------------------------------
+
+INSTALLERS = {"pip", "pip3", "conda", "mamba", "micromamba"}
+INSTALL_TEXT = re.compile(r"(?:^|[\s/;&|])(?:pip3?|conda|mamba|micromamba)\s+install\b")
+SUBPROCESS_FUNCTIONS = {"run", "call", "check_call", "check_output", "Popen", "getoutput", "getstatusoutput"}
+OS_FUNCTIONS = {"system", "popen"}
+
+
+def _text(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}"
+                       for v in node.values)
+    return None
+
+
+VALUE_OPTIONS = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f",
+                 "--find-links", "-t", "--target", "--prefix", "--root", "-n", "--name", "-p", "--channel"}
+
+
+def _packages(words: list[str | None]) -> list[str]:
+    """The package specs among the words after `install`: not options, nor the values of options."""
+    packages, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+        elif word is None or "{" in word:
+            continue
+        elif word.startswith("-"):
+            skip = word in VALUE_OPTIONS
+        else:
+            packages.append(word)
+    return packages
+
+
+def _install_command(argument: ast.AST) -> list[str] | None:
+    """The packages (literal ones) when `argument` is a pip / conda install command, else None."""
+    if isinstance(argument, (ast.List, ast.Tuple)):
+        words = [_text(e) for e in argument.elts]
+        for index, word in enumerate(words):
+            if word is not None and word.rsplit("/", 1)[-1] in INSTALLERS and "install" in words[index + 1:]:
+                return _packages(words[words.index("install", index) + 1:])
+        return None
+    text = _text(argument)
+    if text is None:
+        return None
+    match = INSTALL_TEXT.search(text)
+    if match is None:
+        return None
+    return _packages(re.split(r"[;&|]", text[match.end():], maxsplit=1)[0].split())
+
+
+def _module_aliases(module: Module, name: str) -> tuple[set[str], set[str]]:
+    """Names bound to module `name`, and names bound to its functions."""
+    modules = {i.bound_name for i in module.imports if i.module == name and i.name is None and not i.level}
+    functions = {i.bound_name for i in module.imports if i.module == name and i.name is not None and not i.level}
+    return modules, functions
+
+
+def _runtime_install(call: ast.Call, module: Module) -> list[str] | None:
+    name = dotted_name(call.func) or ""
+    head, _, last = name.rpartition(".")
+    if last == "install_dependencies":
+        return []
+    argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in ("args", "command", "cmd")), None)
+    if argument is None:
+        return None
+    subprocess_modules, subprocess_functions = _module_aliases(module, "subprocess")
+    os_modules, os_functions = _module_aliases(module, "os")
+    pip_modules, _ = _module_aliases(module, "pip")
+    if (head in subprocess_modules and last in SUBPROCESS_FUNCTIONS) or (not head and name in subprocess_functions) \
+            or (head in os_modules and last in OS_FUNCTIONS) or (not head and name in os_functions):
+        return _install_command(argument)
+    if head in pip_modules and last == "main" and isinstance(argument, (ast.List, ast.Tuple)) and argument.elts \
+            and _text(argument.elts[0]) == "install":
+        return _packages([_text(e) for e in argument.elts[1:]])
+    return None
+
+
+@rule("MF209", "install-at-run-time", Severity.WARNING, "Packages installed with pip or conda inside a step")
+def install_at_run_time(context):
+    module = context.module
+    for _flow, step in _steps_in_file(context):
+        for node in ast.walk(step.node):
+            if not isinstance(node, ast.Call):
+                continue
+            packages = _runtime_install(node, module)
+            if packages is None:
+                continue
+            listed = f" ({', '.join(packages)})" if packages else ""
+            yield Hit(Span.of(node),
+                      f"Step `{step.name}` installs packages at run time{listed}: declare them with "
+                      f"@pypi(packages={{...}}) or @conda instead, so every task (and every retry, on any machine) "
+                      f"gets the same pinned environment without installing it again.",
+                      {"step": step.name, "packages": packages})
