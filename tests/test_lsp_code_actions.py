@@ -402,17 +402,6 @@ def test_listing_imports_no_libcst(tmp_path):
     assert output.stdout.strip() == "False"
 
 
-def test_can_extract_without_libcst_agrees_with_extract(tmp_path):
-    from metaflow_lsp.builder import parse_module
-    from metaflow_lsp.lsp.code_actions import can_extract
-    from metaflow_lsp.refactor import extract
-
-    for name, source in [("train.py", STEP_FLOW), ("common.py", STEP_FLOW)]:
-        module = parse_module(dedent(source), tmp_path / name)
-        for step in ("start", "end", "missing"):
-            assert can_extract(module, step) == extract.can_extract(module, step)
-
-
 async def test_fix_all_without_create_file_support_skips_only_the_new_file(tmp_path):
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)  # no .gitignore: MF203 needs a new file
     path = write(tmp_path, "train.py", FLOW)

@@ -194,26 +194,11 @@ def _step_at(result: CheckResult, line: int) -> str | None:
     return None
 
 
-def can_extract(module, step: str) -> str | None:
-    """`refactor.extract.can_extract` without importing libcst (extract.py imports it at the top; the analysis it
-    runs does not): None when the step can be extracted, else the reason. tests/test_lsp_code_actions.py checks the
-    two agree."""
-    from ..refactor.extract_analysis import COMMON_MODULE, ExtractError, analyse
-
-    if module.path is not None and module.path.name == f"{COMMON_MODULE}.py":
-        return f"This file is {COMMON_MODULE}.py itself."
-    try:
-        analyse(module, step)
-    except ExtractError as error:
-        return error.message
-    return None
-
-
 def _extract_action(result: CheckResult, step: str, base: dict, kind: str, client: Client) -> types.CodeAction | None:
+    from ..refactor.extract_analysis import can_extract  # ast only: no libcst while listing
+
     try:
         reason = can_extract(result.module, step)
-    except ImportError:  # the refactoring is not part of this build
-        return None
     except Exception as error:  # a bug there must not hide the other actions
         log.exception("can_extract failed")
         reason = str(error) or "cannot extract this step"

@@ -33,7 +33,8 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from ..builder import parse_module, read_imports
 from ..model import Module
-from .extract_analysis import COMMON_MODULE, ExtractError, ExtractPlan, NeededImport, analyse, bound_names
+from .extract_analysis import (COMMON_MODULE, ExtractError, ExtractPlan, NeededImport, analyse, bound_names,
+                               can_extract)
 
 COMMON_FILE = f"{COMMON_MODULE}.py"
 NEW_COMMON_DOCSTRING = '"""Code shared by the flows in this directory: step bodies extracted by metaflow-lsp."""\n'
@@ -50,19 +51,6 @@ class ExtractResult:
     common_is_new: bool  # common.py did not exist: create it
     function_name: str  # the new function of common.py
     common_path: Path  # where common.py is: beside the flow file
-
-
-def can_extract(module: Module, step_name: str) -> str | None:
-    """None when `step_name` can be extracted, else the reason, for the user. Reads the ast model only.
-
-    A few reasons depend on what common.py already holds (a name clash); `extract_step` reports those."""
-    if module.path is not None and module.path.name == COMMON_FILE:
-        return f"This file is {COMMON_FILE} itself."
-    try:
-        analyse(module, step_name)
-    except ExtractError as error:
-        return error.message
-    return None
 
 
 def extract_step(flow_source: str, flow_path: Path, step_name: str, common_source: str | None,

@@ -95,6 +95,20 @@ class ExtractPlan:
     global_names: set[str]  # names the body (and moved code) looks up in the module namespace
 
 
+def can_extract(module: Module, step_name: str) -> str | None:
+    """None when `step_name` can be extracted, else the reason, for the user. Reads the ast model only, so the
+    editor can ask while listing code actions without loading libcst.
+
+    A few reasons depend on what common.py already holds (a name clash); `extract_step` reports those."""
+    if module.path is not None and module.path.name == f"{COMMON_MODULE}.py":
+        return f"This file is {COMMON_MODULE}.py itself."
+    try:
+        analyse(module, step_name)
+    except ExtractError as error:
+        return error.message
+    return None
+
+
 def find_step(module: Module, step_name: str, flow_name: str | None = None) -> tuple[FlowClass, Step]:
     if not module.ok or module.tree is None:
         raise ExtractError("The file has a syntax error; fix it before extracting a step.")
