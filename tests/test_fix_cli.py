@@ -91,7 +91,7 @@ def test_fix_diff_prints_and_writes_nothing(project, capsys):
 
 def test_fix_exits_1_and_lists_what_needs_a_person(project, capsys):
     (project / "flows" / "other.py").write_text(dedent(BROKEN).replace(
-        '    test_mode = Parameter("test_mode", type=bool, default=False)\n\n', "").replace(
+        'test_mode = Parameter("test_mode", type=bool, default=False)', 'alpha = Parameter("alpha", default=0.1)').replace(
         "self.rows = 10 if self.test_mode else 1000", "self.rows = 1000"))
     assert main(["fix", str(project)]) == 1
     captured = capsys.readouterr()

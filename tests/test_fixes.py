@@ -153,6 +153,15 @@ def test_mf204_adds_a_test_mode_parameter_and_the_import_once():
 
             @step
             def start(self):
+                self.shards = [1, 2, 3]
+                self.next(self.train, foreach="shards")
+
+            @step
+            def train(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
                 self.next(self.end)
 
             @step
@@ -505,7 +514,7 @@ def test_noqa_silences_the_finding():
 
 def test_fix_all_applies_only_the_safe_fixes():
     before = dedent('''
-        from metaflow import FlowSpec, retry, step
+        from metaflow import FlowSpec, Parameter, retry, step
 
 
         def helper(x):
@@ -513,6 +522,8 @@ def test_fix_all_applies_only_the_safe_fixes():
 
 
         class TrainFlow(FlowSpec):
+            alpha = Parameter("alpha", default=0.1)
+
             @step
             @retry(times=7)
             def start(self):

@@ -375,6 +375,16 @@ def test_mf204_test_mode_parameters_option(tmp_path, write):
     assert findings(ok, "MF204", Settings(test_mode_parameters=("sample",))) == []
 
 
+def test_mf204_is_silent_when_there_is_nothing_to_shrink(tmp_path):
+    """No Parameters, no fan-out: the flow already runs as small as it can (a hello-world flow)."""
+    path = tmp_path / "hello.py"
+    path.write_text(FLOW)
+    assert findings(path, "MF204") == []
+    with_input = FLOW.replace("class TrainFlow(FlowSpec):", 'class TrainFlow(FlowSpec):\n    rows = Parameter("rows", default=1000)')
+    path.write_text(with_input.replace("import FlowSpec, step", "import FlowSpec, Parameter, step"))
+    assert lines(findings(path, "MF204")) == [5]
+
+
 def test_mf204_base_in_sibling_file(tmp_path, write):
     write("base.py", """
         from metaflow import FlowSpec, Parameter
@@ -384,11 +394,11 @@ def test_mf204_base_in_sibling_file(tmp_path, write):
             smoke = Parameter("smoke", type=bool, default=False)
         """)
     write("plain.py", """
-        from metaflow import FlowSpec
+        from metaflow import FlowSpec, Parameter
 
 
         class PlainFlow(FlowSpec):
-            pass
+            rows = Parameter("rows", default=1000)
         """)
     source = """
         from {module} import {base}

@@ -261,7 +261,7 @@ async def test_gitignore_fix_creates_gitignore(tmp_path):
 
 async def test_mf204_and_mf205_fixes(tmp_path):
     source = FLOW.replace("    @retry(times=9)\n", "").replace(
-        '    test_mode = Parameter("test_mode", type=bool, default=False)\n\n', "")
+        'test_mode = Parameter("test_mode", type=bool, default=False)', 'alpha = Parameter("alpha", default=0.1)')
     source = source.replace("self.rows = 10 if self.test_mode else 1000", "self.rows = 1000")
     path = write(tmp_path, "train.py", source)
     async with session(tmp_path) as client:

@@ -362,8 +362,12 @@ def walk_python_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def _drop_git_ignored(directory: Path, files: list[Path]) -> list[Path]:
+    """`files` less those git ignores. A folder the user named that is itself ignored (say, a package inside
+    .venv) is checked whole: only ignore rules below it apply, as they would in a repository of its own."""
     git_root = _git_toplevel(directory)
     if git_root is None or not files:
+        return files
+    if _git_check_ignore(git_root, directory.resolve()):
         return files
     try:
         result = subprocess.run(["git", "check-ignore", "--stdin"], cwd=git_root, capture_output=True, text=True,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..model import FlowClass, Module, Parameter, Step, dotted_name
 from ..text import Span
+from ..walk import flatten
 from .registry import Hit, Severity, rule
 
 # -- shared helpers ------------------------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ def _is_self(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id == "self"
 
 
-def _scan_self(nodes: list[ast.AST], methods: set[str] = frozenset()) -> tuple[set[str], bool]:
+def _scan_self(context, nodes: list[ast.AST], methods: set[str] = frozenset()) -> tuple[set[str], bool]:
     """Names read as `self.<name>` (also `getattr(self, "name")` and a switch's `condition="name"`) in `nodes`, and
     whether `self` escapes where reads cannot be followed: handed to a function, aliased, `getattr` with a computed
     name, or a call of one of the flow's own `methods`."""
@@ -72,7 +73,8 @@ def _scan_self(nodes: list[ast.AST], methods: set[str] = frozenset()) -> tuple[s
     receivers: set[int] = set()
     handled: set[int] = set()
     for root in nodes:
-        for node in ast.walk(root):
+        flat = context.nodes(root)
+        for node in flat:
             if isinstance(node, ast.Attribute) and _is_self(node.value):
                 receivers.add(id(node.value))
                 reads.add(node.attr)
@@ -93,7 +95,7 @@ def _scan_self(nodes: list[ast.AST], methods: set[str] = frozenset()) -> tuple[s
                     if (keyword.arg == "condition" and isinstance(keyword.value, ast.Constant)
                             and isinstance(keyword.value.value, str)):
                         reads.add(keyword.value.value)
-        for node in ast.walk(root):
+        for node in flat:
             if (_is_self(node) and isinstance(node.ctx, ast.Load) and id(node) not in receivers
                     and id(node) not in handled):
                 opaque = True
@@ -145,22 +147,23 @@ def _names(items: list[str]) -> str:
 # -- MF201 ---------------------------------------------------------------------------------------------------------
 
 
-def count_statements(step: Step) -> int:
-    """Statements of a step body, nested ones counted, without its docstring and its trailing `self.next(...)`."""
-    body = list(step.node.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]
-    if body and step.has_tail_next and body[-1] is step.node.body[-1]:
-        body = body[:-1]
-    return sum(1 for statement in body for node in ast.walk(statement) if isinstance(node, ast.stmt))
+def count_statements(step: Step, nodes: list[ast.AST] | None = None) -> int:
+    """Statements of a step body, nested ones counted, without its docstring and its trailing `self.next(...)`.
+    `nodes`: the step's flattened nodes, when the caller has them already."""
+    body = step.node.body
+    left_out = 1  # the def itself
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        left_out += 1
+    if step.has_tail_next and len(body) > left_out - 1:
+        left_out += 1
+    return sum(1 for node in (nodes or flatten(step.node)) if isinstance(node, ast.stmt)) - left_out
 
 
 @rule("MF201", "step-too-long", Severity.WARNING, "A step body with more statements than max-step-statements")
 def step_too_long(context):
     limit = context.settings.max_step_statements
     for _flow, step in _steps_in_file(context):
-        count = count_statements(step)
+        count = count_statements(step, context.nodes(step.node))
         if count > limit:
             yield Hit(step.span,
                       f"Step `{step.name}` has {count} statements (limit {limit}): keep steps short and readable. "
@@ -252,6 +255,13 @@ def metaflow_folder_not_ignored(context):
 # -- MF204 ---------------------------------------------------------------------------------------------------------
 
 
+def _has_work_to_shrink(flow: FlowClass) -> bool:
+    """Whether a test mode would have anything to make smaller: inputs (Parameters, Configs, files) or a fan-out.
+    A hello-world flow with neither runs as fast as it ever will."""
+    return bool(flow.parameters) or any(
+        t.kind in ("foreach", "parallel", "split") for step in flow.steps.values() for t in step.transitions)
+
+
 @rule("MF204", "no-test-mode-parameter", Severity.WARNING, "A flow without a test-mode Parameter")
 def no_test_mode_parameter(context):
     names = context.settings.test_mode_parameters
@@ -259,7 +269,7 @@ def no_test_mode_parameter(context):
         if not flow.complete:
             continue
         found = _test_mode_parameters(flow, context.settings)
-        if found is None or found:
+        if found is None or found or not _has_work_to_shrink(flow):
             continue
         yield Hit(flow.span,
                   f"`{flow.name}` has no test-mode Parameter ({', '.join(names)}): add "
@@ -284,7 +294,7 @@ def test_mode_parameter_unused(context):
         methods = _method_nodes(module, flow)
         if methods is None:
             continue
-        reads, opaque = _scan_self([s.node for s in flow.steps.values()] + methods)
+        reads, opaque = _scan_self(context, [s.node for s in flow.steps.values()] + methods)
         if opaque:
             continue
         for parameter in own:
@@ -389,6 +399,13 @@ class _TestModeUse:
                 self.handled = True
 
 
+def _mentions(context, function: ast.AST, attribute: str) -> bool:
+    """Whether `self.<attribute>` appears in a function (a set of names per function, built once per check run)."""
+    names = context.memo(("self-attributes", id(function)), lambda: {
+        n.attr for n in context.nodes(function) if isinstance(n, ast.Attribute) and _is_self(n.value)})
+    return attribute in names
+
+
 @rule("MF206", "foreach-not-shrunk-in-test-mode", Severity.HINT,
       "A foreach list that the test-mode Parameter never shortens")
 def foreach_not_shrunk(context):
@@ -415,6 +432,8 @@ def foreach_not_shrunk(context):
                     continue  # a Parameter or Config: test mode can pass a short list on the command line
                 writes, handled = 0, False
                 for function in functions:
+                    if not _mentions(context, function, var):
+                        continue  # neither writes nor shortens self.<var>
                     use = _TestModeUse(var, {p.attr for p in test_mode}, flow.methods)
                     use.body(function.body, False)
                     use.body(function.body, False)  # again, for locals tainted later in a loop
@@ -463,13 +482,13 @@ def validate_parameters_in_start(context):
         start = flow.steps.get(start_name) if start_name else None
         if start is None or start.path != module.path or id(start.node) in reported:
             continue
-        if any(isinstance(n, (ast.Assert, ast.Raise)) for n in ast.walk(start.node)):
+        if any(isinstance(n, (ast.Assert, ast.Raise)) for n in context.nodes(start.node)):
             continue
-        start_reads, opaque = _scan_self([start.node], flow.methods)
+        start_reads, opaque = _scan_self(context, [start.node], flow.methods)
         if opaque:
             continue  # start hands `self` to a helper or a method, which may validate
         test_mode = {p.attr for p in (_test_mode_parameters(flow, context.settings) or [])}
-        later_reads, _ = _scan_self([s.node for s in flow.steps.values() if s is not start])
+        later_reads, _ = _scan_self(context, [s.node for s in flow.steps.values() if s is not start])
         late = [p.attr for p in flow.parameters.values()
                 if p.kind in ("Parameter", "Config") and p.attr in later_reads and p.attr not in start_reads
                 and p.attr not in test_mode and not _validated_at_launch(p)
@@ -562,17 +581,21 @@ def load_other_flows_in_start(context):
         if start_name is None or step.name == start_name:
             continue
         start = flow.steps.get(start_name)
-        in_start = {ast.dump(n) for n in ast.walk(start.node) if _client_call(n, classes, packages)} if start else set()
-        local = _locals(step.node)
+        in_start = context.memo(("client-calls", id(start.node) if start else None), lambda: {
+            ast.dump(n) for n in context.nodes(start.node) if _client_call(n, classes, packages)} if start else set())
         loads: list[tuple[ast.expr, ast.Call]] = []  # (what to underline, the client call)
         inside_latest: set[int] = set()
-        for node in ast.walk(step.node):
+        nodes = context.nodes(step.node)
+        for node in nodes:
             if isinstance(node, ast.Attribute) and node.attr in LATEST and _client_call(node.value, classes, packages):
                 loads.append((node, node.value))  # type: ignore[arg-type]
                 inside_latest.add(id(node.value))
-        for node in ast.walk(step.node):
+        for node in nodes:
             if _client_call(node, classes, packages) and id(node) not in inside_latest:
                 loads.append((node, node))  # type: ignore[arg-type]
+        if not loads:
+            continue
+        local = _locals(step.node)
         for target, call in sorted(loads, key=lambda item: (item[0].lineno, item[0].col_offset)):
             if ast.dump(call) in in_start:
                 continue
@@ -647,7 +670,12 @@ def _module_aliases(module: Module, name: str) -> tuple[set[str], set[str]]:
     return modules, functions
 
 
-def _runtime_install(call: ast.Call, module: Module) -> list[str] | None:
+def _installer_names(module: Module) -> dict[str, tuple[set[str], set[str]]]:
+    """For subprocess, os and pip: the names bound to the module, and the names bound to its functions."""
+    return {name: _module_aliases(module, name) for name in ("subprocess", "os", "pip")}
+
+
+def _runtime_install(call: ast.Call, names: dict[str, tuple[set[str], set[str]]]) -> list[str] | None:
     name = dotted_name(call.func) or ""
     head, _, last = name.rpartition(".")
     if last == "install_dependencies":
@@ -655,9 +683,9 @@ def _runtime_install(call: ast.Call, module: Module) -> list[str] | None:
     argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in ("args", "command", "cmd")), None)
     if argument is None:
         return None
-    subprocess_modules, subprocess_functions = _module_aliases(module, "subprocess")
-    os_modules, os_functions = _module_aliases(module, "os")
-    pip_modules, _ = _module_aliases(module, "pip")
+    subprocess_modules, subprocess_functions = names["subprocess"]
+    os_modules, os_functions = names["os"]
+    pip_modules, _ = names["pip"]
     if (head in subprocess_modules and last in SUBPROCESS_FUNCTIONS) or (not head and name in subprocess_functions) \
             or (head in os_modules and last in OS_FUNCTIONS) or (not head and name in os_functions):
         return _install_command(argument)
@@ -669,12 +697,12 @@ def _runtime_install(call: ast.Call, module: Module) -> list[str] | None:
 
 @rule("MF209", "install-at-run-time", Severity.WARNING, "Packages installed with pip or conda inside a step")
 def install_at_run_time(context):
-    module = context.module
+    names = _installer_names(context.module)
     for _flow, step in _steps_in_file(context):
-        for node in ast.walk(step.node):
+        for node in context.nodes(step.node):
             if not isinstance(node, ast.Call):
                 continue
-            packages = _runtime_install(node, module)
+            packages = _runtime_install(node, names)
             if packages is None:
                 continue
             listed = f" ({', '.join(packages)})" if packages else ""
