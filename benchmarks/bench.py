@@ -109,12 +109,12 @@ class BenchClient(LanguageClient):
         self.pushed_event = asyncio.Event()
 
         @self.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        def on_diagnostics(client, params: types.PublishDiagnosticsParams):
-            client.pushed[(params.uri, params.version or -1)] = time.perf_counter()
-            client.pushed_event.set()
+        def on_diagnostics(params: types.PublishDiagnosticsParams):
+            self.pushed[(params.uri, params.version or -1)] = time.perf_counter()
+            self.pushed_event.set()
 
         @self.feature(types.WORKSPACE_CONFIGURATION)
-        def on_configuration(client, params: types.ConfigurationParams):
+        def on_configuration(params: types.ConfigurationParams):
             return [None for _ in params.items]
 
 
