@@ -25,7 +25,8 @@ from .model import (
     dotted_name,
     literal,
 )
-from .text import Span
+from .reuse import NodeReuse
+from .text import LineIndex, Span
 from .walk import child_fields
 
 PARAMETER_KINDS = {"Parameter": "Parameter", "Config": "Config", "IncludeFile": "IncludeFile"}
@@ -35,17 +36,22 @@ PARAMETER_KINDS = {"Parameter": "Parameter", "Config": "Config", "IncludeFile": 
 ModuleResolver = Callable[[str, int, "Path | None"], "Module | None"]
 
 
-def parse_module(source: str, path: Path | None = None, resolver: ModuleResolver | None = None) -> Module:
-    """The model of one file. Never raises on bad input: a file that does not parse gives `Module.syntax_error`."""
+def parse_module(source: str, path: Path | None = None, resolver: ModuleResolver | None = None,
+                 reuse: NodeReuse | None = None) -> Module:
+    """The model of one file. Never raises on bad input: a file that does not parse gives `Module.syntax_error`.
+    With `reuse` (the language server's, per document), methods unchanged since the last version keep their nodes
+    and their `Step`s."""
     try:
         tree = ast.parse(source, filename=str(path or "<unknown>"))
     except SyntaxError as error:
         return Module(path=path, source=source, tree=None, syntax_error=error)
     except (ValueError, RecursionError, MemoryError) as error:  # NUL bytes, absurd nesting
         return Module(path=path, source=source, tree=None, syntax_error=_as_syntax_error(error))
+    if reuse is not None:
+        reuse.splice(tree, LineIndex(source).lines)
     module = Module(path=path, source=source, tree=tree)
     try:
-        _ModuleReader(module, resolver).read()
+        _ModuleReader(module, resolver, reuse).read()
     except RecursionError as error:
         return Module(path=path, source=source, tree=None, syntax_error=_as_syntax_error(error))
     return module
@@ -290,17 +296,28 @@ def read_step(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str, path: Pa
     return step
 
 
+def _read_step_reusing(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str, path: Path | None,
+                       reuse: NodeReuse | None) -> Step | None:
+    store = reuse.derived(node) if reuse is not None else None
+    if store is None:
+        return read_step(node, owner, path)
+    key = ("step", owner, path)
+    if key not in store:
+        store[key] = read_step(node, owner, path)
+    return store[key]
+
+
 class _ClassMembers:
     """What one class body defines, before inheritance is applied."""
 
-    def __init__(self, info: ClassInfo, path: Path | None):
+    def __init__(self, info: ClassInfo, path: Path | None, reuse: NodeReuse | None = None):
         self.steps: dict[str, Step] = {}
         self.parameters: dict[str, Parameter] = {}
         self.attributes: dict[str, Span] = {}
         self.methods: set[str] = set()
         for statement in info.node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                step = read_step(statement, info.name, path)
+                step = _read_step_reusing(statement, info.name, path, reuse)
                 if step is not None:
                     self.steps[step.name] = step
                 else:
@@ -328,9 +345,10 @@ class _ClassMembers:
 
 
 class _ModuleReader:
-    def __init__(self, module: Module, resolver: ModuleResolver | None):
+    def __init__(self, module: Module, resolver: ModuleResolver | None, reuse: NodeReuse | None = None):
         self.module = module
         self.resolver = resolver
+        self.reuse = reuse
         self.members: dict[str, _ClassMembers] = {}
 
     def read(self) -> None:
@@ -365,7 +383,7 @@ class _ModuleReader:
 
     def members_of(self, info: ClassInfo) -> _ClassMembers:
         if info.name not in self.members:
-            self.members[info.name] = _ClassMembers(info, self.module.path)
+            self.members[info.name] = _ClassMembers(info, self.module.path, self.reuse)
         return self.members[info.name]
 
     def flow_class(self, info: ClassInfo) -> FlowClass | None:

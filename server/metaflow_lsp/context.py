@@ -13,6 +13,7 @@ from .config import Settings
 from .graph import FlowGraph
 from .model import FlowClass, Module
 from .project import Project
+from .reuse import NodeReuse
 from .walk import flatten, parents_of
 
 T = TypeVar("T")
@@ -23,6 +24,7 @@ class RuleContext:
     module: Module
     settings: Settings
     project: Project | None = None
+    reuse: NodeReuse | None = None  # the language server's: what earlier versions computed from unchanged methods
     _graphs: dict[str, FlowGraph] = field(default_factory=dict, repr=False)
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
@@ -49,14 +51,26 @@ class RuleContext:
             value = self._memo[key] = compute()
             return value
 
+    def derived(self, node: ast.AST, key: Any, compute: Callable[[], T]) -> T:
+        """A value computed from `node` (and `key`) alone: once per check run, and kept across versions while a
+        method stays unchanged (see `reuse`). `key` must name everything else the value depends on."""
+        store = self.reuse.derived(node) if self.reuse is not None else None
+        if store is None:
+            return self.memo((key, id(node)), compute)
+        try:
+            return store[key]
+        except KeyError:
+            value = store[key] = compute()
+            return value
+
     def nodes(self, root: ast.AST) -> list[ast.AST]:
-        """Every node under `root` (a step's def, a class, the module), flattened once per check run: rules iterate
-        this list instead of calling `ast.walk` again and again on the keystroke path."""
-        return self.memo(("nodes", id(root)), lambda: flatten(root))
+        """Every node under `root` (a step's def, a class, the module), flattened once: rules iterate this list
+        instead of calling `ast.walk` again and again on the keystroke path."""
+        return self.derived(root, "nodes", lambda: flatten(root))
 
     def parents(self, root: ast.AST) -> dict[int, ast.AST]:
         """`id(node) -> parent` for the nodes under `root`."""
-        return self.memo(("parents", id(root)), lambda: parents_of(self.nodes(root)))
+        return self.derived(root, "parents", lambda: parents_of(self.nodes(root)))
 
     @property
     def resolver(self) -> ModuleResolver | None:

@@ -15,6 +15,7 @@ from .config import Settings
 from .context import RuleContext
 from .model import Module
 from .project import Project
+from .reuse import NodeReuse
 from .rules import RULES, SYNTAX_ERROR, Severity
 from .text import LineIndex, Span
 
@@ -43,16 +44,19 @@ class CheckResult:
     lines: LineIndex
 
 
-def check_source(source: str, path: Path | None, settings: Settings, project: Project | None = None) -> CheckResult:
-    module = parse_module(source, path, project.resolver if project else None)
-    return CheckResult(module, check_module(module, settings, project), LineIndex(source))
+def check_source(source: str, path: Path | None, settings: Settings, project: Project | None = None,
+                 reuse: NodeReuse | None = None) -> CheckResult:
+    """`reuse`: the language server's per-document cache of what unchanged methods already gave."""
+    module = parse_module(source, path, project.resolver if project else None, reuse)
+    return CheckResult(module, check_module(module, settings, project, reuse), LineIndex(source))
 
 
-def check_module(module: Module, settings: Settings, project: Project | None = None) -> list[Finding]:
+def check_module(module: Module, settings: Settings, project: Project | None = None,
+                 reuse: NodeReuse | None = None) -> list[Finding]:
     lines = LineIndex(module.source)
     if module.syntax_error is not None:
         return [_syntax_finding(module.syntax_error, lines)]
-    context = RuleContext(module, settings, project)
+    context = RuleContext(module, settings, project, reuse)
     findings: list[Finding] = []
     for code, rule in RULES.items():
         if not settings.enabled(code, module.path):

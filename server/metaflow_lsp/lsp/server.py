@@ -23,6 +23,7 @@ from ..builder import parse_module
 from ..config import Settings
 from ..engine import STRICT, CheckResult, check_source
 from ..project import Project, find_root, read_source
+from ..reuse import NodeReuse
 from ..text import LineIndex
 from . import code_actions, code_lens, diagnostics
 from .settings import SECTION, EditorSettings
@@ -45,6 +46,7 @@ class MetaflowLanguageServer(LanguageServer):
         self._projects: dict[Path, Project] = {}
         self._roots: dict[Path, Path] = {}  # folder -> project root
         self._analyses: dict[str, tuple[tuple, CheckResult]] = {}
+        self._reuse: dict[str, NodeReuse] = {}  # per open document: what its unchanged methods already gave
         self._generation = 0  # bumped when settings or files on disk change: every cached analysis is then stale
 
     # -- documents -----------------------------------------------------------------------------------------------
@@ -133,8 +135,9 @@ class MetaflowLanguageServer(LanguageServer):
             return CheckResult(parse_module("", path, None), [], LineIndex(source))
         settings = self.settings_for(uri)
         project = self.project_for(uri)
+        reuse = self._reuse.setdefault(uri, NodeReuse()) if self.open_document(uri) is not None else None
         try:
-            return check_source(source, path, settings, project)
+            return check_source(source, path, settings, project, reuse)
         except Exception:  # the engine never raises by design; if it does, the editor keeps working
             if STRICT:
                 raise
@@ -144,6 +147,7 @@ class MetaflowLanguageServer(LanguageServer):
     def forget(self, uri: str) -> None:
         """Drops what is cached for a document (it was closed)."""
         self._analyses.pop(uri, None)
+        self._reuse.pop(uri, None)
 
     def _forget_closed(self) -> None:
         for uri in [uri for uri, (key, _) in self._analyses.items() if key[1][0] != "open"]:

@@ -64,41 +64,49 @@ def _is_self(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id == "self"
 
 
-def _scan_self(context, nodes: list[ast.AST], methods: set[str] = frozenset()) -> tuple[set[str], bool]:
-    """Names read as `self.<name>` (also `getattr(self, "name")` and a switch's `condition="name"`) in `nodes`, and
+def _scan_self(context, roots: list[ast.AST], methods: set[str] = frozenset()) -> tuple[set[str], bool]:
+    """Names read as `self.<name>` (also `getattr(self, "name")` and a switch's `condition="name"`) in `roots`, and
     whether `self` escapes where reads cannot be followed: handed to a function, aliased, `getattr` with a computed
-    name, or a call of one of the flow's own `methods`."""
+    name, or a call of one of the flow's own `methods`. Computed per function, and kept while it is unchanged."""
+    reads: set[str] = set()
+    opaque = False
+    key = ("scan-self", frozenset(methods))
+    for root in roots:
+        root_reads, root_opaque = context.derived(root, key, lambda: _scan_self_in(context.nodes(root), methods))
+        reads |= root_reads
+        opaque |= root_opaque
+    return reads, opaque
+
+
+def _scan_self_in(flat: list[ast.AST], methods: set[str]) -> tuple[set[str], bool]:
     reads: set[str] = set()
     opaque = False
     receivers: set[int] = set()
     handled: set[int] = set()
-    for root in nodes:
-        flat = context.nodes(root)
-        for node in flat:
-            if isinstance(node, ast.Attribute) and _is_self(node.value):
-                receivers.add(id(node.value))
-                reads.add(node.attr)
-                if node.attr in methods:
-                    opaque = True
-            elif isinstance(node, ast.Call):
-                name = node.func.id if isinstance(node.func, ast.Name) else None
-                if name in ("getattr", "hasattr", "setattr", "delattr") and node.args and _is_self(node.args[0]):
-                    handled.add(id(node.args[0]))
-                    key = node.args[1] if len(node.args) > 1 else None
-                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                        reads.add(key.value)
-                    else:
-                        opaque = True
-                elif name == "isinstance" and node.args and _is_self(node.args[0]):
-                    handled.add(id(node.args[0]))
-                for keyword in node.keywords:
-                    if (keyword.arg == "condition" and isinstance(keyword.value, ast.Constant)
-                            and isinstance(keyword.value.value, str)):
-                        reads.add(keyword.value.value)
-        for node in flat:
-            if (_is_self(node) and isinstance(node.ctx, ast.Load) and id(node) not in receivers
-                    and id(node) not in handled):
+    for node in flat:
+        if isinstance(node, ast.Attribute) and _is_self(node.value):
+            receivers.add(id(node.value))
+            reads.add(node.attr)
+            if node.attr in methods:
                 opaque = True
+        elif isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else None
+            if name in ("getattr", "hasattr", "setattr", "delattr") and node.args and _is_self(node.args[0]):
+                handled.add(id(node.args[0]))
+                key = node.args[1] if len(node.args) > 1 else None
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    reads.add(key.value)
+                else:
+                    opaque = True
+            elif name == "isinstance" and node.args and _is_self(node.args[0]):
+                handled.add(id(node.args[0]))
+            for keyword in node.keywords:
+                if (keyword.arg == "condition" and isinstance(keyword.value, ast.Constant)
+                        and isinstance(keyword.value.value, str)):
+                    reads.add(keyword.value.value)
+    for node in flat:
+        if _is_self(node) and isinstance(node.ctx, ast.Load) and id(node) not in receivers and id(node) not in handled:
+            opaque = True
     return reads, opaque
 
 
@@ -163,7 +171,7 @@ def count_statements(step: Step, nodes: list[ast.AST] | None = None) -> int:
 def step_too_long(context):
     limit = context.settings.max_step_statements
     for _flow, step in _steps_in_file(context):
-        count = count_statements(step, context.nodes(step.node))
+        count = context.derived(step.node, "statements", lambda: count_statements(step, context.nodes(step.node)))
         if count > limit:
             yield Hit(step.span,
                       f"Step `{step.name}` has {count} statements (limit {limit}): keep steps short and readable. "
@@ -401,7 +409,7 @@ class _TestModeUse:
 
 def _mentions(context, function: ast.AST, attribute: str) -> bool:
     """Whether `self.<attribute>` appears in a function (a set of names per function, built once per check run)."""
-    names = context.memo(("self-attributes", id(function)), lambda: {
+    names = context.derived(function, "self-attributes", lambda: {
         n.attr for n in context.nodes(function) if isinstance(n, ast.Attribute) and _is_self(n.value)})
     return attribute in names
 
@@ -698,13 +706,12 @@ def _runtime_install(call: ast.Call, names: dict[str, tuple[set[str], set[str]]]
 @rule("MF209", "install-at-run-time", Severity.WARNING, "Packages installed with pip or conda inside a step")
 def install_at_run_time(context):
     names = _installer_names(context.module)
+    key = ("installs", tuple((name, frozenset(a), frozenset(b)) for name, (a, b) in sorted(names.items())))
     for _flow, step in _steps_in_file(context):
-        for node in context.nodes(step.node):
-            if not isinstance(node, ast.Call):
-                continue
-            packages = _runtime_install(node, names)
-            if packages is None:
-                continue
+        installs = context.derived(step.node, key, lambda: [
+            (node, packages) for node in context.nodes(step.node) if isinstance(node, ast.Call)
+            for packages in [_runtime_install(node, names)] if packages is not None])
+        for node, packages in installs:
             listed = f" ({', '.join(packages)})" if packages else ""
             yield Hit(Span.of(node),
                       f"Step `{step.name}` installs packages at run time{listed}: declare them with "

@@ -211,13 +211,17 @@ def _written_names(node: ast.AST, context) -> set[str]:
         return {n.attr for n in nodes if is_self_attr(n) and isinstance(n.ctx, ast.Store)} | {
             n.target.attr for n in nodes if isinstance(n, ast.AugAssign) and is_self_attr(n.target)}
 
-    return context.memo(("written", id(node)), compute)
+    return context.derived(node, "written", compute)
 
 
 def _facts(context, step: Step, flow: FlowClass) -> StepFacts:
-    """The facts of a step, shared by MF107, MF108, MF110 and MF111 within one check run."""
-    return context.memo(("facts", id(step.node), id(flow)),
-                        lambda: StepFacts(step, flow, context.module, context))
+    """The facts of a step, shared by MF107, MF108, MF110 and MF111 (and kept while the step is unchanged). They
+    depend on the step, on which names are the flow's methods and steps, and on the imports (which decorators are
+    Metaflow's)."""
+    signature = context.memo(("flow-signature", id(flow)), lambda: (
+        frozenset(flow.methods), frozenset(flow.steps),
+        tuple((i.bound_name, i.module, i.name, i.level) for i in context.module.imports)))
+    return context.derived(step.node, ("facts", signature), lambda: StepFacts(step, flow, context.module, context))
 
 
 def edges(flow: FlowClass) -> dict[str, set[str]]:
@@ -683,12 +687,13 @@ def artifact_lost_at_join(context):
         entry: dict[str, set[str] | None] = {}
         out: dict[str, set[str] | None] = {name: set() for name in reachable}
         last_joins: dict[str, set[str]] = {name: set() for name in reachable}
+        order = _forward_order(graph)
         changed = True
         rounds = 0
         while changed and rounds < 4 * len(reachable) + 4:
             changed = False
             rounds += 1
-            for name in reachable:
+            for name in order:
                 if name in joins:
                     start_set: set[str] | None = set()
                     joins_here = {name}
@@ -755,6 +760,26 @@ def artifact_lost_at_join(context):
                                  None, f'{key}="{artifact}" reads self.{artifact}')
                 if hit:
                     yield hit
+
+
+def _forward_order(graph: FlowGraph) -> list[str]:
+    """Reachable steps in reverse postorder from the start step: on a graph without loops every step comes after
+    all its predecessors, so a forward data-flow analysis settles in one pass (plus one to see that it did)."""
+    if graph.start_step is None:
+        return []
+    postorder: list[str] = []
+    visited = {graph.start_step}
+    stack = [(graph.start_step, iter(graph[graph.start_step].out_funcs))]
+    while stack:
+        name, children = stack[-1]
+        child = next((c for c in children if c in graph and c not in visited), None)
+        if child is None:
+            postorder.append(name)
+            stack.pop()
+        else:
+            visited.add(child)
+            stack.append((child, iter(graph[child].out_funcs)))
+    return postorder[::-1]
 
 
 def _lost_read(artifact: str, span: Span, step: Step, available: set[str], merged_all: bool, excluded: set[str],
@@ -905,7 +930,7 @@ def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Modul
         return "a lambda"
     if not isinstance(value, (ast.Name, ast.Attribute)):
         return None
-    local_defs, local_other = context.memo(("locals", id(step.node)), lambda: _local_names(step, context))
+    local_defs, local_other = context.derived(step.node, "locals", lambda: _local_names(step, context))
     if isinstance(value, ast.Name):
         name = value.id
         if name in local_other:
@@ -969,6 +994,24 @@ def _imported_function(imported, module: Module, context) -> bool:
             and imported.name not in other.constants and imported.name not in other.classes)
 
 
+def _self_stores(context, step: Step) -> list[tuple[ast.Attribute, ast.expr | None]]:
+    """Every `self.x` an assignment of the step stores to, with the assigned value when it goes to `self.x` whole
+    (None inside an unpacking like `self.a, self.b = ...`)."""
+    stores = []
+    for node in context.nodes(step.node):
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            for sub in ast.walk(target):
+                if is_self_attr(sub) and isinstance(sub.ctx, ast.Store):
+                    stores.append((sub, value if target is sub else None))
+    return stores
+
+
 @rule("MF111", "function-artifact", Severity.ERROR,
       "A function or lambda stored on self and read in a later step (Metaflow does not persist functions)")
 def function_artifact(context):
@@ -980,24 +1023,13 @@ def function_artifact(context):
         other_values: set[str] = set()
         for step in flow.steps.values():
             assigned: set[str] = set()
-            for node in context.nodes(step.node):
-                if isinstance(node, ast.Assign):
-                    targets, value = node.targets, node.value
-                elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                    targets, value = [node.target], node.value
-                else:
-                    continue
-                for target in targets:
-                    for sub in ast.walk(target):
-                        if not (is_self_attr(sub) and isinstance(sub.ctx, ast.Store)):
-                            continue
-                        assigned.add(sub.attr)
-                        source = (_function_source(value, step, flow, module, context)
-                                  if target is sub else None)
-                        if source is None:
-                            other_values.add(sub.attr)
-                        elif sub.attr not in stored:
-                            stored[sub.attr] = (step.name, source, Span.of(sub))
+            for sub, value in context.derived(step.node, "self-stores", lambda: _self_stores(context, step)):
+                assigned.add(sub.attr)
+                source = _function_source(value, step, flow, module, context) if value is not None else None
+                if source is None:
+                    other_values.add(sub.attr)
+                elif sub.attr not in stored:
+                    stored[sub.attr] = (step.name, source, Span.of(sub))
             # every other way to write (augmented assignment, for/with targets, del) stores data or removes it
             other_values |= {a.name for a in step.accesses if a.kind in ("write", "delete")} - assigned
         if not stored:

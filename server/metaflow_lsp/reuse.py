@@ -1,0 +1,62 @@
+"""Work that survives a keystroke.
+
+Typing changes one step; the other steps of the file are the same text at the same place. After each parse, a
+method whose source text and position are unchanged is replaced in the new tree by the node of the previous
+version: the two are equal in every field, positions included, so nothing downstream can tell, and node identity
+stays consistent (the tree, the model and every cache hold the same objects). What was computed from such a node
+alone (its `Step`, its flattened nodes, rule facts) is then reused instead of recomputed.
+
+One `NodeReuse` per document, kept by the language server. The CLI checks each file once and has none.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class _Entry:
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    derived: dict[Any, Any] = field(default_factory=dict)  # what was computed from this node alone
+
+
+class NodeReuse:
+    """Methods of the previous version, by (class, position, text), and what was derived from each."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple, _Entry] = {}
+        self._by_node: dict[int, _Entry] = {}
+
+    def splice(self, tree: ast.Module, lines: list[str]) -> None:
+        """Puts the previous version's node in place of every unchanged method of every top-level class, and
+        forgets the methods that are gone (so no stale `id()` can ever match a new node)."""
+        entries: dict[tuple, _Entry] = {}
+        for statement in tree.body:
+            if not isinstance(statement, ast.ClassDef):
+                continue
+            body = statement.body
+            for index, member in enumerate(body):
+                if not isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                key = _key(statement.name, member, lines)
+                entry = self._entries.get(key)
+                if entry is None:
+                    entry = _Entry(member)
+                else:
+                    body[index] = entry.node
+                entries[key] = entry
+        self._entries = entries
+        self._by_node = {id(entry.node): entry for entry in entries.values()}
+
+    def derived(self, node: ast.AST) -> dict[Any, Any] | None:
+        """The store of values computed from `node` alone, when `node` is a method this cache keeps."""
+        entry = self._by_node.get(id(node))
+        return entry.derived if entry is not None and entry.node is node else None
+
+
+def _key(owner: str, node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> tuple:
+    first = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+    last = (node.end_lineno or node.lineno) - 1
+    return (owner, first, node.col_offset, last, node.end_col_offset, "\n".join(lines[first:last + 1]))
