@@ -26,7 +26,7 @@ from .model import (
     literal,
 )
 from .reuse import NodeReuse
-from .text import LineIndex, Span
+from .text import Span
 from .walk import child_fields
 
 PARAMETER_KINDS = {"Parameter": "Parameter", "Config": "Config", "IncludeFile": "IncludeFile"}
@@ -47,9 +47,9 @@ def parse_module(source: str, path: Path | None = None, resolver: ModuleResolver
         return Module(path=path, source=source, tree=None, syntax_error=error)
     except (ValueError, RecursionError, MemoryError) as error:  # NUL bytes, absurd nesting
         return Module(path=path, source=source, tree=None, syntax_error=_as_syntax_error(error))
-    if reuse is not None:
-        reuse.splice(tree, LineIndex(source).lines)
     module = Module(path=path, source=source, tree=tree)
+    if reuse is not None:
+        reuse.splice(tree, module.lines.lines)
     try:
         _ModuleReader(module, resolver, reuse).read()
     except RecursionError as error:

@@ -48,12 +48,12 @@ def check_source(source: str, path: Path | None, settings: Settings, project: Pr
                  reuse: NodeReuse | None = None) -> CheckResult:
     """`reuse`: the language server's per-document cache of what unchanged methods already gave."""
     module = parse_module(source, path, project.resolver if project else None, reuse)
-    return CheckResult(module, check_module(module, settings, project, reuse), LineIndex(source))
+    return CheckResult(module, check_module(module, settings, project, reuse), module.lines)
 
 
 def check_module(module: Module, settings: Settings, project: Project | None = None,
                  reuse: NodeReuse | None = None) -> list[Finding]:
-    lines = LineIndex(module.source)
+    lines = module.lines
     if module.syntax_error is not None:
         return [_syntax_finding(module.syntax_error, lines)]
     context = RuleContext(module, settings, project, reuse)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .text import Span
+from .text import LineIndex, Span
 
 
 class _Unknown:
@@ -261,6 +261,7 @@ class Module:
     path: Path | None
     source: str
     tree: ast.Module | None
+    lines: LineIndex = field(init=False)  # positions of `source`, shared by everything that converts them
     syntax_error: SyntaxError | None = None
     imports: list[Import] = field(default_factory=list)
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
@@ -269,6 +270,9 @@ class Module:
     flows: list[FlowClass] = field(default_factory=list)
     main_guard: ast.If | None = None  # `if __name__ == "__main__":`
     main_calls: set[str] = field(default_factory=set)  # names called inside the guard (`TrainFlow()`)
+
+    def __post_init__(self) -> None:
+        self.lines = LineIndex(self.source)
 
     @property
     def ok(self) -> bool:

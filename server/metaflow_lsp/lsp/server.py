@@ -9,6 +9,7 @@ Start-up stays fast: nothing here imports metaflow or libcst; features that need
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 from urllib.parse import unquote
@@ -239,4 +240,15 @@ async def _register_for_changes(ls: MetaflowLanguageServer) -> None:
 
 def serve() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    create_server().start_io()
+    server = create_server()
+    _tune_garbage_collection()
+    server.start_io()
+
+
+def _tune_garbage_collection() -> None:
+    """Every keystroke allocates a whole syntax tree, tens of thousands of objects. With CPython's default
+    thresholds that starts a collection of the older generations every few keystrokes, each walking every cached
+    tree: it tripled the p90 latency of the benchmark. Reference counting frees the trees anyway; the collector is
+    only needed for cycles, so start-up objects are frozen out of it and it runs less often."""
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
