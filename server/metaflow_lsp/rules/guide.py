@@ -408,7 +408,7 @@ class _TestModeUse:
 
 
 def _mentions(context, function: ast.AST, attribute: str) -> bool:
-    """Whether `self.<attribute>` appears in a function (a set of names per function, built once per check run)."""
+    """Whether `self.<attribute>` appears in a function (its set of names is kept while the function is unchanged)."""
     names = context.derived(function, "self-attributes", lambda: {
         n.attr for n in context.nodes(function) if isinstance(n, ast.Attribute) and _is_self(n.value)})
     return attribute in names

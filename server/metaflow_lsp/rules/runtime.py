@@ -238,29 +238,26 @@ def predecessors(flow: FlowClass) -> dict[str, set[str]]:
     return result
 
 
-def ancestors(flow: FlowClass, name: str) -> set[str]:
-    """Steps from which `name` can be reached (not including `name` unless it is on a cycle)."""
-    preds = predecessors(flow)
+def _reach(links: dict[str, set[str]], name: str) -> set[str]:
+    """Every step reachable from `name` along `links` (not `name` itself unless it is on a cycle)."""
     seen: set[str] = set()
-    stack = list(preds.get(name, ()))
+    stack = list(links.get(name, ()))
     while stack:
         current = stack.pop()
         if current not in seen:
             seen.add(current)
-            stack.extend(preds.get(current, ()))
+            stack.extend(links.get(current, ()))
     return seen
+
+
+def ancestors(flow: FlowClass, name: str) -> set[str]:
+    """Steps from which `name` can be reached."""
+    return _reach(predecessors(flow), name)
 
 
 def descendants(flow: FlowClass, name: str) -> set[str]:
-    out = edges(flow)
-    seen: set[str] = set()
-    stack = list(out.get(name, ()))
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(out.get(current, ()))
-    return seen
+    """Steps that can be reached from `name`."""
+    return _reach(edges(flow), name)
 
 
 def graph_is_sound(flow: FlowClass, graph: FlowGraph) -> bool:
