@@ -139,6 +139,31 @@ def test_mf112_calls_the_flow_in_an_existing_guard():
     assert_gone(after, "MF112")
 
 
+def test_mf112_is_refused_when_the_guard_runs_another_flow():
+    """`OtherFlow(); TrainFlow()` would never reach TrainFlow: Metaflow's command line exits after the first."""
+    before = flow_file(STEPS_USING_TEST_MODE, tail='''
+
+
+class OtherFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    OtherFlow()
+''')
+    with pytest.raises(FixError, match="already runs OtherFlow"):
+        fix(before, "MF112")
+    plan, remaining = fixes.fix_all(before, fixes.FixContext(None))
+    assert "TrainFlow()" not in (plan.changes[0].new if plan.changes else before)
+    assert "MF112" in {f.code for f in remaining}
+
+
 # -- MF204 ---------------------------------------------------------------------------------------------------------
 
 

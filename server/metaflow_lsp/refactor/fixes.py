@@ -552,6 +552,12 @@ def fix_finding(source: str, finding: Finding, context: FixContext, module: Modu
         return _plan(title, path, source, clamp_retry_times(source, line), code)
     if code == "MF112":
         flow = _flow(module, data)  # type: ignore[arg-type]
+        running = sorted(name for name in module.main_calls if name != flow.name  # type: ignore[union-attr]
+                         and any(other.name == name for other in module.flows))  # type: ignore[union-attr]
+        if running:
+            # Metaflow's command line exits when the first flow is done: a second call in the guard never runs.
+            raise FixError(f"the `__main__` block already runs {running[0]}, and a file runs one flow: move "
+                           f"{flow.name} to a file of its own")
         return _plan(catalog.quick_fix_title(code, {"flow": flow.name}) or title, path, source,
                      add_main_guard(source, flow.name), code)
     if code == "MF203":
