@@ -240,6 +240,20 @@ async def test_watched_file_change_rechecks_open_documents(tmp_path):
         assert of(UNKNOWN_TARGET, again.diagnostics) == []
 
 
+async def test_a_helper_copied_into_another_flow_file_on_disk_is_seen_at_once(tmp_path):
+    """MF401 compares with the project's other flow files: a watched-file event makes a new copy count now, not
+    after the index's few seconds of caching."""
+    helper = "\n\ndef normalise(rows):\n    total = sum(rows)\n    return [r / total for r in rows]\n"
+    path = write(tmp_path, "train.py", GOOD + helper)
+    async with session(tmp_path) as client:
+        uri = open_document(client, path)
+        assert "MF401" not in codes((await pull(client, uri)).items)
+        other = write(tmp_path, "score.py", GOOD.replace("TrainFlow", "ScoreFlow") + helper)
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+            uri=other.as_uri(), type=types.FileChangeType.Created)]))
+        assert "MF401" in codes((await pull(client, uri)).items)
+
+
 async def test_lone_carriage_returns_end_lines(tmp_path):
     """Old Mac line ends: Python and LSP both break lines at a lone \\r; the diagnostic lands on the right line."""
     source = BROKEN.replace("\n", "\r")

@@ -161,6 +161,19 @@ class MetaflowLanguageServer(LanguageServer):
         if self.diagnostics is not None:
             self.diagnostics.refresh()
 
+    def files_changed(self, paths: list[Path | None]) -> None:
+        """Files changed on disk: the project caches built from them are dropped (git answers for a .gitignore, the
+        flow-function index of MF401 for a Python file), then every analysis is stale."""
+        for path in paths:
+            if path is None:
+                continue
+            for project in self._projects.values():
+                if path.name == ".gitignore":
+                    project.forget_git_answers()
+                elif path.suffix == ".py":
+                    project.forget_files(path)
+        self.invalidate()
+
     def workspace_roots(self) -> list[Path]:
         """The folders of the workspace (the root path for clients without folders)."""
         roots = [self.path_of(folder.uri) for folder in self.workspace.folders.values()]
@@ -205,10 +218,7 @@ def _register_lifecycle(server: MetaflowLanguageServer) -> None:
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: MetaflowLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
         """Files changed on disk: what other files import, settings, or what git ignores."""
-        if any(change.uri.endswith("/.gitignore") for change in params.changes):
-            for project in ls._projects.values():
-                project.forget_git_answers()
-        ls.invalidate()
+        ls.files_changed([ls.path_of(change.uri) for change in params.changes])
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_folders(ls: MetaflowLanguageServer, params: types.DidChangeWorkspaceFoldersParams):
