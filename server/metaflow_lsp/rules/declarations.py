@@ -1,0 +1,280 @@
+"""MF101-MF106: decorators and Parameters declared in ways Metaflow rejects when the flow starts (or silently
+ignores). Checked with real runs; see docs/dev/runtime-facts.md.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ..model import UNKNOWN, FlowClass, Module, Step, literal
+from ..text import Span
+from .facts import (METAFLOW_STEP_DECORATORS, NON_PARAMETERS, RESERVED_PARAMETER_NAMES, class_nodes,
+                    has_star_kwargs, keyword_span, metaflow_name, own_class_decorator, reported_steps, short_text,
+                    step_decorator)
+from .registry import Hit, Severity, rule
+
+# --------------------------------------------------------------------------------------------------------------------
+# MF101
+# --------------------------------------------------------------------------------------------------------------------
+
+@rule("MF101", "decorator-below-step", Severity.ERROR,
+      "A Metaflow step decorator is placed below @step (@step must be the decorator closest to def)")
+def decorator_below_step(context):
+    seen: set[int] = set()
+    module = context.module
+    for flow in context.flows:
+        for step in reported_steps(context, flow, seen):
+            index = step.step_decorator_index
+            step_deco = step.decorators[index]
+            for decorator in step.decorators[index + 1:]:
+                name = metaflow_name(decorator, module)
+                if name is None or name not in METAFLOW_STEP_DECORATORS:
+                    continue
+                yield Hit(
+                    decorator.span,
+                    f"@{decorator.qualified} is below @step on step '{step.name}': Metaflow fails when the class is "
+                    f"loaded (BadStepDecoratorException). Move @{decorator.qualified} above @step; @step must be "
+                    "the decorator closest to def.",
+                    {"decorator": decorator.qualified, "step": step.name,
+                     "step_decorator_line": step_deco.span.line, "decorator_line": decorator.span.line},
+                )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# MF102
+# --------------------------------------------------------------------------------------------------------------------
+
+@rule("MF102", "catch-on-split", Severity.ERROR, "@catch on a foreach or switch split step")
+def catch_on_split(context):
+    seen: set[int] = set()
+    for flow in context.flows:
+        graph = context.graph(flow)
+        for step in reported_steps(context, flow, seen):
+            catch = step_decorator(step, "catch", context.module)
+            if catch is None or step.name not in graph:
+                continue
+            kind = graph[step.name].type
+            if kind == "foreach":
+                what, how = "a foreach split", "foreach split steps"
+            elif kind == "split-switch":
+                what, how = "a conditional (switch) step", "conditional switch steps"
+            else:
+                continue
+            yield Hit(
+                catch.span,
+                f"@catch on step '{step.name}', which is {what}: Metaflow refuses to run the flow (@catch is not "
+                f"supported in {how}). Remove @catch here, or move the work that can fail into a step of its own "
+                "and put @catch there.",
+                {"step": step.name, "split": kind},
+            )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# MF103
+# --------------------------------------------------------------------------------------------------------------------
+
+MAX_RETRIES = 4  # metaflow_config.MAX_ATTEMPTS (6) - 2
+
+
+@rule("MF103", "retry-times-too-high", Severity.ERROR, "@retry(times=N) with N above 4")
+def retry_times_too_high(context):
+    seen: set[int] = set()
+    for flow in context.flows:
+        for step in reported_steps(context, flow, seen):
+            retry = step_decorator(step, "retry", context.module)
+            if retry is None or has_star_kwargs(retry):
+                continue
+            times = retry.kwarg("times")
+            if isinstance(times, str):
+                try:
+                    times = int(times)
+                except ValueError:
+                    continue
+            if isinstance(times, bool) or not isinstance(times, int) or times <= MAX_RETRIES:
+                continue
+            yield Hit(
+                retry.span,
+                f"@retry(times={times}) on step '{step.name}': Metaflow allows at most {MAX_RETRIES} retries and "
+                f"refuses to run the flow. Use times={MAX_RETRIES} or fewer.",
+                {"times": times, "max": MAX_RETRIES, "step": step.name},
+            )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# MF104
+# --------------------------------------------------------------------------------------------------------------------
+
+@rule("MF104", "timeout-without-duration", Severity.ERROR, "@timeout with no duration, or a zero one")
+def timeout_without_duration(context):
+    seen: set[int] = set()
+    for flow in context.flows:
+        for step in reported_steps(context, flow, seen):
+            timeout = step_decorator(step, "timeout", context.module)
+            if timeout is None or timeout.args or has_star_kwargs(timeout):
+                continue
+            if any(key not in ("seconds", "minutes", "hours") for key in timeout.kwargs):
+                continue  # `**options` or a misspelt key: another problem, and nothing certain here
+            total = 0
+            for key, factor in (("hours", 3600), ("minutes", 60), ("seconds", 1)):
+                value = timeout.kwarg(key, 0)
+                if value is UNKNOWN or isinstance(value, bool):
+                    total = None
+                    break
+                try:
+                    total += int(value) * factor
+                except (TypeError, ValueError, OverflowError):
+                    total = None
+                    break
+            if total != 0:
+                continue
+            detail = "no duration" if not timeout.kwargs else "a duration that adds up to 0 seconds"
+            yield Hit(
+                timeout.span,
+                f"@{short_text(timeout.node)} on step '{step.name}' has {detail}: "
+                "Metaflow refuses to run the flow ('Specify a duration for @timeout'). Give seconds=, minutes= "
+                "or hours= (Metaflow truncates each to a whole number).",
+                {"step": step.name},
+            )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# MF105
+# --------------------------------------------------------------------------------------------------------------------
+
+def _env_side(step: Step, flow: FlowClass, module: Module, step_name: str, base_name: str):
+    """(present, packages, decorators) for one side (pypi or conda) of a step, with the flow-level decorator merged
+    the way Metaflow merges it. packages is a dict, or UNKNOWN; None means the side is absent."""
+    step_deco = step_decorator(step, step_name, module)
+    base = next((d for d in flow.decorators if metaflow_name(d, module) == base_name), None)
+    if step_deco is None and base is None:
+        return None
+    packages: dict = {}
+    decorators = [d for d in (base, step_deco) if d is not None]
+    for decorator in decorators:
+        if has_star_kwargs(decorator):
+            return UNKNOWN
+        disabled = decorator.kwarg("disabled", None)
+        if disabled is UNKNOWN or (disabled and str(disabled).lower() != "false"):
+            return UNKNOWN  # a disabled environment: Metaflow builds none, nothing to mix
+        value = decorator.kwarg("packages", {})
+        if not isinstance(value, dict):
+            return UNKNOWN
+        packages.update(value)
+    return packages, decorators
+
+
+@rule("MF105", "pypi-and-conda-mixed", Severity.ERROR, "A step mixes @pypi and @conda packages")
+def pypi_and_conda_mixed(context):
+    seen: set[int] = set()
+    module = context.module
+    reported_base = set()
+    for flow in context.flows:
+        for step in reported_steps(context, flow, seen):
+            pypi = _env_side(step, flow, module, "pypi", "pypi_base")
+            conda = _env_side(step, flow, module, "conda", "conda_base")
+            if not pypi or not conda:  # absent (None) or unknown
+                continue
+            conda_packages, conda_decorators = conda
+            if not conda_packages:
+                continue  # @conda(python=...) alone adds no conda packages: Metaflow accepts it
+            pypi_decorators = pypi[1]
+            step_level = [d for d in pypi_decorators + conda_decorators if any(d is s for s in step.decorators)]
+            names = " and ".join("@" + d.qualified for d in pypi_decorators + conda_decorators)
+            message = (f"Step '{step.name}' gets both {names}: Metaflow cannot mix PyPI and Conda packages in one "
+                       "step and fails when it builds the environment ('Mixing and matching PyPI packages and "
+                       "Conda packages within a step is not yet supported'). Use only @pypi or only @conda "
+                       "for this step.")
+            data = {"step": step.name, "conda_packages": sorted(map(str, conda_packages))}
+            if step_level:
+                yield Hit(step_level[-1].span, message, data)
+            else:
+                # Both come from the class: every step fails; say it once, on the class decorator.
+                base = conda_decorators[-1]
+                if own_class_decorator(flow, base) and id(base.node) not in reported_base:
+                    reported_base.add(id(base.node))
+                    yield Hit(base.span,
+                              f"{names} on {flow.name}: every step gets both PyPI and Conda packages, and Metaflow "
+                              "fails when it builds the environment ('Mixing and matching PyPI packages and Conda "
+                              "packages within a step is not yet supported'). Use only one of them.",
+                              {"flow": flow.name, "conda_packages": data["conda_packages"]})
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# MF106
+# --------------------------------------------------------------------------------------------------------------------
+
+_NON_STR_TYPES = frozenset({"int", "float", "bool", "JSONType", "dict", "list", "tuple"})
+
+
+@rule("MF106", "bad-parameter-name", Severity.ERROR,
+      "A Parameter with a reserved name, an attribute name Metaflow ignores, or a separator on a non-string type")
+def bad_parameter_name(context):
+    module = context.module
+    seen: set[int] = set()
+    for flow in context.flows:
+        own_calls = {id(s.value) for node in class_nodes(module, flow) for s in node.body
+                     if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None}
+        for parameter in flow.parameters.values():
+            call = parameter.call
+            if id(call) not in own_calls or id(call) in seen:
+                continue
+            seen.add(id(call))
+            kind = parameter.kind
+            option = parameter.option
+            if isinstance(option, str) and option in RESERVED_PARAMETER_NAMES:
+                span = Span.of(call.args[0]) if call.args else (keyword_span(call, "name") or parameter.span)
+                yield Hit(span,
+                          f"{kind} name '{option}' is reserved by Metaflow's command line: the flow does not start "
+                          f"('Parameter name '{option}' is a reserved word'). Choose another name, e.g. "
+                          f"'{option.replace('-', '_')}_value'.",
+                          {"attribute": parameter.attr, "name": option, "problem": "reserved"})
+            attr = parameter.attr
+            if attr == "next":
+                yield Hit(parameter.span,
+                          f"The {kind} is stored in the class attribute 'next', which replaces self.next(): every "
+                          "step fails at its transition (TypeError: 'str' object is not callable). Rename the "
+                          f"attribute, e.g. next_value = {kind}(...).",
+                          {"attribute": attr, "problem": "next"})
+            elif attr in NON_PARAMETERS or attr.startswith("_"):
+                why = ("starts with '_'" if attr.startswith("_") else
+                       f"is one of FlowSpec's own names ({', '.join(sorted(NON_PARAMETERS))})")
+                yield Hit(parameter.span,
+                          f"The class attribute '{attr}' {why}, so Metaflow silently ignores this {kind}: there is "
+                          f"no command-line option for it and self.{attr} is not its value. Rename the attribute "
+                          f"(the option name can stay), e.g. {attr.strip('_') or 'param'}_param = {kind}(...).",
+                          {"attribute": attr, "problem": "ignored"})
+            if kind == "Parameter" and parameter.has_kwarg("separator"):
+                separator = parameter.kwarg("separator")
+                if separator is UNKNOWN or not separator:
+                    continue
+                problem = _separator_type_problem(call)
+                if problem:
+                    yield Hit(keyword_span(call, "separator") or parameter.span,
+                              f"Parameter '{option if isinstance(option, str) else attr}' has separator= but "
+                              f"{problem}: Metaflow refuses to run the flow ('Separator is only allowed for string "
+                              "parameters'). Drop type=/the non-string default (the value is then a list of str), "
+                              "or drop separator= and parse the value yourself.",
+                              {"attribute": attr, "problem": "separator"})
+
+
+def _separator_type_problem(call: ast.Call) -> str | None:
+    """Why Metaflow's `is_string_type` is False for this call, when the source says so for certain."""
+    keywords = {k.arg: k.value for k in call.keywords if k.arg}
+    if None in [k.arg for k in call.keywords]:
+        return None  # **kwargs
+    if "type" in keywords:
+        type_node = keywords["type"]
+        name = type_node.attr if isinstance(type_node, ast.Attribute) else (
+            type_node.id if isinstance(type_node, ast.Name) else None)
+        if name in _NON_STR_TYPES:
+            return f"type={name}"
+        if name != "str":
+            return None
+    if "default" in keywords:
+        default = literal(keywords["default"])
+        if default is UNKNOWN or default is None:
+            return None
+        if not isinstance(default, str):
+            kind = type(default).__name__
+            return f"its default {default!r} makes it a{'n' if kind[0] in 'aeiou' else ''} {kind} Parameter"
+    return None
