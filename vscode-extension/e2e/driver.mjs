@@ -1,0 +1,190 @@
+// Drives a running code-server with Debian's Chromium, as a person would, and prints what it saw as one JSON line.
+// Started by tests/test_vscode_e2e.py, which starts code-server, asserts on the JSON and kills everything.
+//
+//   node e2e/driver.mjs config.json
+//   config: { url, file, errorLine, fixAt: {line, column, remove, insert}, classLine, shots, profile }
+//
+// Observations, not assertions: a step either records what it saw (the test judges it) or fails when what it waits
+// for never shows (an action that cannot be done); the first failed step ends the session, with a screenshot, and
+// the test reports that step. Step log on stderr.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const result = { steps: [], screenshots: [] };
+const started = Date.now();
+const log = (message) => process.stderr.write(`[driver ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
+
+const EDITOR = ".part.editor .monaco-editor";
+const SQUIGGLE = `${EDITOR} .squiggly-error`;
+const LENS = `${EDITOR} .codelens-decoration a`;
+const PROBLEM_ROW = ".markers-panel .monaco-list-row";
+const TERMINAL_ROWS = ".part.panel .terminal-wrapper .xterm-rows";
+
+/** Polls `probe` until it returns a truthy value or `ms` pass; returns the last value. */
+async function until(probe, ms, every = 250) {
+  const deadline = Date.now() + ms;
+  let value;
+  for (;;) {
+    value = await probe().catch(() => undefined);
+    if (value || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, every));
+  }
+}
+
+async function step(name, body) {
+  log(name);
+  const t0 = Date.now();
+  try {
+    const value = await body();
+    result.steps.push({ name, ok: true, seconds: (Date.now() - t0) / 1000 });
+    return value;
+  } catch (error) {
+    result.steps.push({ name, ok: false, seconds: (Date.now() - t0) / 1000, error: String(error?.message ?? error) });
+    log(`${name} failed: ${error}`);
+    throw new StepFailed(name);
+  }
+}
+
+/** The first failed step ends the session: later steps would only wait for their timeouts. */
+class StepFailed extends Error {}
+
+async function screenshot(page, name) {
+  const path = join(config.shots, `${String(result.screenshots.length + 1).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path }).catch((error) => log(`screenshot ${name}: ${error}`));
+  result.screenshots.push(path);
+}
+
+/** Editor line numbers (1-based) of the error squiggles: a squiggle and its line number share a `top`. */
+async function squiggleLines(page) {
+  return page.evaluate(({ editor }) => {
+    const root = document.querySelector(editor);
+    if (!root) return [];
+    const numbers = [...root.querySelectorAll(".margin-view-overlays .line-numbers")].map((el) => ({
+      top: Math.round(el.getBoundingClientRect().top),
+      line: Number(el.textContent.trim()),
+    }));
+    return [...root.querySelectorAll(".squiggly-error")].map((el) => {
+      const top = Math.round(el.getBoundingClientRect().top);
+      return numbers.find((n) => Math.abs(n.top - top) <= 2)?.line ?? null;
+    });
+  }, { editor: EDITOR });
+}
+
+const lensTexts = (page) => page.locator(LENS).allTextContents();
+const terminalText = (page) =>
+  page.locator(TERMINAL_ROWS).evaluateAll((rows) => rows.map((row) => row.innerText).join("\n"));
+
+async function runCommand(page, label) {
+  await page.keyboard.press("F1");
+  await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 5000 });
+  await page.keyboard.type(label);
+  await page.locator(".quick-input-widget .monaco-list-row").first().waitFor({ timeout: 5000 });
+  await page.keyboard.press("Enter");
+}
+
+const browser = await chromium.launchPersistentContext(config.profile, {
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  viewport: { width: 1400, height: 900 },
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+  ],
+});
+const page = browser.pages()[0] ?? (await browser.newPage());
+page.setDefaultTimeout(15000);
+try {
+  await step("open the workspace", async () => {
+    await page.goto(config.url);
+    await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+    await page.locator(".part.activitybar, .part.sidebar").first().waitFor({ timeout: 30000 });
+  });
+
+  await step("open the flow file (Ctrl+P)", async () => {
+    await page.locator(".monaco-workbench").click({ position: { x: 700, y: 450 } }).catch(() => undefined);
+    await page.keyboard.press("Control+P");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type(config.file);
+    await page.locator(".quick-input-widget .monaco-list-row").first().waitFor();
+    await page.keyboard.press("Enter");
+    await page.locator(`${EDITOR} .view-lines`, { hasText: "class TrainFlow" }).waitFor({ timeout: 30000 });
+  });
+
+  // The server starts with the extension: the first squiggle can take a few seconds.
+  result.errorLinesBefore = await step("error squiggle appears", async () => {
+    await page.locator(SQUIGGLE).first().waitFor({ timeout: 45000 });
+    return squiggleLines(page);
+  });
+  result.lensesBefore = await step("code lenses appear", async () => {
+    await until(async () => (await lensTexts(page)).some((t) => t.includes("Run in test mode")), 30000);
+    return lensTexts(page);
+  });
+  result.problemsBefore = await step("Problems panel (Ctrl+Shift+M)", async () => {
+    await page.keyboard.press("Control+Shift+M");
+    await page.locator(PROBLEM_ROW, { hasText: "MF011" }).first().waitFor();
+    return page.locator(PROBLEM_ROW).allInnerTexts();
+  });
+  await screenshot(page, "mf011-squiggle-problems-lenses");
+
+  await step("fix the typo by typing", async () => {
+    const { line, column, remove, insert } = config.fixAt;
+    await page.locator(`${EDITOR} .view-lines`).click(); // focus the editor again
+    await page.keyboard.press("Control+G");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type(`${line}:${column}`);
+    await page.keyboard.press("Enter");
+    for (let i = 0; i < remove; i++) await page.keyboard.press("Backspace");
+    await page.keyboard.type(insert, { delay: 30 });
+  });
+  // Live: the squiggle goes away while the file is still unsaved.
+  result.errorLinesAfterFix = await step("squiggle disappears", async () => {
+    await until(async () => (await page.locator(SQUIGGLE).count()) === 0, 15000);
+    return squiggleLines(page);
+  });
+  result.dirtyAfterFix = await page.locator(".part.editor .tab.dirty").count();
+  result.problemsAfterFix = await step("Problems panel after the fix", async () => {
+    await until(async () => (await page.locator(PROBLEM_ROW, { hasText: "MF011" }).count()) === 0, 10000);
+    return page.locator(PROBLEM_ROW).allInnerTexts();
+  });
+  await step("save (Ctrl+S)", async () => {
+    await page.keyboard.press("Control+S");
+    await until(async () => (await page.locator(".part.editor .tab.dirty").count()) === 0, 10000);
+  });
+  await screenshot(page, "fixed-no-squiggle");
+
+  // The lens, as a person uses it: a click. VS Code's lens command carries the server's RunSpec as its argument.
+  result.lensesAfterFix = await lensTexts(page);
+  result.lensRoute = await step("activate the 'Run in test mode' lens", async () => {
+    await page.keyboard.press("Escape"); // the completion list typing opened
+    await page.keyboard.press("Control+Home"); // scrolled to the top: the class's lens line is in view
+    await page.locator(LENS, { hasText: "Run in test mode" }).first().click();
+    if (await until(() => page.locator(TERMINAL_ROWS).count(), 10000)) return "click";
+    // Fallback if a click is swallowed: the same lens through "Show CodeLens Commands for Current Line".
+    await page.keyboard.press("Control+G");
+    await page.keyboard.type(String(config.classLine));
+    await page.keyboard.press("Enter");
+    await runCommand(page, "Show CodeLens Commands for Current Line");
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "Run in test mode" }).waitFor();
+    await page.keyboard.type("Run in test mode");
+    await page.keyboard.press("Enter");
+    return "command palette (Show CodeLens Commands for Current Line)";
+  });
+  result.terminal = await step("task terminal shows Metaflow's Done!", async () => {
+    await until(async () => (await terminalText(page)).includes("Done!"), config.runTimeoutMs ?? 90000, 500);
+    return terminalText(page);
+  });
+  result.terminalTabs = await page.locator(".part.panel .tabs-list .monaco-list-row, .terminal-tabs-entry")
+    .allInnerTexts().catch(() => []);
+  await screenshot(page, "test-mode-run-done");
+} catch (error) {
+  if (!(error instanceof StepFailed)) throw error;
+  await screenshot(page, "failed");
+} finally {
+  result.notifications = await page.locator(".notifications-toasts .notification-list-item-message")
+    .allInnerTexts().catch(() => []);
+  await browser.close().catch(() => undefined);
+  result.seconds = (Date.now() - started) / 1000;
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
