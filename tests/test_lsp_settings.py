@@ -81,7 +81,9 @@ async def test_did_change_configuration_asks_a_pulling_client_to_refresh(tmp_pat
 async def test_invalid_editor_settings_warn_once_and_use_defaults(tmp_path):
     path = write(tmp_path, "hello.py", BROKEN)
     other = write(tmp_path, "other.py", BROKEN)
-    settings = {"ignore": "not a code", "maxStepStatements": -3, "flavour": "vanilla"}
+    # `interpreter` and `trace` are the extension's own keys: they must not be reported as unknown.
+    settings = {"ignore": "not a code", "maxStepStatements": -3, "flavour": "vanilla",
+                "interpreter": ["/usr/bin/python3"], "trace": {"server": "off"}}
     async with session(tmp_path, settings=settings) as client:
         uri = open_document(client, path)
         report = await pull(client, uri)

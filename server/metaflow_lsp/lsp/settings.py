@@ -2,7 +2,7 @@
 
 The rule settings of a file are the nearest pyproject's `[tool.metaflow-lsp]` (`config.load`) with the editor's values
 applied over them (`config.apply`, camelCase keys). A few keys only concern the server itself (`SERVER_KEYS`); they
-are read here and never reach `config.apply`. `workspace/didChangeConfiguration` means "pull again" (esbonio's way);
+are read here and never reach `config.apply`; the extension's own keys (`CLIENT_KEYS`) are left alone. `workspace/didChangeConfiguration` means "pull again" (esbonio's way);
 a client that cannot answer `workspace/configuration` may push the section in that notification instead.
 
 A wrong value never stops the server: the key keeps its default and the user sees one warning per distinct problem.
@@ -47,6 +47,9 @@ def _delay(value: Any, key: str) -> int:
 
 
 SERVER_KEYS = {"diagnosticsDelay": ("diagnostics_delay_ms", _delay)}
+# Keys of the same section that only the editor extension reads (which Python starts the server, how VS Code logs
+# its messages): not unknown options, just not the server's business.
+CLIENT_KEYS = frozenset({"interpreter", "trace"})
 
 
 class EditorSettings:
@@ -130,7 +133,7 @@ class EditorSettings:
         """The rule settings of a section, and its server-only keys."""
         if not isinstance(section, dict):
             return section, {}
-        rules = {key: value for key, value in section.items() if key not in SERVER_KEYS}
+        rules = {key: value for key, value in section.items() if key not in SERVER_KEYS and key not in CLIENT_KEYS}
         server = {key: value for key, value in section.items() if key in SERVER_KEYS}
         return rules, server
 
