@@ -79,7 +79,7 @@ def _build_vsix(out: Path) -> Path:
     _run(["npm", "run", "--silent", "compile"], "compiling the extension", 120, cwd=EXTENSION)
     vsix = out / "metaflow-lsp.vsix"
     # Without --no-dependencies: the extension needs vscode-languageclient at run time.
-    _run(["npx", "--no-install", "vsce", "package", "--ignoreFile", "e2e/vscodeignore", "--allow-missing-repository",
+    _run(["npx", "--no-install", "vsce", "package", "--allow-missing-repository",
           "--skip-license", "--out", str(vsix)], "packaging the .vsix", 120, cwd=EXTENSION)
     return vsix
 

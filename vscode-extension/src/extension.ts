@@ -5,6 +5,7 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } f
 
 import { findInterpreter } from "./interpreter";
 import { RunSpec, debugConfiguration, parseRunSpec, processLaunch } from "./runspec";
+import { checkServerInstalled } from "./serverCheck";
 
 let client: LanguageClient | undefined;
 let restarting: Promise<void> = Promise.resolve();
@@ -44,6 +45,12 @@ function restart(output: vscode.OutputChannel): Promise<void> {
   restarting = restarting.then(async () => {
     await client?.stop().catch(() => undefined);
     const interpreter = await findInterpreter();
+    const problem = await checkServerInstalled(interpreter);
+    if (problem) {
+      output.appendLine(problem);
+      void vscode.window.showErrorMessage(problem);
+      return;
+    }
     const [command, ...args] = interpreter;
     const serverOptions: ServerOptions = {
       command,
