@@ -1,13 +1,9 @@
-"""How long a keystroke takes to become diagnostics on a 1,000-line flow, pushed and pulled (target: p50 <= 50 ms).
-
-What the server adds (debounce, JSON, conversion) is asserted against the engine's own time on the same text, measured
-in this process: the rules' speed is the rules' business. The numbers are printed (`pytest -s`).
+"""Typing in a 1,000-line flow: every version gets its own diagnostics, pushed or pulled, and an outdated version is
+never published after a newer one. How fast this is, is measured by benchmarks/bench.py (see the README), not here:
+a timed assertion would only measure the machine's load.
 """
 
 from __future__ import annotations
-
-import statistics
-import time
 
 from lsprotocol import types
 
@@ -43,60 +39,49 @@ def edit(client, uri: str, version: int, source: str) -> None:
             range=types.Range(start=position, end=position), text=" ")]))
 
 
-def engine_p50(source: str, path) -> float:
-    from metaflow_lsp.config import Settings
-    from metaflow_lsp.engine import check_source
-    from metaflow_lsp.project import Project
-
-    project = Project(path.parent)
-    samples = []
-    for _ in range(7):
-        started = time.perf_counter()
-        check_source(source, path, Settings(), project)
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
-def overhead(kind: str, samples: list[float], source: str, path) -> float:
-    """The server's p50 minus the engine's: what the server itself adds."""
-    p50 = statistics.median(samples)
-    p90 = statistics.quantiles(samples, n=10)[-1]
-    engine = engine_p50(source, path)
-    print(f"\n{kind}: p50 {p50 * 1000:.1f} ms, p90 {p90 * 1000:.1f} ms over {len(samples)} edits of 1,000 lines "
-          f"(engine alone: {engine * 1000:.1f} ms)")
-    return p50 - engine
-
-
-async def test_push_latency(tmp_path):
+async def test_push_while_typing(tmp_path):
     source = thousand_line_flow()
     assert 990 <= source.count("\n") <= 1010
     path = write(tmp_path, "big.py", source)
     async with session(tmp_path, caps=capabilities(pull=False)) as client:
         uri = open_document(client, path, source)
         await wait_for_published(client, uri)
-        samples = []
         for version in range(2, 2 + ROUNDS):
             count = len(client.published)
-            started = time.perf_counter()
             edit(client, uri, version, source)
             published = await wait_for_published(client, uri, lambda p, v=version: p.version == v, after=count)
-            samples.append(time.perf_counter() - started)
             assert "MF000" not in [d.code for d in published.diagnostics]
-    assert overhead("push (didChange -> publishDiagnostics)", samples, source, path) < 0.035
+        versions = [p.version for p in client.published if p.uri == uri]
+        assert versions == sorted(versions), f"an outdated version was published after a newer one: {versions}"
 
 
-async def test_pull_latency(tmp_path):
+async def test_pull_while_typing(tmp_path):
     source = thousand_line_flow()
     path = write(tmp_path, "big.py", source)
     async with session(tmp_path) as client:
         uri = open_document(client, path, source)
         previous = (await pull(client, uri)).result_id
-        samples = []
         for version in range(2, 2 + ROUNDS):
-            started = time.perf_counter()
             edit(client, uri, version, source)
             result = await pull(client, uri, previous)
-            samples.append(time.perf_counter() - started)
             assert result.kind == "full" and "MF000" not in [d.code for d in result.items]
+            assert result.result_id != previous  # a new version is a new result
             previous = result.result_id
-    assert overhead("pull (didChange + textDocument/diagnostic)", samples, source, path) < 0.025
+
+
+async def test_a_burst_of_keystrokes_is_published_once_for_the_newest_version(tmp_path):
+    """Ten changes sent at typing speed, without waiting: the debounce coalesces them, and the diagnostics the
+    editor gets are those of the last version, never of one it has already replaced."""
+    source = thousand_line_flow()
+    path = write(tmp_path, "big.py", source)
+    async with session(tmp_path, caps=capabilities(pull=False)) as client:
+        uri = open_document(client, path, source)
+        await wait_for_published(client, uri)
+        count = len(client.published)
+        last = 1 + 10
+        for version in range(2, last + 1):
+            edit(client, uri, version, source)
+        await wait_for_published(client, uri, lambda p: p.version == last, after=count)
+        burst = [p.version for p in client.published[count:] if p.uri == uri]
+        assert burst[-1] == last and burst == sorted(burst), burst
+        assert len(burst) <= 5, f"every keystroke was published: {burst}"
