@@ -163,11 +163,6 @@ class FlowGraph:
                     stack.append(name)
         return seen
 
-    def foreach_children(self) -> set[str]:
-        """Steps that run once per foreach item: the direct targets of a foreach split."""
-        return {name for node in self.nodes.values() if node.type == "foreach" and not node.parallel_foreach
-                for name in node.out_funcs}
-
 
 class _OverBudget(Exception):
     pass

@@ -245,8 +245,6 @@ class FlowClass:
     def artifact_writes(self, step: Step) -> list[SelfAccess]:
         return [a for a in step.writes() if self.is_artifact(a.name)]
 
-    def parameter_by_option(self, option: str) -> Parameter | None:
-        return next((p for p in self.parameters.values() if p.option == option), None)
 
 
 @dataclass(slots=True)

@@ -73,13 +73,6 @@ class LineIndex:
             return min(byte_col, len(text))
         return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
 
-    def byte_col_from_utf16(self, line: int, utf16_col: int) -> int:
-        text = self.line(line)
-        if text.isascii():
-            return min(utf16_col, len(text))
-        prefix = text.encode("utf-16-le")[: utf16_col * 2].decode("utf-16-le", errors="ignore")
-        return len(prefix.encode("utf-8"))
-
     def clamp(self, span: Span) -> Span:
         """Keep a span inside the document, whatever a rule computed."""
         last = max(len(self.lines) - 1, 0)

@@ -23,7 +23,6 @@ from typing import Any
 SAFE_CODES = frozenset({"MF101", "MF103", "MF112", "MF203"})
 
 FIX_ALL_KIND = "source.fixAll.metaflow-lsp"
-EXTRACT_TITLE = "Extract step body to common.py"
 
 
 def _quote(value: Any, fallback: str) -> str:
