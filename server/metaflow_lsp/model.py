@@ -246,7 +246,6 @@ class FlowClass:
         return [a for a in step.writes() if self.is_artifact(a.name)]
 
 
-
 @dataclass(slots=True)
 class FunctionInfo:
     name: str
