@@ -12,7 +12,7 @@ class MPISimulationFlow(FlowSpec):
     @mpi
     @step
     def simulate(self):
-        current.mpi.exec(args=["-n", "4"], program="python estimate_pi.py", env={"SAMPLES": str(self.samples)})
+        current.mpi.exec(args=["-n", "4"], program="estimate_pi.py", program_args=["--samples", str(self.samples)])
         self.next(self.join)
 
     @step
