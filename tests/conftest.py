@@ -20,6 +20,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TUTORIALS = Path(__import__("metaflow").__file__).parent / "tutorials"
 PYTHON = sys.executable
 
+# tests/corpus/ holds flows and their own test modules (conftest.py too): checked by test_corpus.py, never collected.
+collect_ignore = ["corpus"]
+
 
 @pytest.fixture
 def write(tmp_path):
