@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast extension-test bench install clean
+.PHONY: demo test test-fast extension-test system-deps bench install clean
 
 $(BIN)/metaflow-lsp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,15 +17,19 @@ install: $(BIN)/metaflow-lsp
 demo: install
 	$(BIN)/metaflow-lsp check examples/ || test $$? -eq 1
 
+## system-deps: the Debian packages the tests need; installed with apt-get as root, else the command is printed
+system-deps:
+	scripts/system-deps.sh
+
 ## test: every test, the slow ones (real Metaflow runs, debugger) included, and the VS Code extension's
-test: install extension-test
+test: system-deps install extension-test
 	$(BIN)/python -m pytest -q
 
-extension-test:
+extension-test: system-deps
 	cd vscode-extension && npm ci --no-audit --no-fund --loglevel=error && npm test
 
 ## test-fast: everything but the real Metaflow runs
-test-fast: install
+test-fast: system-deps install
 	$(BIN)/python -m pytest -q -m "not slow"
 
 ## bench: latency and throughput figures (see README)
