@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -62,12 +63,14 @@ def launch_cwd(launch: Launch, workspace: Path) -> Path:
 
 
 @asynccontextmanager
-async def started(launch: Launch, workspace: Path, *, trusted: bool = True,
-                  client: LanguageClient | None = None) -> AsyncIterator[LanguageClient]:
-    """The server started as `launch` starts it, initialised with `workspace` as its folder."""
+async def started(launch: Launch, workspace: Path, *, trusted: bool = True, client: LanguageClient | None = None,
+                  options: Any = None) -> AsyncIterator[LanguageClient]:
+    """The server started as `launch` starts it, initialised with `workspace` as its folder; `options` replaces the
+    initializationOptions the editor would send."""
     client = client or make_test_lsp_client()
     await client.start_io(*launch.command, cwd=str(launch_cwd(launch, workspace)))
-    options = {"trusted": trusted} if launch.sends_trust else None
+    if options is None:
+        options = {"trusted": trusted} if launch.sends_trust else None
     try:
         await asyncio.wait_for(client.initialize_session(types.InitializeParams(
             capabilities=capabilities(), root_uri=workspace.as_uri(), initialization_options=options,
