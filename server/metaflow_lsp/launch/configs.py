@@ -1,8 +1,10 @@
 """Run configurations written into the workspace from RunSpecs: VS Code's `.vscode/launch.json` and PyCharm's
 `.run/<Flow> (test mode).run.xml`.
 
-Re-running updates them and never duplicates: launch.json entries are found by name and replaced in place (the rest
+Re-running updates them and never duplicates: launch.json entries are found by name and updated in place (the rest
 of the file, comments included, stays byte for byte), PyCharm files are rewritten only when their content changes.
+What a user added to one of our configurations (a pre-launch task, an interpreter, their own variables) is kept:
+only what makes it a test-mode run of the flow is ours.
 
 Nothing is written outside the workspace folder: a target whose real path leaves it (`.vscode` or `.run` linked
 elsewhere, `launch.json` itself a link out) is refused before it is read, and the new content goes to a fresh file
@@ -16,6 +18,7 @@ import os
 import re
 import secrets
 import stat
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,7 +184,54 @@ def write_pycharm(root: Path, specs: list[RunSpec], names: list[str], report: Wr
         old = _read_target(path, root, report)
         if old is _REFUSED:
             continue
-        _write(path, old, pycharm_configuration(spec, name, root), report)
+        new = pycharm_configuration(spec, name, root)
+        if old is not None:
+            try:
+                new = merge_pycharm(old, new)
+            except ValueError as error:
+                report.errors.append(f"{path}: {error}; left unchanged")
+                continue
+        _write(path, old, new, report)
+
+
+# The options that make it a test-mode run of this flow: ours on every rewrite. The others (the interpreter,
+# console, before-launch tasks, anything PyCharm adds) are the user's once the file exists, as are their variables.
+_OWNED_OPTIONS = frozenset({"SCRIPT_NAME", "PARAMETERS", "WORKING_DIRECTORY", "MODULE_MODE"})
+
+
+def merge_pycharm(old: str, fresh: str) -> str:
+    """The existing run configuration `old` updated with our `fresh` one: owned options and our variables take our
+    values, missing options are added, everything else stays. `old` itself when nothing changes. Raises
+    ValueError when `old` is not a Python run configuration."""
+    try:
+        old_root = ET.fromstring(old)
+    except ET.ParseError as error:
+        raise ValueError(f"not valid XML ({error})") from None
+    configuration = old_root.find("configuration")
+    if configuration is None or configuration.get("type") != "PythonConfigurationType":
+        raise ValueError("not a Python run configuration")
+    ours = ET.fromstring(fresh).find("configuration")
+    for option in ours.findall("option"):
+        existing = next((o for o in configuration.findall("option") if o.get("name") == option.get("name")), None)
+        if existing is None:  # after the last option
+            after = [index for index, child in enumerate(configuration) if child.tag == "option"]
+            configuration.insert(after[-1] + 1 if after else 0, option)
+        elif option.get("name") in _OWNED_OPTIONS:
+            existing.set("value", option.get("value", ""))
+    envs = configuration.find("envs")
+    if envs is None:
+        envs = ET.SubElement(configuration, "envs")
+    for variable in ours.find("envs"):
+        existing = next((e for e in envs if e.get("name") == variable.get("name")), None)
+        if existing is None:
+            envs.append(variable)
+        else:
+            existing.set("value", variable.get("value", ""))
+    if ET.canonicalize(ET.tostring(old_root, encoding="unicode"), strip_text=True) == \
+            ET.canonicalize(old, strip_text=True):
+        return old
+    ET.indent(old_root, space="  ")
+    return ET.tostring(old_root, encoding="unicode") + "\n"
 
 
 # -- both ------------------------------------------------------------------------------------------------------------
