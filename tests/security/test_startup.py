@@ -132,3 +132,29 @@ def test_path_entries_from_the_working_directory_are_dropped(tmp_path):
     path = json.loads(result.stdout)
     assert "" not in path and not any(entry.startswith("relative") for entry in path), path
     assert str(folder) not in path and str(kept) in path, path
+
+
+def test_console_script_drops_an_empty_pythonpath_entry_before_its_imports(tmp_path, markers):
+    """`PYTHONPATH=:...` (a common shell slip) puts the working directory on sys.path: the console script removes it
+    before cli.py imports tomllib. (A `metaflow_lsp/` folder would still shadow the package itself: that import comes
+    first; docs/dev/security.md.)"""
+    workspace = tmp_path / "workspace"
+    write(workspace, "tomllib.py", f"open({str(markers / 'tomllib')!r}, 'w').close()\n")
+    flow = write(workspace, "shadow_flow.py", FLOW)
+    write(workspace, "pyproject.toml", '[tool.metaflow-lsp]\nignore = ["MF2"]\n')
+    result = subprocess.run([CONSOLE_SCRIPT, "check", flow.name], cwd=workspace, capture_output=True, text=True,
+                            timeout=60, env={"PYTHONPATH": ":", "PATH": "/usr/bin:/bin", "METAFLOW_USER": "t"})
+    assert result.returncode == 1 and "MF011" in result.stdout, result.stderr
+    assert ran(markers) == []
+
+
+def test_module_entry_drops_the_working_directory_before_its_imports(tmp_path, markers):
+    """`python -m metaflow_lsp` from a folder with a `tomllib.py`: `__main__` removes the folder from sys.path before
+    importing the server, which reads pyproject with tomllib. (An `importlib.py` there would still run, before any
+    line of ours: hence the editors' own working directory.)"""
+    folder = tmp_path / "somewhere"
+    write(folder, "tomllib.py", f"open({str(markers / 'tomllib')!r}, 'w').close()\n")
+    result = subprocess.run([sys.executable, "-m", "metaflow_lsp"], cwd=folder, stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert ran(markers) == []
