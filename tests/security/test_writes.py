@@ -1,7 +1,7 @@
 """Run configurations are never written outside the workspace folder, whatever links the repository plants:
 `.vscode` or `.run` linked to a folder elsewhere, `launch.json` itself a link out, a link waiting under the name of
-a temporary file. Through `metaflow-lsp run-configs` and through the server's metaflow.writeRunConfigurations, as
-each editor starts it. A link that stays inside the workspace is followed as before.
+a temporary file, a hard link to a file elsewhere. Through `metaflow-lsp run-configs` and through the server's
+metaflow.writeRunConfigurations, as each editor starts it. A link that stays inside the workspace is followed.
 """
 
 from __future__ import annotations
@@ -80,6 +80,9 @@ def _plant(workspace: Path, outside: Path, case: str) -> None:
         os.symlink(outside / "victim.txt", workspace / (RUN_XML + ".tmp"))
     elif case == "dangling-link-out":
         os.symlink(outside / "missing", workspace / ".vscode")
+    elif case == "launch-json-hard-linked-out":  # written (a file of the workspace); the outside one keeps its bytes
+        (workspace / ".vscode").mkdir()
+        os.link(outside / "launch.json", workspace / LAUNCH_JSON)
     elif case == "launch-json-is-a-fifo":
         (workspace / ".vscode").mkdir()
         os.mkfifo(workspace / LAUNCH_JSON)
@@ -95,6 +98,7 @@ REFUSED = {
     "run-xml-linked-out": {RUN_XML},
     "temporary-name-linked-out": set(),
     "dangling-link-out": {LAUNCH_JSON},
+    "launch-json-hard-linked-out": set(),
     "launch-json-is-a-fifo": {LAUNCH_JSON},
 }
 
