@@ -6,6 +6,10 @@ Problems entry, the "Run in test mode" and "Debug (foreach, one worker)" lenses.
 squiggle goes away before saving), clicks "Run in test mode" and waits for Metaflow's "Done!" in the task terminal;
 then reads the run back with Metaflow's client: test mode on, the IDE tag.
 
+Untrusted (test_untrusted_workspace_in_code_server): workspace trust on, the person declines it; the workspace
+shadows `tomllib` and names its own interpreter, both leaving a marker if run: diagnostics show, no marker, no lens,
+no "Write Run Configurations" in the palette (docs/dev/security.md).
+
 Recipe: /work/shared/guides/vscode-e2e.md (offline: no Marketplace, so the interpreter is set in settings.json).
 code-server is installed once into vscode-extension/e2e/.cache by e2e/install-code-server.sh. Screenshots are kept in
 the test's tmp dir (printed on failure). A missing prerequisite fails the test, it never skips.
