@@ -36,6 +36,18 @@ if __name__ == "__main__":
 TELLING = [launch for launch in LAUNCHES if launch.sends_trust]
 
 
+async def _message_containing(client, text: str) -> str:
+    """The first window/showMessage holding `text`, waiting for it as long as any request may take."""
+    async def arrived() -> str:
+        while True:
+            found = [m.message for m in client.messages if text in m.message]
+            if found:
+                return found[0]
+            await client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+
+    return await asyncio.wait_for(arrived(), TIMEOUT)
+
+
 async def _what_is_offered(launch: Launch, workspace, trusted) -> dict:
     flow = workspace / "trust_flow.py"
     async with started(launch, workspace, trusted=trusted, client=_recording_client()) as client:
@@ -48,7 +60,8 @@ async def _what_is_offered(launch: Launch, workspace, trusted) -> dict:
         written = await asyncio.wait_for(client.workspace_execute_command_async(types.ExecuteCommandParams(
             command="metaflow.writeRunConfigurations", arguments=[])), 30)
         codes_after = await still_answers(client, flow)
-        await asyncio.sleep(0.2)  # a showMessage sent with the answer has arrived
+        if not trusted:  # the refusal's showMessage
+            await _message_containing(client, "untrusted workspace")
         return {"codes": codes, "codes_after": codes_after, "lenses": [lens.command.title for lens in lenses],
                 "spec": spec, "written": written, "messages": [m.message for m in client.messages]}
 
@@ -104,8 +117,7 @@ async def test_a_repository_cannot_point_rule_links_at_other_schemes(tmp_path, u
         links = {d.code_description.href for d in report.items}
         assert links and all(link.startswith("file:") and link.endswith(".md") for link in links), links
         assert not any(link.startswith(url) for link in links)
-        await asyncio.sleep(0.2)
-        assert any("docs-url" in m.message and "http or https" in m.message for m in client.messages)
+        assert "http or https" in await _message_containing(client, "docs-url")
 
 
 async def test_an_https_docs_url_is_used(tmp_path):
