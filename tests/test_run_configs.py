@@ -231,3 +231,67 @@ def test_two_flows_with_one_class_name_get_distinct_names(workspace):
     names = [c["name"] for c in json.loads((workspace / ".vscode" / "launch.json").read_text())["configurations"]]
     assert names == report.configurations
     assert len(list((workspace / ".run").iterdir())) == 2
+
+
+def test_rewriting_keeps_what_the_user_added_to_our_entry(workspace):
+    """A user who adds a pre-launch task, an env file, a variable of their own or a comment to the generated entry
+    keeps them when the configurations are written again; the keys that define the test-mode run are ours."""
+    write_run_configurations(workspace, pycharm=False)
+    launch = workspace / ".vscode" / "launch.json"
+    ours = strip_jsonc(launch.read_text())["configurations"][0]
+    customised = launch.read_text().replace(
+        '"request": "launch",',
+        '"request": "launch",\n            // my build first\n            "preLaunchTask": "build",'
+        '\n            "envFile": "${workspaceFolder}/.env",').replace(
+        '"env": {', '"env": {\n                "MY_TOKEN_FILE": "/home/me/token",').replace(
+        '"--max-workers",', '"--max-workers", "--no-such-option",')
+    assert customised.count("MY_TOKEN_FILE") == customised.count("--no-such-option") == 1
+    launch.write_text(customised)
+    write_run_configurations(workspace, pycharm=False)
+    text = launch.read_text()
+    entry = strip_jsonc(text)["configurations"][0]
+    assert "// my build first" in text
+    assert entry["preLaunchTask"] == "build" and entry["envFile"] == "${workspaceFolder}/.env"
+    assert entry["env"] == {"MY_TOKEN_FILE": "/home/me/token", **ours["env"]}
+    assert entry["args"] == ours["args"]  # what makes it a test-mode run is ours
+    write_run_configurations(workspace, pycharm=False)
+    assert launch.read_text() == text  # and stable from then on
+
+
+def test_rewriting_keeps_what_the_user_changed_in_pycharm(workspace):
+    """PyCharm saves a user's edits into the .run.xml (another interpreter, a variable, a before-launch task, an
+    option it adds): kept when the configurations are written again; the script, parameters and folder are ours."""
+    write_run_configurations(workspace, vscode=False)
+    path = workspace / ".run" / "TrainFlow (test mode).run.xml"
+    edited = path.read_text().replace('<option name="SDK_HOME" value="" />',
+                                      '<option name="SDK_HOME" value="/opt/py/bin/python" />') \
+        .replace('<env name="PYTHONUNBUFFERED" value="1" />',
+                 '<env name="PYTHONUNBUFFERED" value="1" />\n      <env name="MY_VAR" value="x" />') \
+        .replace('<option name="PARAMETERS" value="', '<option name="PARAMETERS" value="--oops ') \
+        .replace('<method v="2" />', '<option name="INTERPRETER_OPTIONS" value="-X dev" />\n'
+                 '    <method v="2">\n      <option name="RunConfigurationTask" enabled="true" '
+                 'run_configuration_name="prepare" run_configuration_type="PythonConfigurationType" />\n'
+                 '    </method>')
+    assert edited.count("/opt/py/bin/python") == edited.count("MY_VAR") == edited.count("--oops") == 1
+    path.write_text(edited)
+    (workspace / "flows" / "train.py").write_text(FLOW.format(name="TrainFlow").replace('"smoke"', '"test_mode"'))
+    report = write_run_configurations(workspace, vscode=False)
+    assert report.errors == [] and report.written == [path]
+    config = ET.parse(path).getroot().find("configuration")
+    options = {o.get("name"): o.get("value") for o in config.findall("option")}
+    assert options["SDK_HOME"] == "/opt/py/bin/python" and options["INTERPRETER_OPTIONS"] == "-X dev"
+    assert options["PARAMETERS"] == f"--no-pylint run --test_mode 1 --max-workers 1 --tag {IDE_TAG}"
+    assert {e.get("name"): e.get("value") for e in config.find("envs")} == {"PYTHONUNBUFFERED": "1", "MY_VAR": "x"}
+    assert config.find("method").find("option").get("run_configuration_name") == "prepare"
+    first = path.read_text()
+    assert write_run_configurations(workspace, vscode=False).written == [] and path.read_text() == first
+
+
+def test_a_foreign_file_under_our_name_is_left_alone(workspace):
+    path = workspace / ".run" / "TrainFlow (test mode).run.xml"
+    path.parent.mkdir()
+    path.write_text('<component name="ProjectRunConfigurationManager"><configuration type="ShConfigurationType" '
+                    'name="TrainFlow (test mode)" /></component>\n')
+    report = write_run_configurations(workspace, vscode=False)
+    assert report.errors and "left unchanged" in report.errors[0]
+    assert "ShConfigurationType" in path.read_text()

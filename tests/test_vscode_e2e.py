@@ -6,6 +6,10 @@ Problems entry, the "Run in test mode" and "Debug (foreach, one worker)" lenses.
 squiggle goes away before saving), clicks "Run in test mode" and waits for Metaflow's "Done!" in the task terminal;
 then reads the run back with Metaflow's client: test mode on, the IDE tag.
 
+Untrusted (test_untrusted_workspace_in_code_server): workspace trust on, the person declines it; the workspace
+shadows `tomllib` and names its own interpreter, both leaving a marker if run: diagnostics show, no marker, no lens,
+no "Write Run Configurations" in the palette (docs/dev/security.md).
+
 Recipe: /work/shared/guides/vscode-e2e.md (offline: no Marketplace, so the interpreter is set in settings.json).
 code-server is installed once into vscode-extension/e2e/.cache by e2e/install-code-server.sh. Screenshots are kept in
 the test's tmp dir (printed on failure). A missing prerequisite fails the test, it never skips.
@@ -98,29 +102,26 @@ def _lines_with(text: str, needle: str) -> list[int]:
     return [number for number, line in enumerate(text.splitlines(), 1) if needle in line]
 
 
-def test_extension_in_code_server(tmp_path):
+def _environment(tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "home"
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
+            "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local/share"),
+            "XDG_CACHE_HOME": str(home / ".cache"), "METAFLOW_USER": "e2e-tester"}
+
+
+def _profile(tmp_path: Path) -> tuple[dict[str, str], list[str], Path]:
+    """Builds and installs the .vsix into a fresh profile; its own home (code-server and Chromium write there)."""
     t0 = time.monotonic()
     _prerequisites()
     install = _run([str(E2E / "install-code-server.sh")], "installing code-server (e2e/install-code-server.sh)", 300)
     print(install.stdout.strip().splitlines()[-1], f"({time.monotonic() - t0:.0f} s)")
     vsix = _build_vsix(tmp_path)
-
-    # Its own home: code-server and Chromium both write there.
     home, user_data, extensions = tmp_path / "home", tmp_path / "user-data", tmp_path / "extensions"
-    shots, workspace = tmp_path / "screenshots", tmp_path / "workspace"
-    for folder in (home, user_data / "User", extensions, shots, workspace):
+    for folder in (home, user_data / "User", extensions, tmp_path / "screenshots"):
         folder.mkdir(parents=True)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
-           "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local/share"),
-           "XDG_CACHE_HOME": str(home / ".cache"), "METAFLOW_USER": "e2e-tester"}
+    env = _environment(tmp_path)
     profile = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
-
-    # Workspace: the flow with its typo; user settings: the interpreter (no Python extension offline).
-    flow = workspace / FLOW
-    shutil.copy(E2E / "workspace" / FLOW, flow)
-    source = flow.read_text()
-    (error_line,) = _lines_with(source, TYPO)
-    (class_line,) = _lines_with(source, "class TrainFlow")
+    # User settings: the interpreter (no Python extension offline).
     (user_data / "User" / "settings.json").write_text(json.dumps({
         "metaflowLsp.interpreter": [sys.executable],
         "terminal.integrated.gpuAcceleration": "off",  # DOM renderer: the terminal's text can be read
@@ -132,20 +133,26 @@ def test_extension_in_code_server(tmp_path):
         "chat.disableAIFeatures": True,
         "files.autoSave": "off",  # the test checks the squiggle goes away before the file is saved
     }, indent=2))
-
     _run([str(CODE_SERVER), "--install-extension", str(vsix), *profile], "installing the .vsix", 120, env=env)
     installed = _run([str(CODE_SERVER), "--list-extensions", "--show-versions", *profile], "listing extensions",
                      60, env=env).stdout
     assert "metaflow-lsp.metaflow-lsp@" in installed, installed
+    return env, profile, user_data
 
+
+def _drive(tmp_path: Path, workspace: Path, driver_config: dict, *, trust_prompt: bool = False) -> tuple[dict, str]:
+    """Serves code-server on a free port (workspace trust on when `trust_prompt`), runs e2e/driver.mjs against it
+    with `driver_config`, kills everything; returns what the driver saw and a failure context."""
+    env, profile, user_data = _profile(tmp_path)
     port = _free_port()
     server = driver = None
     server_log = tmp_path / "code-server.log"
+    trust = [] if trust_prompt else ["--disable-workspace-trust"]
     try:
         with server_log.open("w") as log:
             server = subprocess.Popen(
                 [str(CODE_SERVER), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none", "--disable-telemetry",
-                 "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override",
+                 "--disable-update-check", *trust, "--disable-getting-started-override",
                  "--ignore-last-opened", *profile],
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=workspace)
         deadline = time.monotonic() + 60
@@ -159,12 +166,9 @@ def test_extension_in_code_server(tmp_path):
                 time.sleep(0.3)
 
         config = tmp_path / "driver.json"
-        config.write_text(json.dumps({
-            "url": f"http://127.0.0.1:{port}/?folder={workspace}", "file": FLOW, "errorLine": error_line,
-            "classLine": class_line, "shots": str(shots), "profile": str(tmp_path / "chromium"),
-            "fixAt": {"line": error_line, "column": source.splitlines()[error_line - 1].index(TYPO) + len(TYPO),
-                      "remove": len("trian"), "insert": "train"},
-        }))
+        config.write_text(json.dumps({"url": f"http://127.0.0.1:{port}/?folder={workspace}",
+                                      "shots": str(tmp_path / "screenshots"), "profile": str(tmp_path / "chromium"),
+                                      **driver_config}))
         driver = subprocess.Popen(["node", str(E2E / "driver.mjs"), str(config)], cwd=EXTENSION, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
@@ -186,6 +190,25 @@ def test_extension_in_code_server(tmp_path):
     if failed:
         pytest.fail(f"step '{failed[0]['name']}' failed after {failed[0]['seconds']:.0f} s: {failed[0]['error']}"
                     f"{context}")
+    return seen, context
+
+
+def test_extension_in_code_server(tmp_path):
+    t0 = time.monotonic()
+    # Workspace: the flow with its typo.
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    flow = workspace / FLOW
+    shutil.copy(E2E / "workspace" / FLOW, flow)
+    source = flow.read_text()
+    (error_line,) = _lines_with(source, TYPO)
+    (class_line,) = _lines_with(source, "class TrainFlow")
+    seen, context = _drive(tmp_path, workspace, {
+        "file": FLOW, "errorLine": error_line, "classLine": class_line,
+        "fixAt": {"line": error_line, "column": source.splitlines()[error_line - 1].index(TYPO) + len(TYPO),
+                  "remove": len("trian"), "insert": "train"},
+    })
+    env = _environment(tmp_path)
 
     # 1. The MF011 error, where it is, as a squiggle and in the Problems panel; the lenses above the class.
     assert seen.get("errorLinesBefore") == [error_line], f"error squiggles on lines {seen.get('errorLinesBefore')}, " \
@@ -215,3 +238,34 @@ def test_extension_in_code_server(tmp_path):
     assert complaints == [], f"unexpected notifications: {complaints}{context}"
     print(f"lens route: {seen['lensRoute']}; screenshots: {seen['screenshots']}; "
           f"total {time.monotonic() - t0:.0f} s, driver {seen['seconds']:.0f} s")
+
+
+def test_untrusted_workspace_in_code_server(tmp_path):
+    """Workspace trust on, the person answers No. The workspace shadows `tomllib` (the server reads pyproject with
+    it) and names its own interpreter in .vscode/settings.json; both would leave a marker outside it. Diagnostics
+    still show; the marker never appears; no lens offers a run; the palette offers no Write Run Configurations."""
+    marker = tmp_path / "marker"
+    workspace = tmp_path / "workspace"
+    (workspace / ".vscode").mkdir(parents=True)
+    shutil.copy(E2E / "workspace" / FLOW, workspace / FLOW)
+    (workspace / "tomllib.py").write_text(f"open({str(marker)!r}, 'a').write('tomllib ran\\n')\n")
+    (workspace / "pyproject.toml").write_text("[tool.metaflow-lsp]\nignore = []\n")
+    interpreter = workspace / "bin" / "python"
+    interpreter.parent.mkdir()
+    interpreter.write_text(f"#!/bin/sh\necho 'workspace interpreter ran' >> '{marker}'\n"
+                           f"exec '{sys.executable}' \"$@\"\n")
+    interpreter.chmod(0o755)
+    (workspace / ".vscode" / "settings.json").write_text(json.dumps({"metaflowLsp.interpreter": [str(interpreter)]}))
+    (error_line,) = _lines_with((workspace / FLOW).read_text(), TYPO)
+
+    seen, context = _drive(tmp_path, workspace, {"file": FLOW, "untrusted": True}, trust_prompt=True)
+
+    assert seen.get("restricted"), f"VS Code did not enter Restricted Mode{context}"
+    assert seen.get("errorLinesBefore") == [error_line], f"error squiggles: {seen.get('errorLinesBefore')}{context}"
+    assert any("MF011" in row for row in seen.get("problemsBefore") or []), seen.get("problemsBefore")
+    assert not marker.exists(), f"workspace code ran: {marker.read_text()}{context}"
+    assert seen.get("lensesBefore") == [], f"lenses in an untrusted workspace: {seen.get('lensesBefore')}{context}"
+    palette = seen.get("paletteRows") or []
+    assert any("Restart Server" in row for row in palette), f"palette rows: {palette}{context}"
+    assert not any("Write Run Configurations" in row for row in palette), f"palette rows: {palette}{context}"
+    assert not (workspace / ".vscode" / "launch.json").exists() and not (workspace / ".run").exists()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .rules import RULES, SYNTAX_ERROR, Severity
 
@@ -101,8 +102,15 @@ def _per_file(value: Any, key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 def _docs_url(value: Any, key: str) -> str | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str) or "://" not in value:
-        raise ValueError(f"`{key}` must be a URL like https://example.org/rules/")
+    # Only web pages: the link is shown in every diagnostic (codeDescription.href) and one click opens it, so a
+    # repository's pyproject must not be able to point it at file:, command: or javascript: URIs.
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+    except ValueError:  # an unclosed IPv6 bracket...
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc \
+            or any(ch.isspace() or ord(ch) < 32 for ch in value):
+        raise ValueError(f"`{key}` must be an http or https URL like https://example.org/rules/")
     return value
 
 

@@ -208,10 +208,27 @@ class Project:
         return self.root if directory.is_relative_to(self.root) else None
 
 
+# A repository's own configuration (.git/config, and any repository git discovers from a folder of the workspace) must
+# not make git run programs. Of what rev-parse and check-ignore read, only the fsmonitor hook runs one (check-ignore
+# reads the index); hooks and a pager are switched off too, and a bare repository hidden in the workspace is not
+# used. `-c` wins over every configuration file. GIT_OPTIONAL_LOCKS=0: git never rewrites the index for us.
+# What git is asked for (ignore rules: .gitignore, .git/info/exclude, core.excludesFile) is still honoured.
+_GIT_SAFETY = ("--no-pager", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+               "-c", "safe.bareRepository=explicit")
+_GIT_ENVIRONMENT = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+
+
+def _git(arguments: list[str], cwd: Path, **options: Any) -> subprocess.CompletedProcess:
+    """`git <arguments>` in `cwd`, with the repository's program-running settings off (see _GIT_SAFETY)."""
+    if "input" not in options:
+        options["stdin"] = subprocess.DEVNULL
+    return subprocess.run(["git", *_GIT_SAFETY, *arguments], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT,
+                          env={**os.environ, **_GIT_ENVIRONMENT}, **options)
+
+
 def _git_toplevel(directory: Path) -> Path | None:
     try:
-        result = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=directory, capture_output=True,
-                                text=True, timeout=GIT_TIMEOUT)
+        result = _git(["rev-parse", "--show-toplevel"], directory, text=True)
     except (OSError, subprocess.SubprocessError):
         return None
     return Path(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip() else None
@@ -219,8 +236,7 @@ def _git_toplevel(directory: Path) -> Path | None:
 
 def _git_check_ignore(git_root: Path, path: Path | str) -> bool | None:
     try:
-        result = subprocess.run(["git", "check-ignore", "-q", "--no-index", str(path)], cwd=git_root,
-                                capture_output=True, timeout=GIT_TIMEOUT)
+        result = _git(["check-ignore", "-q", "--no-index", str(path)], git_root)
     except (OSError, subprocess.SubprocessError):
         return None
     if result.returncode in (0, 1):
@@ -370,8 +386,7 @@ def _drop_git_ignored(directory: Path, files: list[Path]) -> list[Path]:
     if _git_check_ignore(git_root, directory.resolve()):
         return files
     try:
-        result = subprocess.run(["git", "check-ignore", "--stdin"], cwd=git_root, capture_output=True, text=True,
-                                input="\n".join(str(f) for f in files), timeout=GIT_TIMEOUT)
+        result = _git(["check-ignore", "--stdin"], git_root, text=True, input="\n".join(str(f) for f in files))
     except (OSError, subprocess.SubprocessError):
         return files
     ignored = {line.strip() for line in result.stdout.splitlines()}

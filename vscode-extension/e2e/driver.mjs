@@ -2,7 +2,8 @@
 // Started by tests/test_vscode_e2e.py, which starts code-server, asserts on the JSON and kills everything.
 //
 //   node e2e/driver.mjs config.json
-//   config: { url, file, errorLine, fixAt: {line, column, remove, insert}, classLine, shots, profile }
+//   config: { url, file, errorLine, fixAt: {line, column, remove, insert}, classLine, shots, profile, untrusted? }
+//   untrusted: VS Code asks whether to trust the workspace; the driver answers No, then only reads what it sees.
 //
 // Observations, not assertions: a step either records what it saw (the test judges it) or fails when what it waits
 // for never shows (an action that cannot be done); the first failed step ends the session, with a screenshot, and
@@ -101,7 +102,23 @@ try {
     await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
     await page.locator(".part.activitybar, .part.sidebar").first().waitFor({ timeout: 30000 });
   });
+  if (config.untrusted) {
+    await untrustedSession(page);
+  } else {
+    await trustedSession(page);
+  }
+} catch (error) {
+  if (!(error instanceof StepFailed)) throw error;
+  await screenshot(page, "failed");
+} finally {
+  result.notifications = await page.locator(".notifications-toasts .notification-list-item-message")
+    .allInnerTexts().catch(() => []);
+  await browser.close().catch(() => undefined);
+  result.seconds = (Date.now() - started) / 1000;
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
 
+async function openFlowFile(page) {
   await step("open the flow file (Ctrl+P)", async () => {
     await page.locator(".monaco-workbench").click({ position: { x: 700, y: 450 } }).catch(() => undefined);
     await page.keyboard.press("Control+P");
@@ -109,8 +126,49 @@ try {
     await page.keyboard.type(config.file);
     await page.locator(".quick-input-widget .monaco-list-row").first().waitFor();
     await page.keyboard.press("Enter");
-    await page.locator(`${EDITOR} .view-lines`, { hasText: "class TrainFlow" }).waitFor({ timeout: 30000 });
+    await page.locator(`${EDITOR} .view-lines`, { hasText: config.classText ?? "class TrainFlow" })
+      .waitFor({ timeout: 30000 });
   });
+}
+
+/** Workspace trust on: the person answers "No" to VS Code's trust question, then reads the flow. */
+async function untrustedSession(page) {
+  await step("decline to trust the workspace", async () => {
+    const no = page.getByRole("button", { name: /No, I don.t trust the authors/ });
+    await no.waitFor({ timeout: 30000 });
+    await screenshot(page, "trust-question");
+    await no.click();
+    await page.locator(".monaco-dialog-box").waitFor({ state: "detached", timeout: 10000 });
+  });
+  await openFlowFile(page);
+  result.errorLinesBefore = await step("error squiggle appears", async () => {
+    await page.locator(SQUIGGLE).first().waitFor({ timeout: 45000 });
+    return squiggleLines(page);
+  });
+  result.problemsBefore = await step("Problems panel (Ctrl+Shift+M)", async () => {
+    await page.keyboard.press("Control+Shift+M");
+    await page.locator(PROBLEM_ROW, { hasText: "MF011" }).first().waitFor();
+    return page.locator(PROBLEM_ROW).allInnerTexts();
+  });
+  // Lenses come with the first requests after the document opens: give them ample time to show, if they would.
+  await new Promise((resolve) => setTimeout(resolve, config.lensWaitMs ?? 8000));
+  result.lensesBefore = await lensTexts(page);
+  result.paletteRows = await step("the command palette offers no 'Write Run Configurations'", async () => {
+    await page.keyboard.press("F1");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 5000 });
+    await page.keyboard.type("Metaflow:");
+    await page.locator(".quick-input-widget .monaco-list-row").first().waitFor({ timeout: 5000 });
+    const rows = await page.locator(".quick-input-widget .monaco-list-row").allInnerTexts();
+    await page.keyboard.press("Escape");
+    return rows;
+  });
+  result.restricted = await page.locator(".statusbar-item", { hasText: "Restricted Mode" }).count();
+  await screenshot(page, "untrusted-squiggle-no-lenses");
+}
+
+async function trustedSession(page) {
+
+  await openFlowFile(page);
 
   // The server starts with the extension: the first squiggle can take a few seconds.
   result.errorLinesBefore = await step("error squiggle appears", async () => {
@@ -178,13 +236,4 @@ try {
   result.terminalTabs = await page.locator(".part.panel .tabs-list .monaco-list-row, .terminal-tabs-entry")
     .allInnerTexts().catch(() => []);
   await screenshot(page, "test-mode-run-done");
-} catch (error) {
-  if (!(error instanceof StepFailed)) throw error;
-  await screenshot(page, "failed");
-} finally {
-  result.notifications = await page.locator(".notifications-toasts .notification-list-item-message")
-    .allInnerTexts().catch(() => []);
-  await browser.close().catch(() => undefined);
-  result.seconds = (Date.now() - started) / 1000;
-  process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -1,11 +1,13 @@
-// The VS Code client: starts `python -m metaflow_lsp`, and executes the run specifications the server's code lenses
-// carry. The server decides what to run; this file only runs it.
+// The VS Code client: starts `python -m metaflow_lsp` (from the extension's folder, told whether the workspace is
+// trusted), and executes the run specifications the server's code lenses carry. The server decides what to run;
+// this file only runs it.
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
 
 import { findInterpreter } from "./interpreter";
 import { RunSpec, debugConfiguration, parseRunSpec, processLaunch } from "./runspec";
 import { checkServerInstalled } from "./serverCheck";
+import { initializationOptions, serverProcess } from "./serverLaunch";
 
 let client: LanguageClient | undefined;
 let restarting: Promise<void> = Promise.resolve();
@@ -24,16 +26,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(vscode.commands.registerCommand(id, (spec: unknown) => debugFlow(spec)));
   }
   context.subscriptions.push(
-    vscode.commands.registerCommand("metaflow.restartServer", () => restart(output)),
+    vscode.commands.registerCommand("metaflow.restartServer", () => restart(context, output)),
     vscode.commands.registerCommand("metaflow.showOutput", () => output.show()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("metaflowLsp.interpreter")) {
-        void restart(output);
+        void restart(context, output);
       }
     }),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => restart(output)),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => restart(context, output)),
   );
-  await restart(output);
+  await restart(context, output);
 }
 
 export async function deactivate(): Promise<void> {
@@ -41,24 +43,28 @@ export async function deactivate(): Promise<void> {
 }
 
 /** Restarts are serialised: a second request waits for the first to finish. */
-function restart(output: vscode.OutputChannel): Promise<void> {
+function restart(context: vscode.ExtensionContext, output: vscode.OutputChannel): Promise<void> {
   restarting = restarting.then(async () => {
     await client?.stop().catch(() => undefined);
     const interpreter = await findInterpreter();
-    const problem = await checkServerInstalled(interpreter);
+    // Never in the workspace: `python -c` / `python -m` would import a workspace module of the same name first.
+    const problem = await checkServerInstalled(interpreter, context.extensionPath);
     if (problem) {
       output.appendLine(problem);
       void vscode.window.showErrorMessage(problem);
       return;
     }
-    const [command, ...args] = interpreter;
+    const server = serverProcess(interpreter, context.extensionPath);
     const serverOptions: ServerOptions = {
-      command,
-      args: [...args, "-m", "metaflow_lsp"],
+      command: server.command,
+      args: server.args,
+      options: { cwd: server.cwd },
       transport: TransportKind.stdio,
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file", language: "python" }],
+      // Untrusted: the server offers no launch lenses or run specs and refuses to write run configurations.
+      initializationOptions: initializationOptions(vscode.workspace.isTrusted),
       outputChannel: output,
       synchronize: {
         fileEvents: [

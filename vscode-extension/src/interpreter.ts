@@ -1,7 +1,9 @@
 // Which Python runs the server and the flows: the extension's own setting, then the interpreter selected in the
-// Python extension, then `python3`. Never PATH alone: VS Code starts extension hosts from a login shell, so a PATH
+// Python extension, then `python3`. In an untrusted workspace, never a program inside the workspace. Never PATH alone: VS Code starts extension hosts from a login shell, so a PATH
 // set by whoever started VS Code is lost.
 import * as vscode from "vscode";
+
+import { insideAny } from "./serverLaunch";
 
 interface PythonExtensionApi {
   environments?: {
@@ -14,7 +16,13 @@ export async function findInterpreter(resource?: vscode.Uri): Promise<string[]> 
   const configured = vscode.workspace.getConfiguration("metaflowLsp", resource).get<string[]>("interpreter") ?? [];
   if (configured.length > 0) {
     const folder = resource ? vscode.workspace.getWorkspaceFolder(resource) : vscode.workspace.workspaceFolders?.[0];
-    return configured.map((part) => part.replace(/\$\{workspaceFolder\}/g, folder?.uri.fsPath ?? ""));
+    const interpreter = configured.map((part) => part.replace(/\$\{workspaceFolder\}/g, folder?.uri.fsPath ?? ""));
+    // Untrusted, only the user's settings are read (restrictedConfigurations), but a user setting such as
+    // `${workspaceFolder}/.venv/bin/python` still names a program the workspace ships: not run until trusted.
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    if (vscode.workspace.isTrusted || !insideAny(interpreter[0], folders)) {
+      return interpreter;
+    }
   }
   // A workspace's own environment is code from the workspace: only run it once the user trusts the workspace.
   if (vscode.workspace.isTrusted) {

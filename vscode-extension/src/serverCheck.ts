@@ -4,15 +4,16 @@ import { execFile } from "node:child_process";
 
 const PROBE_TIMEOUT_MS = 15_000;
 
-/** undefined when `interpreter -m metaflow_lsp` can start; else a message worth showing the user. */
-export function checkServerInstalled(interpreter: string[]): Promise<string | undefined> {
+/** undefined when `interpreter -m metaflow_lsp` can start; else a message worth showing the user. `cwd` must be a
+ *  folder of the extension's own: `-c` puts the working directory on sys.path (docs/dev/security.md). */
+export function checkServerInstalled(interpreter: string[], cwd: string): Promise<string | undefined> {
   const [command, ...args] = interpreter;
   const shown = interpreter.join(" ");
   return new Promise((resolve) => {
     execFile(
       command,
       [...args, "-c", "import metaflow_lsp"],
-      { timeout: PROBE_TIMEOUT_MS },
+      { timeout: PROBE_TIMEOUT_MS, cwd },
       (error, _stdout, stderr) => {
         if (!error) {
           resolve(undefined);

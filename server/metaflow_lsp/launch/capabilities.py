@@ -2,19 +2,24 @@
 
 `spin` is new in Metaflow 2.19. Whether the installed Metaflow has it is read from its source: one subprocess asks
 the interpreter where the `metaflow` package is (`importlib.util.find_spec` does not import it), then the server
-looks for the `spin` entry in the package's `cli.py` command table. No Metaflow code runs.
+looks for the `spin` entry in the package's `cli.py` command table. No Metaflow code runs, and no workspace code:
+the probe starts in an empty folder of its own and drops `""` (that folder) from its path before importing anything.
+It is not `-I`: the answer must hold for the `sys.path` a flow run gets, `PYTHONPATH` and user site included.
 """
 
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 PROBE_TIMEOUT = 20  # seconds
 _PROBE = (
-    "import importlib.util, sys\n"
+    "import sys\n"
+    "sys.path[:] = [entry for entry in sys.path if entry]\n"
+    "import importlib.util\n"
     "spec = importlib.util.find_spec('metaflow')\n"
     "sys.stdout.write((spec.origin or '') if spec else '')\n"
 )
@@ -27,8 +32,9 @@ _lock = threading.Lock()
 def metaflow_package(python: str) -> Path | None:
     """The folder of the `metaflow` package that `python` would import, or None."""
     try:
-        result = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=PROBE_TIMEOUT,
-                                stdin=subprocess.DEVNULL)
+        with tempfile.TemporaryDirectory(prefix="metaflow-lsp-probe-") as empty:
+            result = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=PROBE_TIMEOUT,
+                                    stdin=subprocess.DEVNULL, cwd=empty)
     except (OSError, subprocess.SubprocessError):
         return None
     origin = result.stdout.strip()

@@ -1,14 +1,24 @@
 """Run configurations written into the workspace from RunSpecs: VS Code's `.vscode/launch.json` and PyCharm's
 `.run/<Flow> (test mode).run.xml`.
 
-Re-running updates them and never duplicates: launch.json entries are found by name and replaced in place (the rest
+Re-running updates them and never duplicates: launch.json entries are found by name and updated in place (the rest
 of the file, comments included, stays byte for byte), PyCharm files are rewritten only when their content changes.
+What a user added to one of our configurations (a pre-launch task, an interpreter, their own variables) is kept:
+only what makes it a test-mode run of the flow is ours.
+
+Nothing is written outside the workspace folder: a target whose real path leaves it (`.vscode` or `.run` linked
+elsewhere, `launch.json` itself a link out) is refused before it is read, and the new content goes to a fresh file
+created with O_EXCL next to the real target, then renamed over it (a link planted under a temporary name is never
+followed; a hard link to the old file keeps the old content).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
+import stat
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,10 +113,8 @@ def vscode_configuration(spec: RunSpec, name: str, root: Path) -> dict[str, Any]
 def write_launch_json(root: Path, specs: list[RunSpec], names: list[str], report: WriteReport) -> None:
     path = root / ".vscode" / "launch.json"
     entries = [vscode_configuration(spec, name, root) for spec, name in zip(specs, names)]
-    try:
-        old = path.read_bytes().decode("utf-8") if path.exists() else None
-    except (OSError, UnicodeDecodeError) as error:
-        report.errors.append(f"{path}: cannot read it ({error}); left unchanged")
+    old = _read_target(path, root, report)
+    if old is _REFUSED:
         return
     try:
         new = jsonc.merge_configurations(old, entries)
@@ -173,12 +181,57 @@ def pycharm_file_name(name: str) -> str:
 def write_pycharm(root: Path, specs: list[RunSpec], names: list[str], report: WriteReport) -> None:
     for spec, name in zip(specs, names):
         path = root / ".run" / pycharm_file_name(name)
-        try:
-            old = path.read_bytes().decode("utf-8") if path.exists() else None
-        except (OSError, UnicodeDecodeError) as error:
-            report.errors.append(f"{path}: cannot read it ({error}); left unchanged")
+        old = _read_target(path, root, report)
+        if old is _REFUSED:
             continue
-        _write(path, old, pycharm_configuration(spec, name, root), report)
+        new = pycharm_configuration(spec, name, root)
+        if old is not None:
+            try:
+                new = merge_pycharm(old, new)
+            except ValueError as error:
+                report.errors.append(f"{path}: {error}; left unchanged")
+                continue
+        _write(path, old, new, report)
+
+
+# The options that make it a test-mode run of this flow: ours on every rewrite. The others (the interpreter,
+# console, before-launch tasks, anything PyCharm adds) are the user's once the file exists, as are their variables.
+_OWNED_OPTIONS = frozenset({"SCRIPT_NAME", "PARAMETERS", "WORKING_DIRECTORY", "MODULE_MODE"})
+
+
+def merge_pycharm(old: str, fresh: str) -> str:
+    """The existing run configuration `old` updated with our `fresh` one: owned options and our variables take our
+    values, missing options are added, everything else stays. `old` itself when nothing changes. Raises
+    ValueError when `old` is not a Python run configuration."""
+    try:
+        old_root = ET.fromstring(old)
+    except ET.ParseError as error:
+        raise ValueError(f"not valid XML ({error})") from None
+    configuration = old_root.find("configuration")
+    if configuration is None or configuration.get("type") != "PythonConfigurationType":
+        raise ValueError("not a Python run configuration")
+    ours = ET.fromstring(fresh).find("configuration")
+    for option in ours.findall("option"):
+        existing = next((o for o in configuration.findall("option") if o.get("name") == option.get("name")), None)
+        if existing is None:  # after the last option
+            after = [index for index, child in enumerate(configuration) if child.tag == "option"]
+            configuration.insert(after[-1] + 1 if after else 0, option)
+        elif option.get("name") in _OWNED_OPTIONS:
+            existing.set("value", option.get("value", ""))
+    envs = configuration.find("envs")
+    if envs is None:
+        envs = ET.SubElement(configuration, "envs")
+    for variable in ours.find("envs"):
+        existing = next((e for e in envs if e.get("name") == variable.get("name")), None)
+        if existing is None:
+            envs.append(variable)
+        else:
+            existing.set("value", variable.get("value", ""))
+    if ET.canonicalize(ET.tostring(old_root, encoding="unicode"), strip_text=True) == \
+            ET.canonicalize(old, strip_text=True):
+        return old
+    ET.indent(old_root, space="  ")
+    return ET.tostring(old_root, encoding="unicode") + "\n"
 
 
 # -- both ------------------------------------------------------------------------------------------------------------
@@ -200,16 +253,51 @@ def write_run_configurations(root: Path, specs: list[RunSpec] | None = None, vsc
     return report
 
 
+_REFUSED = object()  # what _read_target returns for a file that must not be touched
+
+
+def _read_target(path: Path, root: Path, report: WriteReport) -> str | None | object:
+    """The current text of a file about to be rewritten (None when there is none yet), or _REFUSED (with the
+    reason in `report`) when its real path leaves `root` or it is not a regular file."""
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(os.path.realpath(root)):
+        report.errors.append(f"{path}: leads out of the workspace folder (to {real}); left unchanged")
+        return _REFUSED
+    try:
+        mode = real.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        report.errors.append(f"{path}: cannot read it ({error.strerror or error}); left unchanged")
+        return _REFUSED
+    if not stat.S_ISREG(mode):
+        report.errors.append(f"{path}: not a regular file; left unchanged")
+        return _REFUSED
+    try:
+        return real.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        report.errors.append(f"{path}: cannot read it ({error}); left unchanged")
+        return _REFUSED
+
+
 def _write(path: Path, old: str | None, new: str, report: WriteReport) -> None:
+    """Writes `new` at the real path of `path` (checked by _read_target): a fresh temporary file, then a rename."""
     if old == new:
         report.unchanged.append(path)
         return
+    real = Path(os.path.realpath(path))
+    temporary = real.with_name(f".{real.name}.{secrets.token_hex(6)}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(new.encode("utf-8"))  # bytes: keep the file's own line endings
-        os.replace(temporary, path)
+        real.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL | O_NOFOLLOW: never an existing file or link; mode 0o666 less the umask, as any new file gets.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(new.encode("utf-8"))  # bytes: keep the file's own line endings
+        if old is not None:  # the file keeps its permissions
+            os.chmod(temporary, stat.S_IMODE(real.stat().st_mode))
+        os.replace(temporary, real)
     except OSError as error:
+        temporary.unlink(missing_ok=True)
         report.errors.append(f"{path}: cannot write it ({error.strerror or error})")
         return
     report.written.append(path)

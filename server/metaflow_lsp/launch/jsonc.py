@@ -1,8 +1,9 @@
 """A small JSONC reader that keeps positions, and an edit that merges entries into a `configurations` array.
 
 VS Code's launch.json is JSON with comments (`//`, `/* */`) and trailing commas. Rewriting it through `json` would
-lose the comments and the user's layout, so the merge edits the text: our entries (found by `name`) are replaced in
-place, new ones are inserted before the closing bracket, and every other byte stays as it was.
+lose the comments and the user's layout, so the merge edits the text: our entries (found by `name`) are updated in
+place (what the user added to them stays), new ones are inserted before the closing bracket, and every other byte
+stays as it was.
 """
 
 from __future__ import annotations
@@ -171,7 +172,8 @@ def render(value: Any, base: str, unit: str) -> str:
 
 def merge_configurations(text: str | None, entries: list[dict[str, Any]]) -> str:
     """The launch.json text with `entries` (dicts with a unique "name") merged in: an entry whose name already
-    exists in `configurations` replaces it in place, others are appended. Everything else is kept byte for byte.
+    exists in `configurations` is updated in place (_update_entry), others are appended. Everything else is kept
+    byte for byte.
     Raises JsoncError when the file is not JSONC whose top level is an object (it is then left alone)."""
     if text is None or not text.strip():
         unit = "    "
@@ -204,7 +206,7 @@ def merge_configurations(text: str | None, entries: list[dict[str, Any]]) -> str
             if item is None:
                 new.append(entry)
             else:
-                edits.append((item.start, item.end, render(entry, line_indent(text, item.start), unit)))
+                edits += _update_entry(text, item, entry, unit)
         if new:
             rendered = f",\n{base}".join(render(entry, base, unit) for entry in new)
             last = configurations.items[-1] if configurations.items else None
@@ -213,6 +215,37 @@ def merge_configurations(text: str | None, entries: list[dict[str, Any]]) -> str
     for _, (start, end, replacement) in sorted(enumerate(edits), key=lambda e: (e[1][0], e[0]), reverse=True):
         text = text[:start] + replacement + text[end:]
     return text
+
+
+def python_value(node: Node) -> Any:
+    """The Python value of a parsed node."""
+    if node.kind == "object":
+        return {key: python_value(value) for key, value in node.members}
+    if node.kind == "array":
+        return [python_value(item) for item in node.items]
+    return node.value
+
+
+def _update_entry(text: str, item: Node, entry: dict[str, Any], unit: str) -> list[tuple[int, int, str]]:
+    """Edits that bring an existing entry of ours up to date without losing what the user added to it: the keys we
+    write get our values (`env`: our variables added to the user's), keys only the user has (preLaunchTask,
+    envFile, python...) and comments stay; a value that is already right is not touched."""
+    if item.kind != "object":
+        return [(item.start, item.end, render(entry, line_indent(text, item.start), unit))]
+    edits, missing = [], []
+    for key, value in entry.items():
+        node = item.member(key)
+        if key == "env" and node is not None and node.kind == "object":
+            value = {**python_value(node), **value}
+        if node is None:
+            missing.append((key, value))
+        elif python_value(node) != value:
+            edits.append((node.start, node.end, render(value, line_indent(text, node.start), unit)))
+    if missing:
+        base = line_indent(text, item.members[0][1].start) if item.members else line_indent(text, item.start) + unit
+        rendered = f",\n{base}".join(f"{json.dumps(key)}: {render(value, base, unit)}" for key, value in missing)
+        edits += _append(text, item, item.members[-1][1] if item.members else None, rendered, base)
+    return edits
 
 
 def _append(text: str, container: Node, last: Node | None, rendered: str, base: str) -> list[tuple[int, int, str]]:

@@ -14,6 +14,9 @@ Server commands, for every client (Emacs has no code lenses):
 - `metaflow.runSpec(uri, flow?, kind?)` -> the RunSpec JSON (`kind`: testMode | debugForeach), or None;
 - `metaflow.writeRunConfigurations(folderUri?)` -> writes .vscode/launch.json and .run/*.run.xml for every flow of
   the workspace folders (or the given one) and returns what it wrote.
+
+In a workspace the client calls untrusted (`server.trusted`) there are no lenses, no RunSpecs, and run
+configurations are refused (docs/dev/security.md).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ RESUME = "metaflow.resume"
 SPIN = "metaflow.spin"
 RUN_SPEC_COMMAND = "metaflow.runSpec"
 WRITE_RUN_CONFIGURATIONS = "metaflow.writeRunConfigurations"
+UNTRUSTED_REFUSAL = "metaflow-lsp: run configurations are not written in an untrusted workspace (trust it first)"
 
 
 def register(server: MetaflowLanguageServer) -> None:
@@ -52,7 +56,7 @@ def register(server: MetaflowLanguageServer) -> None:
         """textDocument/codeLens: run, debug, resume and spin lenses from the document's model."""
         uri = params.text_document.uri
         path = ls.path_of(uri)
-        if path is None:
+        if path is None or not ls.trusted:  # an untrusted workspace is never offered a run
             return None
         result = ls.analysis(uri)
         return lenses(result.module, path, result.lines, ls.settings_for(uri), spin=_spin_known(ls))
@@ -61,7 +65,7 @@ def register(server: MetaflowLanguageServer) -> None:
     def run_spec_command(ls, *args):  # no annotations: pygls evaluates them (get_type_hints) to convert arguments
         """metaflow.runSpec(uri, flow?, kind?): the RunSpec of a flow in a document (the first flow by default)."""
         uri, flow_name, kind = (list(_flatten(args)) + [None, None, None])[:3]
-        if not isinstance(uri, str):
+        if not isinstance(uri, str) or not ls.trusted:
             return None
         path = ls.path_of(uri)
         if path is None:
@@ -75,6 +79,9 @@ def register(server: MetaflowLanguageServer) -> None:
     @server.command(WRITE_RUN_CONFIGURATIONS)
     def write_configurations(ls, *args):
         """metaflow.writeRunConfigurations(folderUri?): launch.json and PyCharm run configurations, test mode."""
+        if not ls.trusted:
+            ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, UNTRUSTED_REFUSAL))
+            return {"folders": [], "refused": UNTRUSTED_REFUSAL}
         given = [a for a in _flatten(args) if isinstance(a, str)]
         roots = [ls.path_of(given[0])] if given else ls.workspace_roots()
         reports = []

@@ -27,7 +27,7 @@ from ..project import Project, find_root, read_source
 from ..reuse import NodeReuse
 from ..text import LineIndex
 from . import code_actions, code_lens, diagnostics
-from .settings import SECTION, EditorSettings
+from .settings import SECTION, EditorSettings, workspace_trusted
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,9 @@ class MetaflowLanguageServer(LanguageServer):
         self._analyses: dict[str, tuple[tuple, CheckResult]] = {}
         self._reuse: dict[str, NodeReuse] = {}  # per open document: what its unchanged methods already gave
         self._generation = 0  # bumped when settings or files on disk change: every cached analysis is then stale
+        # False when the client said the workspace is untrusted: nothing is then offered that runs or writes
+        # (launch lenses, run specs, run configurations); diagnostics and fixes work as usual.
+        self.trusted = True
 
     # -- documents -----------------------------------------------------------------------------------------------
 
@@ -198,6 +201,11 @@ def create_server() -> MetaflowLanguageServer:
 
 
 def _register_lifecycle(server: MetaflowLanguageServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: MetaflowLanguageServer, params: types.InitializeParams) -> None:
+        """Reads the client's word on workspace trust (`initializationOptions.trusted`)."""
+        ls.trusted = workspace_trusted(params.initialization_options)
+
     @server.feature(types.INITIALIZED)
     async def initialized(ls: MetaflowLanguageServer, params: types.InitializedParams) -> None:
         """Pulls the editor settings and asks to be told when they change."""

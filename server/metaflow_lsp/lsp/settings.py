@@ -52,6 +52,15 @@ SERVER_KEYS = {"diagnosticsDelay": ("diagnostics_delay_ms", _delay)}
 CLIENT_KEYS = frozenset({"interpreter", "trace"})
 
 
+def workspace_trusted(initialization_options: Any) -> bool:
+    """Whether the client trusts the workspace: `initializationOptions: {"trusted": false}` says it does not (the VS
+    Code extension and the PyCharm plugin send it). Trusted only when the key is absent (clients without a notion of
+    trust: the user opened the folder) or exactly `true`."""
+    if not isinstance(initialization_options, dict) or "trusted" not in initialization_options:
+        return True
+    return initialization_options["trusted"] is True
+
+
 class EditorSettings:
     """The `metaflowLsp` section per scope ("" = global, else a workspace folder URI), and the settings of a file."""
 

@@ -1,5 +1,6 @@
 package dev.metaflowlsp.pycharm;
 
+import com.intellij.ide.impl.TrustedProjects;
 import com.intellij.openapi.module.Module;
 import com.intellij.openapi.module.ModuleManager;
 import com.intellij.openapi.project.Project;
@@ -20,11 +21,19 @@ final class ProjectPython {
     private ProjectPython() {
     }
 
-    /** The interpreter that runs {@code -m metaflow_lsp}: the project SDK, else a module's, else python3. */
+    /**
+     * The interpreter that runs {@code -m metaflow_lsp}: the project SDK, else a module's, else python3; in an
+     * untrusted project never one inside the project.
+     */
     static @NotNull String interpreter(@NotNull Project project) {
         Sdk sdk = pythonSdk(project);
         return ServerCommand.interpreter(sdk != null ? sdk.getHomePath() : null, sdk != null,
-                System.getProperty("os.name"));
+                System.getProperty("os.name"), project.getBasePath(), isTrusted(project));
+    }
+
+    /** Whether the user trusted the project (PyCharm asks when it opens one it does not know). */
+    static boolean isTrusted(@NotNull Project project) {
+        return TrustedProjects.isTrusted(project);
     }
 
     private static @Nullable Sdk pythonSdk(@NotNull Project project) {

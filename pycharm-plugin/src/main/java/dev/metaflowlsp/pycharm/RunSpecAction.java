@@ -53,6 +53,10 @@ public abstract class RunSpecAction extends LSPCommandAction {
         if (project == null || project.isDisposed()) {
             return;
         }
+        if (!ProjectPython.isTrusted(project)) { // the server offers no lenses there; a stray command runs nothing
+            notifyError(project, "Metaflow: flows are not run in an untrusted project.");
+            return;
+        }
         RunConfigurationModel model;
         try {
             Object argument = command.getArguments().isEmpty() ? null : command.getArgumentAt(0);

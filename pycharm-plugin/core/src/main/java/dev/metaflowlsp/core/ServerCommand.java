@@ -1,11 +1,19 @@
 package dev.metaflowlsp.core;
 
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * How the language server is started: {@code <interpreter> -m metaflow_lsp} on stdio, with the interpreter of the
  * project's Python SDK, else {@code python3} ({@code python} on Windows, where {@code python3} is usually absent).
  * Never a shell line: the IDE side passes this list to {@code GeneralCommandLine}.
+ *
+ * <p>Never in the project's folder: {@code python -m} puts the working directory first on {@code sys.path}, so a
+ * {@code tomllib.py} in the project would run before the server's first line. The IDE side starts it in the
+ * plugin's own folder. In an untrusted project an SDK inside the project (a {@code .venv} it ships) is not used,
+ * and the server is told ({@link #initializationOptions}) so that it offers nothing that runs
+ * (docs/dev/security.md).
  */
 public final class ServerCommand {
     public static final String MODULE = "metaflow_lsp";
@@ -24,6 +32,29 @@ public final class ServerCommand {
             return sdkHomePath;
         }
         return osName != null && osName.toLowerCase(java.util.Locale.ROOT).startsWith("windows") ? "python" : "python3";
+    }
+
+    /**
+     * As {@link #interpreter(String, boolean, String)}, but in an untrusted project an SDK inside {@code projectDir}
+     * is the project's own program and is not run: the fallback is used instead.
+     */
+    public static String interpreter(String sdkHomePath, boolean isPythonSdk, String osName, String projectDir,
+                                     boolean trusted) {
+        boolean projectsOwn = !trusted && sdkHomePath != null && projectDir != null && inside(sdkHomePath, projectDir);
+        return interpreter(projectsOwn ? null : sdkHomePath, isPythonSdk && !projectsOwn, osName);
+    }
+
+    static boolean inside(String path, String folder) {
+        try {
+            return Path.of(path).toAbsolutePath().normalize().startsWith(Path.of(folder).toAbsolutePath().normalize());
+        } catch (java.nio.file.InvalidPathException error) {
+            return true; // a path that cannot be read is not trusted either
+        }
+    }
+
+    /** The server's {@code initializationOptions}: whether the project is trusted. */
+    public static Map<String, Object> initializationOptions(boolean trusted) {
+        return Map.of("trusted", trusted);
     }
 
     /** The full command: interpreter, {@code -m}, the module. */
