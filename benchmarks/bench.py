@@ -5,7 +5,8 @@ For generated flows of 200, 1,000 and 5,000 lines, all in one run on the same te
 - a fresh check by the engine (parse + model + all rules, nothing reused: what the CLI does per file),
 - didChange -> diagnostics through the real server over stdio, pulled (`textDocument/diagnostic`, as VS Code does)
   and pushed (`publishDiagnostics`, as Neovim and Emacs get them), p50 and p90,
-and the time for the server to answer `initialize`, and `metaflow-lsp check` over a folder of 400 flow files.
+and the time for the server to answer `initialize`, `metaflow-lsp check` over a folder of 400 flow files, MF401 on a
+warm project index, and a check of 40 chained diamonds (2**40 paths).
 The targets (issue 2): latency p50 <= 2x ast.parse and <= 50 ms at 1,000 lines; initialize < 0.5 s.
 """
 
@@ -241,6 +242,56 @@ def bench_check_folder(root: Path, files: int) -> float:
     return time.perf_counter() - started
 
 
+def bench_mf401_warm(root: Path, repeat: int) -> float:
+    """MF401 on a keystroke: a 1,000-line flow among 60 flow files, the project index already warm (what
+    tests/test_project_rules.py checks is served from the index without reading or parsing any other file)."""
+    from metaflow_lsp.builder import parse_module
+    from metaflow_lsp.config import Settings
+    from metaflow_lsp.context import RuleContext
+    from metaflow_lsp.engine import check_source
+    from metaflow_lsp.project import Project
+    from metaflow_lsp.rules import RULES
+
+    folder = root / "mf401"
+    folder.mkdir()
+    helpers = "".join(f"\n\ndef helper_{i}(x):\n    return [x + {i} * k for k in range(10)]\n" for i in range(20))
+    for n in range(60):
+        (folder / f"flow_{n}.py").write_text(helpers + "\n\n" + generate_flow(120, name=f"Flow{n}"))
+    current = folder / "current.py"
+    source = helpers + "\n\n" + generate_flow(1_000)
+    current.write_text(source)
+    project, settings = Project(folder), Settings(select=("MF401",))
+    if len(check_source(source, current, settings, project).findings) != 20:
+        raise RuntimeError("MF401 should report the 20 shared helpers")
+    # The rule alone: parsing the current file is in "fresh check" already.
+    context = RuleContext(parse_module(source, current, project.resolver), settings, project)
+    return statistics.median(time_it(lambda: list(RULES["MF401"].check(context)), repeat))
+
+
+def wide_diamonds(count: int) -> str:
+    """`count` chained static split/joins: 2**count paths, where Metaflow's path-based walk stops at its budget."""
+    lines = ["from metaflow import FlowSpec, step", "", "", "class WideFlow(FlowSpec):", "    @step",
+             "    def start(self):", "        self.next(self.s0)"]
+    for i in range(count):
+        after = f"s{i + 1}" if i < count - 1 else "end"
+        lines += ["    @step", f"    def s{i}(self):", f"        self.next(self.a{i}, self.b{i})",
+                  "    @step", f"    def a{i}(self):", f"        self.next(self.j{i})",
+                  "    @step", f"    def b{i}(self):", f"        self.next(self.j{i})",
+                  "    @step", f"    def j{i}(self, inputs):", f"        self.next(self.{after})"]
+    lines += ["    @step", "    def end(self):", "        pass", "", "", 'if __name__ == "__main__":',
+              "    WideFlow()", ""]
+    return "\n".join(lines)
+
+
+def bench_wide_diamonds(repeat: int) -> float:
+    """A fresh check of 40 chained diamonds (tests/test_graph_rules.py checks the answer and counts the work)."""
+    from metaflow_lsp.config import Settings
+    from metaflow_lsp.engine import check_source
+
+    source = wide_diamonds(40)
+    return statistics.median(time_it(lambda: check_source(source, None, Settings()), repeat))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -276,8 +327,12 @@ def main() -> int:
                   f"{row['pull_p90_ms']:>9.1f} {row['push_p50_ms']:>9.1f} {row['push_p90_ms']:>9.1f}")
         report["initialize_ms"] = min(r["initialize_ms"] for r in report["sizes"].values())
         report["check_400_files_s"] = bench_check_folder(root, 400)
+        report["mf401_warm_ms"] = bench_mf401_warm(root, repeat) * 1000
+    report["wide_diamonds_ms"] = bench_wide_diamonds(repeat) * 1000
     print(f"initialize: {report['initialize_ms']:.0f} ms; check over 400 flow files: "
           f"{report['check_400_files_s']:.2f} s")
+    print(f"MF401 on a warm index (1,000-line flow among 60 flow files): {report['mf401_warm_ms']:.1f} ms "
+          f"(target 20 ms); fresh check of 40 chained diamonds: {report['wide_diamonds_ms']:.0f} ms (target 2 s)")
     actions = report["code_actions_1000"]
     print(f"1,000 lines: list code actions p50 {actions['list_p50_ms']:.1f} ms; resolve Extract p50 "
           f"{actions['resolve_extract_p50_ms']:.0f} ms (target 300 ms)")

@@ -641,3 +641,49 @@ def test_comments_and_formatting_of_the_body_are_kept():
         if values:   # odd spacing kept
             pass  # nothing
         '''), "    ") in result.common_source
+
+
+# -- the order of parameters and return values: tests/fixtures/extract/return_order/ --------------------------------
+
+ORDER = Path(__file__).parent / "fixtures" / "extract" / "return_order"
+ORDER_STEPS = ("start", "reorder", "branches", "end")  # every step of OrderFlow, in file order
+
+
+def test_return_order_fixture_extracted_step_by_step():
+    """Every step extracted in turn, as an editor would: flow.py and common.py end as the `.extracted.py` files
+    (checked by hand: first write order for return values, first read order for parameters)."""
+    source, common = (ORDER / "flow.py").read_text(), None
+    for name in ORDER_STEPS:
+        result = extract_step(source, ORDER / "flow.py", name, common)
+        source, common = result.flow_source, result.common_source
+    assert source == (ORDER / "flow.extracted.py").read_text()
+    assert common == (ORDER / "common.extracted.py").read_text()
+
+
+@pytest.mark.parametrize("name, call, signature, returned", [
+    ("start", "self.zeta, self.alpha, self.mid = common.start()", "def start():", "return zeta, alpha, mid"),
+    ("reorder", "self.total, self.zeta, self.beta, self.mid = common.reorder(",
+     "def reorder(mid, rate, zeta, alpha):", "return total, zeta, beta, mid"),
+    ("branches", "self.verdict, yes, negative, self.checked = common.branches(",
+     "def branches(total, zeta, beta, mid):", "return verdict, yes, negative, checked"),
+    ("end", "self.summary = common.end(self.verdict, self.checked, self.zeta, self.yes)",
+     "def end(verdict, checked, zeta, yes):", "return summary"),
+])
+def test_return_order_of_each_step(name, call, signature, returned):
+    """One step extracted from the original file: the call line and the function agree on the order."""
+    result = extract_step((ORDER / "flow.py").read_text(), ORDER / "flow.py", name, None)
+    assert f"\n        {call}\n" in step_text(result.flow_source, name)
+    function = function_text(result.common_source, name)
+    assert function.startswith(signature + "\n")
+    assert function.rstrip("\n").endswith(f"\n    {returned}")
+
+
+@pytest.mark.slow
+def test_return_order_fixture_keeps_every_artifact_of_a_real_run(tmp_path):
+    """The `.extracted.py` files are not only text: running them gives every task the artifacts the original had."""
+    from test_extract_equivalence import _copy, prove
+
+    directory = _copy(ORDER, tmp_path / "return_order")
+    prove(directory, "flow.py", "OrderFlow", len(ORDER_STEPS))
+    assert (directory / "flow.py").read_text() == (ORDER / "flow.extracted.py").read_text()
+    assert (directory / "common.py").read_text() == (ORDER / "common.extracted.py").read_text()
