@@ -559,8 +559,8 @@ def missing_main_guard(context):
             if not _in_class_bases(node, module):
                 called.add(node.id)
     for flow in candidates:
-        if flow.name in called:
-            continue
+        if flow.name in called or context.is_base_flow(flow):
+            continue  # called elsewhere in the file, or a base that a flow file of the project extends
         graph = context.graph(flow)
         if graph.start_step is None or graph.end_step is None or graph.start_step == graph.end_step:
             continue  # not a complete flow (or a one-step oddity): a base or a work in progress
