@@ -46,8 +46,8 @@ def doc_blocks(code: str) -> tuple[str, str]:
 def test_rule_page_headings(code: str):
     text = (ROOT / "docs" / "rules" / f"{code}.md").read_text(encoding="utf-8")
     headings = [line for line in text.splitlines() if line.startswith("#")]
-    assert headings == [f"# {code} {RULES[code].name}", "## What it does", "## Why is this bad", "## Example",
-                        "## Use instead", "## Fix"]
+    assert headings == [f"# {code} {RULES[code].name}", "## What it does", "## What it does not report",
+                        "## Why is this bad", "## Example", "## Use instead", "## Fix"]
     assert "**Default severity:** error" in text
     assert RULES[code].severity.label == "error"
 
