@@ -275,7 +275,8 @@ def test_typo_suggestion():
     ''') + MAIN
     (finding,) = graph_findings(source)
     assert finding.code == "MF011" and finding.data["suggestion"] == "train"
-    assert finding.message == "Step `start` transitions to `trian`, which is not a step of `TrainFlow`. Did you mean `train`?"
+    assert finding.message == ("Step `start` transitions to `trian`, which is not a step of `TrainFlow`. Did you mean "
+                               "`train`?")
 
 
 # ---- mixins, bases, incomplete flows ------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ class IndexedFlowFile:
     """What the project index keeps of one flow file."""
 
     functions: tuple[TopLevelFunction, ...]
-    imported_bases: frozenset[str]  # classes of other files its classes extend (`Base` for `common.Base`, aliases undone)
+    # Classes of other files that its classes extend: `Base` for `common.Base` and for `from common import Base as B`.
+    imported_bases: frozenset[str]
 
 
 NOT_A_FLOW_FILE = IndexedFlowFile((), frozenset())

@@ -21,12 +21,16 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..graph import FlowGraph, Node
 from ..model import FlowClass, Module, Step
 from ..text import Span
 from .facts import is_parallel_step
 from .registry import Hit, Severity, rule
+
+if TYPE_CHECKING:  # the context imports the settings, which import the rule table
+    from ..context import RuleContext
 
 RESERVED = frozenset({"name", "next", "input", "index", "cmd"})
 INVALID_NAME = re.compile(r"[^a-z0-9_]")
@@ -43,7 +47,7 @@ class Scope:
     graph: FlowGraph
     whole: bool  # the whole-flow checks may run
     base: bool  # an intermediate base class (`RuleContext.is_base_flow`): its subclasses complete the graph
-    context: object  # the RuleContext, for the modules of steps defined in other files
+    context: RuleContext  # for the modules of steps defined in other files
 
     def is_local(self, step: Step) -> bool:
         """A step whose `def` is in this file: the flow's own, or a mixin's / base's defined here."""
@@ -58,9 +62,9 @@ class Scope:
         """Whether Metaflow sees the step as parallel; None when the model cannot tell."""
         step = node.step
         module = self.module if step.path == self.module.path else None
-        project = getattr(self.context, "project", None)
+        project = self.context.project
         if module is None and project is not None and step.path is not None:
-            module = project.module(step.path)
+            module = project.module(step.path)  # cached by modification time
         return is_parallel_step(step, module)
 
     @property
@@ -84,7 +88,7 @@ def _has_ends(graph: FlowGraph) -> bool:
                 or len(graph.nodes) == 1)
 
 
-def scopes(context) -> Iterator[Scope]:
+def scopes(context: RuleContext) -> Iterator[Scope]:
     module = context.module
     for flow in context.flows:
         graph = context.graph(flow)
@@ -584,8 +588,8 @@ def conditional_path_into_join(scope: Scope):
             continue
         switches = [p for p in node.in_funcs if p in graph and graph[p].type == "split-switch"]
         if switches:
-            yield scope.at_def(node, f"The switch in {_names(switches)} goes straight to the join `{node.name}`: put an "
-                                     f"ordinary step on that path before the join.", step=node.name,
+            yield scope.at_def(node, f"The switch in {_names(switches)} goes straight to the join `{node.name}`: "
+                                     f"put an ordinary step on that path before the join.", step=node.name,
                                switches=switches)
 
 
