@@ -3,8 +3,11 @@ incomplete flows, and random graphs compared with Metaflow's lint."""
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -496,6 +499,37 @@ def test_closed_base_class_is_known_by_the_project_index(write, tmp_path: Path):
     ''')
     project.forget_files()  # what the server does on a watched-file event
     assert [f for f in project_findings(base, project) if f.code in WHOLE_FLOW_CODES] == []
+
+
+def metaflow(directory: Path, script: str, command: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, METAFLOW_USER="tester", USERNAME="tester", HOME=str(directory))
+    env.pop("METAFLOW_PROFILE", None)
+    return subprocess.run([sys.executable, script, "--no-pylint", command], cwd=directory, env=env,
+                          capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.slow
+def test_real_metaflow_runs_the_flow_that_extends_a_partial_base(write, tmp_path: Path):
+    """What the rules assume, with real runs: the flow that completes a base class in another file passes `check`
+    and runs; the base file alone runs nothing; the same base run as a flow of its own is refused."""
+    base = write("base.py", BASE_FILE)
+    write("train.py", FLOW_FILE)
+    result = metaflow(tmp_path, "train.py", "run")
+    assert result.returncode == 0 and "Done!" in result.stderr + result.stdout, result.stderr
+    result = metaflow(tmp_path, "base.py", "check")
+    assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+    write("run_base.py", '''
+        from base import TrainingBase
+
+        if __name__ == "__main__":
+            TrainingBase()
+    ''')
+    result = metaflow(tmp_path, "run_base.py", "check")
+    assert result.returncode == 1 and "exactly one end step" in result.stderr
+    # Our verdicts on the same files: nothing on the base, nothing on the flow that runs it.
+    project = Project(tmp_path)
+    assert not [f for f in project_findings(base, project) if f.code in WHOLE_FLOW_CODES]
+    assert not [f for f in project_findings(tmp_path / "train.py", project) if f.code.startswith("MF0")]
 
 
 def test_flow_run_by_main_is_judged_even_without_start():
