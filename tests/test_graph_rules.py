@@ -501,6 +501,39 @@ def test_closed_base_class_is_known_by_the_project_index(write, tmp_path: Path):
     assert [f for f in project_findings(base, project) if f.code in WHOLE_FLOW_CODES] == []
 
 
+def test_subclass_index_names_imported_bases_once_per_file_change(write, tmp_path: Path, monkeypatch):
+    write("a_flow.py", '''
+        import common
+        from metaflow import step
+        from shared import TrainingBase as Base, Mixin
+
+
+        class LocalBase(Base):
+            pass
+
+
+        class AFlow(LocalBase, Mixin, common.ReportingFlow):
+            @step
+            def start(self):
+                self.next(self.end)
+
+
+        if __name__ == "__main__":
+            AFlow()
+    ''')
+    write("notes.py", "class Note(Draft):\n    pass\n")  # no flow: not a flow file
+    project = Project(tmp_path)
+    import metaflow_lsp.project as project_module
+
+    parsed = []
+    real = project_module.parse_module
+    monkeypatch.setattr(project_module, "parse_module", lambda *a, **k: parsed.append(a[1]) or real(*a, **k))
+    assert project.flow_base_names() == {"TrainingBase", "Mixin", "ReportingFlow"}  # aliases undone, LocalBase not
+    project.flow_functions()
+    assert project.flow_base_names(exclude=tmp_path / "a_flow.py") == frozenset()
+    assert sorted(p.name for p in parsed) == ["a_flow.py", "notes.py"]  # one index, each file parsed once
+
+
 def metaflow(directory: Path, script: str, command: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, METAFLOW_USER="tester", USERNAME="tester", HOME=str(directory))
     env.pop("METAFLOW_PROFILE", None)
