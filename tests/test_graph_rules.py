@@ -501,6 +501,59 @@ def test_closed_base_class_is_known_by_the_project_index(write, tmp_path: Path):
     assert [f for f in project_findings(base, project) if f.code in WHOLE_FLOW_CODES] == []
 
 
+def test_whole_flow_runtime_rules_stay_silent_on_a_template_base(write, tmp_path: Path):
+    """A closed graph whose `start` its subclasses override to set the foreach list: MF110 (and the other MF1xx
+    rules that need the whole flow) would be a false alarm on the base."""
+    base = write("template.py", '''
+        from metaflow import FlowSpec, step
+
+
+        class SweepTemplateFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.sweep)
+
+            @step
+            def sweep(self):
+                self.next(self.trial, foreach="grid")
+
+            @step
+            def trial(self):
+                self.result = self.input * 2
+                self.next(self.collect)
+
+            @step
+            def collect(self, inputs):
+                self.best = max(i.result for i in inputs)
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    ''')
+    project = Project(tmp_path)
+    assert "MF110" in codes(project_findings(base, project))  # nothing extends it yet: judged as a flow
+    write("grid.py", '''
+        from metaflow import step
+
+        from template import SweepTemplateFlow
+
+
+        class GridFlow(SweepTemplateFlow):
+            @step
+            def start(self):
+                self.grid = [1, 2, 3]
+                self.next(self.sweep)
+
+
+        if __name__ == "__main__":
+            GridFlow()
+    ''')
+    project.forget_files()
+    assert not [f for f in project_findings(base, project) if f.code.startswith(("MF0", "MF1"))]
+    assert not [f for f in project_findings(tmp_path / "grid.py", project) if f.code.startswith(("MF0", "MF1"))]
+
+
 def test_subclass_index_names_imported_bases_once_per_file_change(write, tmp_path: Path, monkeypatch):
     write("a_flow.py", '''
         import common
