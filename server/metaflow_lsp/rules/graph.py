@@ -545,7 +545,7 @@ def num_parallel_without_parallel_step(scope: Scope):
         targets = [graph[n] for n in _known(graph, node.out_funcs)]
         kinds = [scope.parallel(target) for target in targets]
         if None in kinds:
-            continue  # a decorator the model does not know may be a parallel one (@metaflow_ray, a project's own)
+            continue  # a decorator the model does not know may be parallel (an extension's, a project's own)
         plain = [target.name for target, parallel in zip(targets, kinds) if not parallel]
         if plain:
             call = node.step.tail.call  # type: ignore[union-attr]
