@@ -1,5 +1,6 @@
-"""MF001-MF020 beyond the fixtures: the rule pages' examples, reporting everything at once, positions, mixins,
-incomplete flows, and random graphs compared with Metaflow's lint."""
+"""MF001-MF020 beyond the fixtures: the rule pages' examples, reporting everything at once, positions, messages,
+mixins, incomplete flows, intermediate base classes in projects of several files (with real Metaflow and in the
+editor), and random graphs compared with Metaflow's lint."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
 
 from conftest import ROOT, check_text
 from metaflow_lsp.builder import file_resolver, parse_module
@@ -21,6 +23,8 @@ from metaflow_lsp.engine import check_source
 from metaflow_lsp.project import Project
 from metaflow_lsp.rules import RULES
 from test_differential_lint import assert_agrees, compare_module
+from test_lsp_session import codes as lsp_codes, open_document, pull, session
+from test_lsp_session import write as write_file
 
 GRAPH_CODES = tuple(f"MF{n:03d}" for n in range(1, 21))
 PREAMBLE = "from metaflow import FlowSpec, step, parallel\n\n\n"
@@ -452,51 +456,55 @@ def test_base_class_in_one_file_and_the_flow_that_runs_it_in_another(write, tmp_
     assert codes(f for f in project_findings(base, project, ran) if f.code in GRAPH_CODES) == ["MF003", "MF011"]
 
 
+REPORT_BASE = '''
+    from metaflow import FlowSpec, Parameter, step
+
+
+    class ReportingFlow(FlowSpec):
+        rows = Parameter("rows", default=100)
+
+        @step
+        def start(self):
+            self.next(self.score)
+
+        @step
+        def score(self):
+            self.total = self.rows * 2
+            self.next(self.end)
+
+        @step
+        def publish(self):
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+'''
+WEEKLY_FLOW = '''
+    from metaflow import step
+
+    from report import ReportingFlow as Base
+
+
+    class WeeklyReportFlow(Base):
+        @step
+        def score(self):
+            self.next(self.publish)
+
+
+    if __name__ == "__main__":
+        WeeklyReportFlow()
+'''
+
+
 def test_closed_base_class_is_known_by_the_project_index(write, tmp_path: Path):
     """A base whose own graph looks complete (with a step only its subclasses wire in) is a base because a flow file
     of the project extends it: without that file it is judged as a flow."""
-    base = write("flows/report.py", '''
-        from metaflow import FlowSpec, Parameter, step
-
-
-        class ReportingFlow(FlowSpec):
-            rows = Parameter("rows", default=100)
-
-            @step
-            def start(self):
-                self.next(self.score)
-
-            @step
-            def score(self):
-                self.total = self.rows * 2
-                self.next(self.end)
-
-            @step
-            def publish(self):
-                self.next(self.end)
-
-            @step
-            def end(self):
-                pass
-    ''')
+    base = write("flows/report.py", REPORT_BASE)
     project = Project(tmp_path)
     assert codes(f for f in project_findings(base, project) if f.code in WHOLE_FLOW_CODES) == [
         "MF013", "MF112", "MF204", "MF207"]
-    write("flows/weekly.py", '''
-        from metaflow import step
-
-        from report import ReportingFlow as Base
-
-
-        class WeeklyReportFlow(Base):
-            @step
-            def score(self):
-                self.next(self.publish)
-
-
-        if __name__ == "__main__":
-            WeeklyReportFlow()
-    ''')
+    write("flows/weekly.py", WEEKLY_FLOW)
     project.forget_files()  # what the server does on a watched-file event
     assert [f for f in project_findings(base, project) if f.code in WHOLE_FLOW_CODES] == []
 
@@ -552,6 +560,23 @@ def test_whole_flow_runtime_rules_stay_silent_on_a_template_base(write, tmp_path
     project.forget_files()
     assert not [f for f in project_findings(base, project) if f.code.startswith(("MF0", "MF1"))]
     assert not [f for f in project_findings(tmp_path / "grid.py", project) if f.code.startswith(("MF0", "MF1"))]
+
+
+async def test_editor_drops_base_class_findings_when_a_flow_file_extends_it(tmp_path: Path):
+    """In the editor (the real server, a pull client): the open base file's MF013 goes away as soon as a flow file
+    that extends the class appears on disk (a watched-file event), and comes back when that file is deleted."""
+    base = write_file(tmp_path, "report.py", REPORT_BASE)
+    async with session(tmp_path) as client:
+        uri = open_document(client, base)
+        assert "MF013" in lsp_codes((await pull(client, uri)).items)
+        weekly = write_file(tmp_path, "weekly.py", WEEKLY_FLOW)
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+            uri=weekly.as_uri(), type=types.FileChangeType.Created)]))
+        assert "MF013" not in lsp_codes((await pull(client, uri)).items)
+        weekly.unlink()
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+            uri=weekly.as_uri(), type=types.FileChangeType.Deleted)]))
+        assert "MF013" in lsp_codes((await pull(client, uri)).items)
 
 
 def test_subclass_index_names_imported_bases_once_per_file_change(write, tmp_path: Path, monkeypatch):
