@@ -476,16 +476,15 @@ def unbalanced_split_join(scope: Scope):
         if node.type in ("split", "foreach"):
             new_stack = stack + ((node.name, tuple(node.out_funcs)),)
         elif node.type == "end":
-            if stack:
-                split, roots = stack[-1]
-                meeting = _meeting_step(graph, split)
+            if stack and name not in problems:
+                split = stack[-1][0]
+                meeting = _meeting_step(graph, split)  # a static split's join written without `inputs`
                 if meeting is not None:
-                    problems.setdefault(name, f"The split at `{split}` is never joined: `{meeting}`, where its "
-                                              f"branches meet, takes no `inputs` (write `def {meeting}(self, inputs):`"
-                                              f").")
+                    problems[name] = (f"The split at `{split}` is never joined: `{meeting}`, where its branches "
+                                      f"meet, takes no `inputs` (write `def {meeting}(self, inputs):`).")
                 else:
-                    problems.setdefault(name, f"The end step `{name}` is reached before the split at `{split}` is "
-                                              f"joined: add a join step before `{name}`.")
+                    problems[name] = (f"The end step `{name}` is reached before the split at `{split}` is joined: "
+                                      f"add a join step before `{name}`.")
         elif node.type == "join":
             if stack:
                 split, roots = stack[-1]
