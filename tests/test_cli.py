@@ -48,8 +48,8 @@ def test_text_output_and_exit_status_one(project):
     result = run("check", "--select", "MF011", "flows", cwd=project)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "flows/train.py:7:19: MF011 Step *start* transitions to *trian*, which is not a step of TrainFlow. "
-        "Did you mean *train*?"]
+        "flows/train.py:7:19: MF011 Step `start` transitions to `trian`, which is not a step of `TrainFlow`. "
+        "Did you mean `train`?"]
     assert result.stderr.strip() == "Found 1 problem in 1 of 1 files."
 
 

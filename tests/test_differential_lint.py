@@ -28,6 +28,7 @@ from metaflow_lsp.context import RuleContext
 from metaflow_lsp.engine import check_module
 from metaflow_lsp.graph import FlowGraph
 from metaflow_lsp.model import FlowClass, Module
+from metaflow_lsp.rules.facts import PARALLEL_STEP_DECORATORS, is_parallel_step
 from metaflow_lsp.rules.graph import cyclic_steps, scopes
 
 # Metaflow's check -> our code(s).
@@ -77,15 +78,19 @@ class Outcome:
 @dataclass
 class Comparison:
     flow: str
+    flow_class: FlowClass | None = None
     metaflow: dict[str, Outcome] = field(default_factory=dict)
     ours: dict[str, list] = field(default_factory=dict)  # code -> findings
     skipped: dict[str, str] = field(default_factory=dict)  # check -> why it is not compared
 
 
 class _Deco:
+    """What Metaflow's graph reads of a decorator: its name and its class's IS_PARALLEL flag (as the packages set it,
+    see `facts.PARALLEL_STEP_DECORATORS`)."""
+
     def __init__(self, name: str):
         self.name = name
-        self.IS_PARALLEL = name == "parallel"
+        self.IS_PARALLEL = name in PARALLEL_STEP_DECORATORS
 
 
 def metaflow_graph(flow: FlowClass) -> tuple[object | None, str | None]:
@@ -125,10 +130,18 @@ def run_metaflow(graph) -> dict[str, Outcome]:
     return outcomes
 
 
-def finding_lines(finding) -> set[int]:
+PARALLEL_CHECKS = ("check_parallel_step_after_next", "check_join_followed_by_parallel_step",
+                   "check_parallel_foreach_calls_parallel_step")
+
+
+def finding_lines(finding, flow: FlowClass | None = None) -> set[int]:
     lines = {finding.span.line + 1}
-    if finding.data and finding.data.get("next_line"):
-        lines.add(finding.data["next_line"])  # MF011 sits on the `self.x` argument, Metaflow on the self.next line
+    data = finding.data or {}
+    if data.get("next_line"):
+        lines.add(data["next_line"])  # MF011 sits on the `self.x` argument, Metaflow on the self.next line
+    step = data.get("step")
+    if flow is not None and finding.code == "MF017" and step in flow.steps:
+        lines.add(flow.steps[step].node.lineno)  # MF017 sits on `num_parallel=`, Metaflow on the step's def
     return lines
 
 
@@ -142,12 +155,13 @@ def compare_module(module: Module) -> list[Comparison]:
         if not scope.whole or any(step.path != module.path for step in flow.steps.values()):
             continue
         # Our findings for this flow alone: a module with one flow.
-        single = Module(module.path, module.source, module.tree, flows=[flow], classes=module.classes,
-                        main_calls=module.main_calls, main_guard=module.main_guard)
+        single = Module(module.path, module.source, module.tree, imports=module.imports, functions=module.functions,
+                        classes=module.classes, constants=module.constants, flows=[flow],
+                        main_guard=module.main_guard, main_calls=module.main_calls)
         ours: dict[str, list] = {}
         for finding in check_module(single, Settings(select=tuple(sorted(GRAPH_CODES)))):
             ours.setdefault(finding.code, []).append(finding)
-        comparison = Comparison(flow.name, ours=ours)
+        comparison = Comparison(flow.name, flow_class=flow, ours=ours)
         graph, why = metaflow_graph(flow)
         if graph is None:
             comparison.skipped = {name: why for name in CODES}
@@ -157,6 +171,9 @@ def compare_module(module: Module) -> list[Comparison]:
                 # On a loop Metaflow's balance check recurses forever or stops at an arbitrary point of the loop;
                 # we report the loop (MF012) and stay silent on balance.
                 comparison.skipped["check_split_join_balance"] = "the graph has a loop"
+            if any(is_parallel_step(step, module) is None for step in flow.steps.values()):
+                # A decorator we do not know may be parallel: we stay silent, Metaflow would know its class.
+                comparison.skipped.update(dict.fromkeys(PARALLEL_CHECKS, "a step has a decorator we do not know"))
         comparisons.append(comparison)
     return comparisons
 
@@ -180,7 +197,8 @@ def mismatches(comparison: Comparison) -> list[str]:
                             f"for {'/'.join(codes)}")
         elif not outcome.raised and found:
             problems.append(f"{check}: Metaflow passes; we report {ours_text}")
-        elif outcome.raised and outcome.line and not any(outcome.line in finding_lines(f) for f in found):
+        elif outcome.raised and outcome.line and not any(outcome.line in finding_lines(f, comparison.flow_class)
+                                                         for f in found):
             problems.append(f"{check}: Metaflow says line {outcome.line}: {outcome.message!r}; we report {ours_text}")
     return problems
 

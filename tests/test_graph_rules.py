@@ -1,14 +1,19 @@
-"""MF001-MF020 beyond the fixtures: the rule pages' examples, reporting everything at once, positions, mixins,
-incomplete flows, and random graphs compared with Metaflow's lint."""
+"""MF001-MF020 beyond the fixtures: the rule pages' examples, reporting everything at once, positions, messages,
+mixins, incomplete flows, intermediate base classes in projects of several files (with real Metaflow and in the
+editor), and random graphs compared with Metaflow's lint."""
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
 
 from conftest import ROOT, check_text
 from metaflow_lsp.builder import file_resolver, parse_module
@@ -17,6 +22,8 @@ from metaflow_lsp.engine import check_source
 from metaflow_lsp.project import Project
 from metaflow_lsp.rules import RULES
 from test_differential_lint import assert_agrees, compare_module
+from test_lsp_session import codes as lsp_codes, open_document, pull, session
+from test_lsp_session import write as write_file
 
 GRAPH_CODES = tuple(f"MF{n:03d}" for n in range(1, 21))
 PREAMBLE = "from metaflow import FlowSpec, step, parallel\n\n\n"
@@ -45,8 +52,8 @@ def doc_blocks(code: str) -> tuple[str, str]:
 def test_rule_page_headings(code: str):
     text = (ROOT / "docs" / "rules" / f"{code}.md").read_text(encoding="utf-8")
     headings = [line for line in text.splitlines() if line.startswith("#")]
-    assert headings == [f"# {code} {RULES[code].name}", "## What it does", "## Why is this bad", "## Example",
-                        "## Use instead", "## Fix"]
+    assert headings == [f"# {code} {RULES[code].name}", "## What it does", "## What it does not report",
+                        "## Why is this bad", "## Example", "## Use instead", "## Fix"]
     assert "**Default severity:** error" in text
     assert RULES[code].severity.label == "error"
 
@@ -211,6 +218,80 @@ def test_positions_def_name_next_call_and_target():
     assert by_code["MF007"].data["suggestion"] == "bad"
 
 
+def test_num_parallel_finding_sits_on_the_keyword():
+    source = PREAMBLE + textwrap.dedent('''
+        class TrainFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.train, num_parallel=4)
+
+            @step
+            def train(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    ''') + MAIN
+    (finding,) = graph_findings(source)
+    span = finding.span
+    assert finding.code == "MF017" and source.splitlines()[span.line][span.col:span.end_col] == "num_parallel=4"
+    assert finding.data == {"step": "start", "targets": ["train"]}
+    parallel = source.replace("    @step\n    def train", "    @parallel\n    @step\n    def train")
+    assert graph_findings(parallel) == []
+
+
+def test_static_split_whose_join_lacks_inputs_names_that_step():
+    source = PREAMBLE + textwrap.dedent('''
+        class TrainFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.a, self.b)
+
+            @step
+            def a(self):
+                self.next(self.join)
+
+            @step
+            def b(self):
+                self.next(self.join)
+
+            @step
+            def join(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    ''') + MAIN
+    (finding,) = graph_findings(source)
+    assert finding.code == "MF014" and finding.data == {"step": "end"}  # where Metaflow points
+    assert finding.message == ("The split at `start` is never joined: `join`, where its branches meet, takes no "
+                               "`inputs` (write `def join(self, inputs):`).")
+    assert graph_findings(source.replace("def join(self)", "def join(self, inputs)")) == []
+
+
+def test_messages_are_short_and_quote_names_in_backticks():
+    """Every MF0xx message of the fixtures: names in backticks (no Markdown emphasis), at most 160 characters, the
+    detail being in the rule's page."""
+    messages = []
+    for path in sorted((ROOT / "tests" / "fixtures" / "rules").glob("MF0[0-2]*/*.py")):
+        if path.parent.name == "MF000":
+            continue
+        result = check_source(path.read_text(encoding="utf-8"), path, Settings(select=GRAPH_CODES),
+                              Project(path.parent))
+        messages += [f.message for f in result.findings]
+    assert len({m.split(" ")[0] for m in messages}) > 5 and len(messages) > 40
+    for message in messages:
+        assert len(message) <= 160, message
+        assert "*" not in message, message
+        assert message.count("`") % 2 == 0, message
+
+
 def test_typo_suggestion():
     source = PREAMBLE + textwrap.dedent('''
         class TrainFlow(FlowSpec):
@@ -228,7 +309,8 @@ def test_typo_suggestion():
     ''') + MAIN
     (finding,) = graph_findings(source)
     assert finding.code == "MF011" and finding.data["suggestion"] == "train"
-    assert "*train*" in finding.message and "*trian*" in finding.message
+    assert finding.message == ("Step `start` transitions to `trian`, which is not a step of `TrainFlow`. Did you mean "
+                               "`train`?")
 
 
 # ---- mixins, bases, incomplete flows ------------------------------------------------------------------------------
@@ -341,6 +423,253 @@ def test_base_flow_in_same_file_is_not_judged_alone():
     assert graph_findings(source) == []
 
 
+BASE_FILE = '''
+    from metaflow import FlowSpec, Parameter, step
+
+
+    class TrainingBase(FlowSpec):
+        """Loads and trains; the flows that extend it choose how to collect and report."""
+
+        learning_rate = Parameter("learning_rate", default=0.01)
+
+        @step
+        def start(self):
+            self.folds = [1, 2, 3]
+            self.next(self.train, foreach="folds")
+
+        @step
+        def train(self):
+            self.score = self.learning_rate * self.input
+            self.next(self.collect)
+'''
+FLOW_FILE = '''
+    from metaflow import step
+
+    from base import TrainingBase
+
+
+    class TrainingFlow(TrainingBase):
+        @step
+        def collect(self, inputs):
+            self.best = max(i.score for i in inputs)
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+
+
+    if __name__ == "__main__":
+        TrainingFlow()
+'''
+WHOLE_FLOW_CODES = ("MF002", "MF003", "MF005", "MF006", "MF011", "MF012", "MF013", "MF014", "MF112", "MF204", "MF207")
+
+
+def project_findings(path: Path, project: Project | None, source: str | None = None):
+    text = path.read_text(encoding="utf-8") if source is None else source
+    return check_source(text, path, Settings(), project).findings
+
+
+def test_base_class_in_one_file_and_the_flow_that_runs_it_in_another(write, tmp_path: Path):
+    """The partial graph of a base class is no flow of its own: no whole-flow rule (graph or guide) fires on it,
+    and the flow that completes and runs it is judged whole, here clean of MF0xx."""
+    base = write("flows/base.py", BASE_FILE)
+    flow = write("flows/train.py", FLOW_FILE)
+    project = Project(tmp_path)
+    assert not {f.code for f in project_findings(base, project)} & set(WHOLE_FLOW_CODES)
+    assert not [f for f in project_findings(flow, project) if f.code.startswith("MF0")]
+    # The same class run by its own file is a flow, with the problems Metaflow would report.
+    ran = textwrap.dedent(BASE_FILE) + '\n\nif __name__ == "__main__":\n    TrainingBase()\n'
+    assert codes(f for f in project_findings(base, project, ran) if f.code in GRAPH_CODES) == ["MF003", "MF011"]
+
+
+REPORT_BASE = '''
+    from metaflow import FlowSpec, Parameter, step
+
+
+    class ReportingFlow(FlowSpec):
+        rows = Parameter("rows", default=100)
+
+        @step
+        def start(self):
+            self.next(self.score)
+
+        @step
+        def score(self):
+            self.total = self.rows * 2
+            self.next(self.end)
+
+        @step
+        def publish(self):
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+'''
+WEEKLY_FLOW = '''
+    from metaflow import step
+
+    from report import ReportingFlow as Base
+
+
+    class WeeklyReportFlow(Base):
+        @step
+        def score(self):
+            self.next(self.publish)
+
+
+    if __name__ == "__main__":
+        WeeklyReportFlow()
+'''
+
+
+def test_closed_base_class_is_known_by_the_project_index(write, tmp_path: Path):
+    """A base whose own graph looks complete (with a step only its subclasses wire in) is a base because a flow file
+    of the project extends it: without that file it is judged as a flow."""
+    base = write("flows/report.py", REPORT_BASE)
+    project = Project(tmp_path)
+    assert codes(f for f in project_findings(base, project) if f.code in WHOLE_FLOW_CODES) == [
+        "MF013", "MF112", "MF204", "MF207"]
+    write("flows/weekly.py", WEEKLY_FLOW)
+    project.forget_files()  # what the server does on a watched-file event
+    assert [f for f in project_findings(base, project) if f.code in WHOLE_FLOW_CODES] == []
+
+
+def test_whole_flow_runtime_rules_stay_silent_on_a_template_base(write, tmp_path: Path):
+    """A closed graph whose `start` its subclasses override to set the foreach list: MF110 (and the other MF1xx
+    rules that need the whole flow) would be a false alarm on the base."""
+    base = write("template.py", '''
+        from metaflow import FlowSpec, step
+
+
+        class SweepTemplateFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.sweep)
+
+            @step
+            def sweep(self):
+                self.next(self.trial, foreach="grid")
+
+            @step
+            def trial(self):
+                self.result = self.input * 2
+                self.next(self.collect)
+
+            @step
+            def collect(self, inputs):
+                self.best = max(i.result for i in inputs)
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    ''')
+    project = Project(tmp_path)
+    assert "MF110" in codes(project_findings(base, project))  # nothing extends it yet: judged as a flow
+    write("grid.py", '''
+        from metaflow import step
+
+        from template import SweepTemplateFlow
+
+
+        class GridFlow(SweepTemplateFlow):
+            @step
+            def start(self):
+                self.grid = [1, 2, 3]
+                self.next(self.sweep)
+
+
+        if __name__ == "__main__":
+            GridFlow()
+    ''')
+    project.forget_files()
+    assert not [f for f in project_findings(base, project) if f.code.startswith(("MF0", "MF1"))]
+    assert not [f for f in project_findings(tmp_path / "grid.py", project) if f.code.startswith(("MF0", "MF1"))]
+
+
+async def test_editor_drops_base_class_findings_when_a_flow_file_extends_it(tmp_path: Path):
+    """In the editor (the real server, a pull client): the open base file's MF013 goes away as soon as a flow file
+    that extends the class appears on disk (a watched-file event), and comes back when that file is deleted."""
+    base = write_file(tmp_path, "report.py", REPORT_BASE)
+    async with session(tmp_path) as client:
+        uri = open_document(client, base)
+        assert "MF013" in lsp_codes((await pull(client, uri)).items)
+        weekly = write_file(tmp_path, "weekly.py", WEEKLY_FLOW)
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+            uri=weekly.as_uri(), type=types.FileChangeType.Created)]))
+        assert "MF013" not in lsp_codes((await pull(client, uri)).items)
+        weekly.unlink()
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+            uri=weekly.as_uri(), type=types.FileChangeType.Deleted)]))
+        assert "MF013" in lsp_codes((await pull(client, uri)).items)
+
+
+def test_subclass_index_names_imported_bases_once_per_file_change(write, tmp_path: Path, monkeypatch):
+    write("a_flow.py", '''
+        import common
+        from metaflow import step
+        from shared import TrainingBase as Base, Mixin
+
+
+        class LocalBase(Base):
+            pass
+
+
+        class AFlow(LocalBase, Mixin, common.ReportingFlow):
+            @step
+            def start(self):
+                self.next(self.end)
+
+
+        if __name__ == "__main__":
+            AFlow()
+    ''')
+    write("notes.py", "class Note(Draft):\n    pass\n")  # no flow: not a flow file
+    project = Project(tmp_path)
+    import metaflow_lsp.project as project_module
+
+    parsed = []
+    real = project_module.parse_module
+    monkeypatch.setattr(project_module, "parse_module", lambda *a, **k: parsed.append(a[1]) or real(*a, **k))
+    assert project.flow_base_names() == {"TrainingBase", "Mixin", "ReportingFlow"}  # aliases undone, LocalBase not
+    project.flow_functions()
+    assert project.flow_base_names(exclude=tmp_path / "a_flow.py") == frozenset()
+    assert sorted(p.name for p in parsed) == ["a_flow.py", "notes.py"]  # one index, each file parsed once
+
+
+def metaflow(directory: Path, script: str, command: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, METAFLOW_USER="tester", USERNAME="tester", HOME=str(directory))
+    env.pop("METAFLOW_PROFILE", None)
+    return subprocess.run([sys.executable, script, "--no-pylint", command], cwd=directory, env=env,
+                          capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.slow
+def test_real_metaflow_runs_the_flow_that_extends_a_partial_base(write, tmp_path: Path):
+    """What the rules assume, with real runs: the flow that completes a base class in another file passes `check`
+    and runs; the base file alone runs nothing; the same base run as a flow of its own is refused."""
+    base = write("base.py", BASE_FILE)
+    write("train.py", FLOW_FILE)
+    result = metaflow(tmp_path, "train.py", "run")
+    assert result.returncode == 0 and "Done!" in result.stderr + result.stdout, result.stderr
+    result = metaflow(tmp_path, "base.py", "check")
+    assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+    write("run_base.py", '''
+        from base import TrainingBase
+
+        if __name__ == "__main__":
+            TrainingBase()
+    ''')
+    result = metaflow(tmp_path, "run_base.py", "check")
+    assert result.returncode == 1 and "exactly one end step" in result.stderr
+    # Our verdicts on the same files: nothing on the base, nothing on the flow that runs it.
+    project = Project(tmp_path)
+    assert not [f for f in project_findings(base, project) if f.code in WHOLE_FLOW_CODES]
+    assert not [f for f in project_findings(tmp_path / "train.py", project) if f.code.startswith("MF0")]
+
+
 def test_flow_run_by_main_is_judged_even_without_start():
     source = PREAMBLE + textwrap.dedent('''
         class TrainFlow(FlowSpec):
@@ -354,7 +683,10 @@ def test_flow_run_by_main_is_judged_even_without_start():
     ''') + MAIN
     assert codes(graph_findings(source)) == ["MF002", "MF003", "MF009"]
     library = source.replace(MAIN, "\n")
-    assert codes(graph_findings(library)) == ["MF009"]  # per-step checks still run
+    # Nothing runs it and its graph is open: a base class of steps for flows elsewhere, whose subclasses may
+    # override `finish`; the per-step checks that do not depend on the rest of the graph still run.
+    assert codes(graph_findings(library)) == []
+    assert codes(graph_findings(library.replace("def finish", "def Finish"))) == ["MF007"]
 
 
 def test_step_start_annotation_without_start_name():

@@ -12,6 +12,7 @@ from metaflow_lsp.config import Settings
 from metaflow_lsp.engine import check_module
 from metaflow_lsp.graph import FlowGraph
 from metaflow_lsp.model import UNKNOWN, FlowClass, Module
+from metaflow_lsp.rules.facts import is_parallel_step
 from metaflow_lsp.text import LineIndex, Span
 
 
@@ -168,7 +169,30 @@ def test_step_start_annotation_and_decorators_with_arguments():
     assert flow.steps["finish"].is_join and flow.steps["finish"].num_args == 2
     graph = FlowGraph(flow)
     assert (graph.start_step, graph.end_step) == ("load", "finish")
-    assert graph["train"].parallel_step and graph["load"].parallel_foreach
+    assert graph["load"].parallel_foreach and not graph["train"].parallel_foreach
+
+
+@pytest.mark.parametrize("imports, decorators, expected", [
+    ("from metaflow import parallel", ["@parallel"], True),
+    ("import metaflow", ["@metaflow.parallel"], True),
+    ("import metaflow as mf", ["@mf.torchrun"], True),
+    ("from metaflow import metaflow_ray as ray", ["@ray(all_nodes_started_timeout=60)"], True),
+    ("from metaflow import deepspeed, mpi, retry", ["@retry", "@deepspeed", "@mpi"], True),
+    ("from metaflow import *", ["@pytorch_parallel"], True),
+    ("from metaflow import retry, resources, kubernetes", ["@retry", "@resources(cpu=2)", "@kubernetes"], False),
+    ("from metaflow import step", [], False),
+    ("from metaflow import retry\nfrom company import gang", ["@retry", "@gang"], None),  # another package's
+    ("import company_ext as ext", ["@ext.distributed"], None),
+    ("from metaflow import checkpoint", ["@checkpoint"], None),  # an extension's, not a plain core decorator
+    ("from other import parallel", ["@parallel"], None),  # not Metaflow's @parallel
+    ("", ["@parallel"], None),  # not imported at all
+])
+def test_parallel_step_is_decided_by_the_decorators(imports: str, decorators: list[str], expected):
+    lines = [imports, "from metaflow import FlowSpec, step", "", "", "class F(FlowSpec):"]
+    lines += [f"    {d}" for d in decorators] + ["    @step", "    def start(self):", "        pass"]
+    module = parse("\n".join(lines) + "\n")
+    assert is_parallel_step(module.flows[0].steps["start"], module) is expected
+    assert is_parallel_step(module.flows[0].steps["start"], None) is None  # the defining file was not read
 
 
 def test_positions_are_byte_columns_on_the_def_name_and_next_call():

@@ -43,6 +43,30 @@ class RuleContext:
             graph = self._graphs[flow.name] = FlowGraph(flow)
         return graph
 
+    def is_base_flow(self, flow: FlowClass) -> bool:
+        """Whether `flow` is an intermediate base class, a partial graph by design, rather than a flow someone runs:
+        rules that judge the whole flow (start and end, unknown targets, balance, test mode) stay silent on it.
+
+        A class the file's `__main__` block calls is a flow. Otherwise it is a base when a class of this file or a
+        flow file of the project extends it, and, when unsure, when the file runs nothing and the class's graph is
+        open (no start or end step, or a transition to a step it does not define)."""
+        return self.memo(("is-base-flow", id(flow)), lambda: self._is_base_flow(flow))
+
+    def _is_base_flow(self, flow: FlowClass) -> bool:
+        module = self.module
+        if flow.name in module.main_calls:
+            return False
+        if any(flow.name in info.bases for info in module.classes.values() if info.name != flow.name):
+            return True
+        if module.main_guard is None:
+            graph = self.graph(flow)
+            if graph.start_step is None or graph.end_step is None or any(
+                    target not in graph for node in graph for target in node.out_funcs):
+                return True
+        if self.project is not None and module.path is not None:
+            return flow.name in self.project.flow_base_names(exclude=module.path)
+        return False
+
     def memo(self, key: Any, compute: Callable[[], T]) -> T:
         """A value computed once per check run and shared by every rule that asks with the same key."""
         try:

@@ -1,7 +1,9 @@
 """The step graph of one flow, computed the way Metaflow's `FlowGraph` computes it, but from the static model and
 without ever raising: unknown targets, cycles and missing steps leave gaps that the rules report.
 
-Like Metaflow, only the last statement of a step body counts as its transition (`Step.tail`).
+Like Metaflow, only the last statement of a step body counts as its transition (`Step.tail`). Which steps are parallel
+(Metaflow's `parallel_step`, from the decorator classes' `IS_PARALLEL`) is a decorator fact, not a graph one: see
+`rules.facts.is_parallel_step`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ class Node:
     out_funcs: list[str]
     has_tail_next: bool
     invalid_tail_next: bool
-    parallel_step: bool  # decorated @parallel
     parallel_foreach: bool  # self.next(..., num_parallel=...)
     condition: object = None
     switch_cases: dict = field(default_factory=dict)
@@ -43,12 +44,11 @@ class Node:
 
 def _node(step: Step) -> Node:
     tail = step.tail
-    parallel_step = any(d.name == "parallel" for d in step.decorators)
     if tail is None:
-        return Node(step, None, [], False, False, parallel_step, False)
+        return Node(step, None, [], False, False, False)
     kind = tail.kind
     keywords = [k.arg for k in tail.call.keywords]
-    node = Node(step, None, tail.target_names, True, kind == "invalid", parallel_step, False)
+    node = Node(step, None, tail.target_names, True, kind == "invalid", False)
     if kind == "switch":
         node.type, node.condition, node.switch_cases = "split-switch", tail.condition, tail.switch_cases
         node.out_funcs = list(tail.switch_cases.values())  # as Metaflow: a repeated case key keeps its last step

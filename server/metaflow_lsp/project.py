@@ -38,6 +38,31 @@ class TopLevelFunction:
     fingerprint: str  # `function_fingerprint`: equal for the same signature and body, wherever they stand
 
 
+@dataclass(frozen=True, slots=True)
+class IndexedFlowFile:
+    """What the project index keeps of one flow file."""
+
+    functions: tuple[TopLevelFunction, ...]
+    # Classes of other files that its classes extend: `Base` for `common.Base` and for `from common import Base as B`.
+    imported_bases: frozenset[str]
+
+
+NOT_A_FLOW_FILE = IndexedFlowFile((), frozenset())
+
+
+def imported_base_names(module: Module) -> frozenset[str]:
+    """The names of the classes that `module`'s classes extend and that it does not define itself."""
+    names = set()
+    for info in module.classes.values():
+        for base in info.bases:
+            if "." in base:
+                names.add(base.rsplit(".", 1)[-1])
+            elif base and base not in module.classes:
+                imported = module.imported(base)
+                names.add(imported.name if imported is not None and imported.name else base)
+    return frozenset(names)
+
+
 def function_fingerprint(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     """The signature and body of a function without positions and without its docstring; "" for a body that does
     nothing (`pass`, `...`), which is no helper worth sharing."""
@@ -75,7 +100,7 @@ class Project:
         self._ignored: dict[str, bool | None] = {}
         self._git_derived: dict[Hashable, Any] = {}  # `git_answer()`: cleared with the git answers
         self._files: tuple[float, list[Path]] | None = None  # (monotonic time of the walk, files)
-        self._flow_index: dict[Path, tuple[tuple[int, int], tuple[TopLevelFunction, ...]]] = {}
+        self._flow_index: dict[Path, tuple[tuple[int, int], IndexedFlowFile]] = {}
 
     # -- files ---------------------------------------------------------------------------------------------------
 
@@ -123,38 +148,49 @@ class Project:
         Each file is read and parsed once per modification time (and size); the file list comes from
         `cached_python_files()`. `exclude` (the document being checked, whose editor text wins over the disk) is
         left out."""
-        skip = exclude.resolve() if exclude is not None else None
         by_name: dict[str, list[TopLevelFunction]] = {}
-        for path in self.cached_python_files():
-            if path == skip:
-                continue
-            for function in self._flow_file_functions(path):
+        for indexed in self._indexed_flow_files(exclude):
+            for function in indexed.functions:
                 by_name.setdefault(function.name, []).append(function)
         return by_name
 
-    def _flow_file_functions(self, path: Path) -> tuple[TopLevelFunction, ...]:
+    def flow_base_names(self, exclude: Path | None = None) -> frozenset[str]:
+        """Names of the classes that the project's flow files extend without defining them (`BaseFlow` for
+        `class TrainFlow(BaseFlow)` after `from base import BaseFlow`): a flow class of that name elsewhere is an
+        intermediate base, not a flow of its own. From the same cached index as `flow_functions`."""
+        return frozenset().union(*(indexed.imported_bases for indexed in self._indexed_flow_files(exclude)))
+
+    def _indexed_flow_files(self, exclude: Path | None) -> Iterator[IndexedFlowFile]:
+        skip = exclude.resolve() if exclude is not None else None
+        for path in self.cached_python_files():
+            if path != skip:
+                yield self._flow_file_index(path)
+
+    def _flow_file_index(self, path: Path) -> IndexedFlowFile:
         try:
             stat = path.stat()
         except OSError:
             self._flow_index.pop(path, None)
-            return ()
+            return NOT_A_FLOW_FILE
         stamp = (stat.st_mtime_ns, stat.st_size)
         cached = self._flow_index.get(path)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        functions: tuple[TopLevelFunction, ...] = ()
+        indexed = NOT_A_FLOW_FILE
         if stat.st_size <= MAX_INDEXED_BYTES:
             try:
                 data = path.read_bytes()
             except OSError:
                 data = b""
-            if b"class" in data and b"def" in data:  # no class: no flow; no def: no function
+            if b"class" in data:  # no class: no flow (a flow that only extends a base may have no def)
                 module = parse_module(data.decode("utf-8", errors="replace"), path, self.resolver)
                 if module.ok and module.flows:
-                    functions = tuple(TopLevelFunction(path, info.name, info.span, function_fingerprint(info.node))
-                                      for info in module.functions.values())
-        self._flow_index[path] = (stamp, functions)
-        return functions
+                    indexed = IndexedFlowFile(
+                        tuple(TopLevelFunction(path, info.name, info.span, function_fingerprint(info.node))
+                              for info in module.functions.values()),
+                        imported_base_names(module))
+        self._flow_index[path] = (stamp, indexed)
+        return indexed
 
     # -- git -----------------------------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ..graph import FlowGraph
 from ..model import Decorator, FlowClass, Module, Step, literal
 from ..text import Span
 
@@ -25,7 +24,21 @@ METAFLOW_STEP_DECORATORS = frozenset({
     "unbounded_test_foreach_internal",
     # metaflow extensions (Outerbounds and others) that are imported from `metaflow` too
     "checkpoint", "model", "huggingface_hub", "nvidia", "nvct", "ollama", "snowpark", "slurm", "torchrun",
-    "deepspeed", "metaflow_ray", "fast_bakery_internal", "uv",
+    "deepspeed", "metaflow_ray", "fast_bakery_internal", "uv", "mpi", "tensorflow",
+})
+
+# Metaflow marks a step parallel when one of its decorators' classes has `IS_PARALLEL = True` (metaflow/graph.py), not
+# by the name `parallel`. Those classes, read from the packages: Metaflow 2.19.39 (`parallel`, `pytorch_parallel`),
+# metaflow-ray 0.1.5 (`metaflow_ray`), metaflow-torchrun 0.2.2 (`torchrun`), metaflow-deepspeed 0.0.9 (`deepspeed`),
+# metaflow-mpi 0.0.4 (`mpi`), metaflow-tensorflow 0.0.4 (`tensorflow`): all `ParallelDecorator` subclasses.
+PARALLEL_STEP_DECORATORS = frozenset({"parallel", "pytorch_parallel", "metaflow_ray", "torchrun", "deepspeed", "mpi",
+                                      "tensorflow"})
+# Metaflow's own step decorators (plugins/__init__.py STEP_DECORATORS_DESC) whose classes are not parallel. Any other
+# decorator (an extension's, a project's own, a StepMutator that may add @parallel) leaves a step's kind unknown.
+CORE_PLAIN_STEP_DECORATORS = frozenset({
+    "catch", "timeout", "environment", "secrets", "retry", "resources", "batch", "kubernetes", "card", "pypi",
+    "conda", "argo_workflows_internal", "step_functions_internal", "airflow_internal",
+    "unbounded_test_foreach_internal",
 })
 
 # parameters.py: names Click already uses. The `_` spellings of the hyphenated ones are reserved as well.
@@ -63,6 +76,24 @@ def metaflow_name(decorator: Decorator, module: Module) -> str | None:
     if imported is not None and imported.name is not None and imported.module.split(".")[0] == "metaflow":
         return parts[-1]  # `from metaflow import plugins` ...
     return None
+
+
+def is_parallel_step(step: Step, module: Module | None) -> bool | None:
+    """Whether Metaflow sees `step` as parallel: True with a parallel decorator of Metaflow or of a known extension,
+    False when every other decorator is a plain one of Metaflow's core, None when the model cannot tell (a decorator
+    it does not know, or no `module`: the file that defines the step was not read)."""
+    if module is None:
+        return None
+    known = True
+    for index, decorator in enumerate(step.decorators):
+        if index == step.step_decorator_index:
+            continue
+        name = metaflow_name(decorator, module)
+        if name in PARALLEL_STEP_DECORATORS:
+            return True
+        if name not in CORE_PLAIN_STEP_DECORATORS:
+            known = False
+    return False if known else None
 
 
 def step_decorator(step: Step, name: str, module: Module) -> Decorator | None:
@@ -258,9 +289,12 @@ def descendants(flow: FlowClass, name: str) -> set[str]:
     return _reach(edges(flow), name)
 
 
-def graph_is_sound(flow: FlowClass, graph: FlowGraph) -> bool:
+def graph_is_sound(context, flow: FlowClass) -> bool:
     """Start and end found, the walk finished, and every reachable step ends in a valid `self.next` to known
-    steps (the end step in none)."""
+    steps (the end step in none); never for an intermediate base class, whose subclasses may override any step."""
+    graph = context.graph(flow)
+    if context.is_base_flow(flow):
+        return False
     if graph.start_step is None or graph.end_step is None or not graph.traversal_complete:
         return False
     for name in graph.reachable():

@@ -8,8 +8,11 @@ Two kinds of checks:
 - per step (names, arguments, a missing or malformed `self.next`): they run on every step defined in this file,
   also when a base class could not be read;
 - whole flow (start/end, unknown targets, loops, orphans, split/join balance, parallel and switch wiring): they
-  need every step of the flow, so they stay silent when `flow.complete` is False, and for a flow class that is only
-  a base of another class in the file (it is never run on its own).
+  need every step of the flow, so they stay silent when `flow.complete` is False, and on an intermediate base class
+  (`RuleContext.is_base_flow`: extended here or by another flow file, a partial graph by design).
+
+Which steps are parallel is a decorator fact (`facts.is_parallel_step`): with a decorator the model does not know,
+the parallel checks (MF017-MF019) stay silent.
 """
 
 from __future__ import annotations
@@ -18,10 +21,16 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..graph import FlowGraph, Node
 from ..model import FlowClass, Module, Step
+from ..text import Span
+from .facts import is_parallel_step
 from .registry import Hit, Severity, rule
+
+if TYPE_CHECKING:  # the context imports the settings, which import the rule table
+    from ..context import RuleContext
 
 RESERVED = frozenset({"name", "next", "input", "index", "cmd"})
 INVALID_NAME = re.compile(r"[^a-z0-9_]")
@@ -37,6 +46,8 @@ class Scope:
     module: Module
     graph: FlowGraph
     whole: bool  # the whole-flow checks may run
+    base: bool  # an intermediate base class (`RuleContext.is_base_flow`): its subclasses complete the graph
+    context: RuleContext  # for the modules of steps defined in other files
 
     def is_local(self, step: Step) -> bool:
         """A step whose `def` is in this file: the flow's own, or a mixin's / base's defined here."""
@@ -46,6 +57,20 @@ class Scope:
 
     def local_nodes(self) -> Iterator[Node]:
         return (node for node in self.graph if self.is_local(node.step))
+
+    def parallel(self, node: Node) -> bool | None:
+        """Whether Metaflow sees the step as parallel; None when the model cannot tell."""
+        step = node.step
+        module = self.module if step.path == self.module.path else None
+        project = self.context.project
+        if module is None and project is not None and step.path is not None:
+            module = project.module(step.path)  # cached by modification time
+        return is_parallel_step(step, module)
+
+    @property
+    def partial(self) -> bool:
+        """Steps may be missing from the graph: a base class could not be read, or this is a base class."""
+        return self.base or not self.flow.complete
 
     def at_def(self, node: Node, message: str, **data) -> Hit | None:
         return Hit(node.step.span, message, data or None) if self.is_local(node.step) else None
@@ -57,22 +82,19 @@ class Scope:
         return Hit(tail.span, message, data or None) if self.is_local(node.step) else None
 
 
-def _runnable(flow: FlowClass, graph: FlowGraph, module: Module) -> bool:
-    """Whether the flow is meant to be run, as far as the file tells."""
-    if flow.name in module.main_calls:
-        return True
-    if any(flow.name in info.bases for info in module.classes.values() if info.name != flow.name):
-        return False  # a base flow of this file: only its subclasses run
-    # Neither a start nor an end step, and nothing runs it: a library of steps for flows elsewhere.
-    has_ends = graph.annotated("start") or graph.annotated("end") or "start" in graph or "end" in graph
-    return bool(has_ends) or len(graph.nodes) == 1
+def _has_ends(graph: FlowGraph) -> bool:
+    """A start or an end step, or a single step (which is both): not a library of steps for flows elsewhere."""
+    return bool(graph.annotated("start") or graph.annotated("end") or "start" in graph or "end" in graph
+                or len(graph.nodes) == 1)
 
 
-def scopes(context) -> Iterator[Scope]:
+def scopes(context: RuleContext) -> Iterator[Scope]:
+    module = context.module
     for flow in context.flows:
         graph = context.graph(flow)
-        whole = flow.complete and _runnable(flow, graph, context.module)
-        yield Scope(flow, context.module, graph, whole)
+        base = context.is_base_flow(flow)
+        whole = flow.complete and not base and (flow.name in module.main_calls or _has_ends(graph))
+        yield Scope(flow, module, graph, whole, base, context)
 
 
 def graph_rule(code: str, name: str, summary: str, whole_flow: bool) -> Callable:
@@ -101,7 +123,7 @@ _PENDING: list[tuple[str, str, str, Callable]] = []  # registered at the end of 
 
 
 def _names(names: Iterable[str]) -> str:
-    return ", ".join(f"*{n}*" for n in names)
+    return ", ".join(f"`{n}`" for n in names)
 
 
 # ---- per step ------------------------------------------------------------------------------------------------------
@@ -111,9 +133,8 @@ def _names(names: Iterable[str]) -> str:
 def reserved_step_name(scope: Scope):
     for node in scope.local_nodes():
         if node.name in RESERVED:
-            yield scope.at_def(node, f"Step *{node.name}* uses a name Metaflow reserves ({', '.join(sorted(RESERVED))}):"
-                                     " rename the step and the self.next(...) calls that lead to it.",
-                               step=node.name)
+            yield scope.at_def(node, f"Step `{node.name}` uses a name Metaflow reserves: rename the step and the "
+                                     f"`self.next(...)` calls that lead to it.", step=node.name)
 
 
 @graph_rule("MF007", "invalid-step-name", "A step name has characters other than a-z, 0-9 and _ or starts with _",
@@ -122,9 +143,9 @@ def invalid_step_name(scope: Scope):
     for node in scope.local_nodes():
         if INVALID_NAME.search(node.name) or node.name.startswith("_"):
             suggestion = re.sub(r"[^a-z0-9_]", "_", node.name.lower()).lstrip("_") or "step"
-            yield scope.at_def(node, f"Step *{node.name}* has an invalid name: Metaflow allows only lowercase ASCII "
-                                     f"letters, digits and underscores, not starting with an underscore. Rename it "
-                                     f"(e.g. *{suggestion}*).", step=node.name, suggestion=suggestion)
+            yield scope.at_def(node, f"Step `{node.name}` has an invalid name: use lowercase letters, digits and `_`, "
+                                     f"not starting with `_` (e.g. `{suggestion}`).",
+                               step=node.name, suggestion=suggestion)
 
 
 @graph_rule("MF008", "step-arguments", "A step takes the wrong arguments (too many, a join that splits, no self)",
@@ -133,24 +154,21 @@ def step_arguments(scope: Scope):
     for node in scope.local_nodes():
         name, args = node.name, node.num_args
         if args > 2:
-            message = (f"Step *{name}* takes {args} arguments: a step takes only `self`, a join step `self, inputs`. "
-                       f"Remove the extra arguments.")
+            message = f"Step `{name}` takes {args} arguments: a step takes only `self`, a join step `self, inputs`."
         elif args == 0:
-            message = f"Step *{name}* is missing the `self` argument: write `def {name}(self):`."
+            message = f"Step `{name}` has no `self` argument: write `def {name}(self):`."
         elif args == 2 and node.type != "join":
             tail = node.step.tail
-            if not scope.flow.complete and tail is not None and tail.kind == "linear":
-                continue  # a join by its transition; start/end may be other steps, from the unread base
+            if scope.partial and tail is not None and tail.kind == "linear":
+                continue  # a join by its transition; start/end may be other steps, not in this graph
             if node.type in ("split", "foreach", "split-switch"):
-                message = (f"Step *{name}* is both a join step (it takes `inputs`) and a split step (it transitions "
-                           f"to several steps). Add a separate step after the join that does the split.")
+                message = (f"Step `{name}` is both a join (it takes `inputs`) and a split: do the split in a "
+                           f"separate step after the join.")
             elif node.type == "end":
-                message = (f"The end step *{name}* takes `inputs` like a join step, which Metaflow does not allow: "
-                           f"add a join step before it and remove the argument.")
+                message = f"The end step `{name}` takes `inputs` like a join: add a join step before it."
             else:
-                message = (f"Step *{name}* takes `inputs` like a join step but does not end with a single "
-                           f"self.next(self.<step>) as a join must. Remove the argument or end the step with "
-                           f"one transition.")
+                message = (f"Step `{name}` takes `inputs` like a join but does not end with one "
+                           f"`self.next(self.<step>)`, as a join must.")
         else:
             continue
         yield scope.at_def(node, message, step=name, args=args)
@@ -163,14 +181,15 @@ def missing_next(scope: Scope):
     for node in scope.local_nodes():
         if node.type == "end" or node.has_tail_next:
             continue
+        if scope.base:
+            continue  # an abstract step of a base class (`raise NotImplementedError`) that its subclasses override
         if not flow.complete and (len(flow.steps) == 1 or node.name == "end" or node.step.is_end):
             continue  # with steps from an unread base, this one may be the end step
         hint = ""
         if any(t for t in node.step.transitions):
-            hint = (" It calls self.next(...) elsewhere, but Metaflow's graph only reads the last statement of the "
-                    "step: move a self.next(...) to the end.")
-        yield scope.at_def(node, f"Step *{node.name}* does not end with a self.next(...) transition: add one as the "
-                                 f"last statement of the step.{hint}", step=node.name)
+            hint = " (Metaflow reads only the last statement, not an earlier `self.next`)"
+        yield scope.at_def(node, f"Step `{node.name}` does not end with `self.next(...)`: add one as its last "
+                                 f"statement{hint}.", step=node.name)
 
 
 def _invalid_reason(node: Node) -> str:
@@ -179,21 +198,20 @@ def _invalid_reason(node: Node) -> str:
     if not call.args:
         return "it names no step"
     if any(k is None for k in keywords):
-        return "it passes **keyword arguments"
+        return "it passes `**` keyword arguments"
     if "condition" in keywords:
-        return ("a switch needs one dict of literal keys (strings, numbers or self.config.key) to self.<step> values "
-                "and condition='<artifact name>' as a string")
+        return "a switch needs one dict of literal keys to `self.<step>` and `condition=` naming an artifact"
     if len(call.args) == 1 and call.args[0].__class__.__name__ == "Dict":
-        return "a dict of steps needs condition='<artifact name>' to be a switch"
+        return "a dict of steps needs `condition=` to be a switch"
     if not node.out_funcs and call.args:
-        return "its arguments must be steps written as self.<step>"
+        return "its steps must be written `self.<step>`"
     if "foreach" in keywords and "num_parallel" in keywords:
-        return "foreach= and num_parallel= cannot be combined"
+        return "`foreach=` and `num_parallel=` cannot be combined"
     if ("foreach" in keywords or "num_parallel" in keywords) and len(node.out_funcs) > 1:
-        return f"a {'foreach' if 'foreach' in keywords else 'num_parallel'} transition goes to exactly one step"
+        return f"a `{'foreach' if 'foreach' in keywords else 'num_parallel'}=` transition goes to exactly one step"
     unknown = [k for k in keywords if k not in ("foreach", "num_parallel")]
     if unknown:
-        return f"self.next() takes no keyword {', '.join(repr(k) for k in unknown)}"
+        return f"`self.next()` takes no keyword {', '.join(f'`{k}`' for k in unknown)}"
     return "it matches none of the supported forms"
 
 
@@ -202,10 +220,8 @@ def _invalid_reason(node: Node) -> str:
 def invalid_transition(scope: Scope):
     for node in scope.local_nodes():
         if node.type != "end" and node.has_tail_next and node.invalid_tail_next:
-            yield scope.at_next(
-                node, f"Step *{node.name}* has an invalid self.next(...): {_invalid_reason(node)}. Use "
-                      f"self.next(self.a), self.next(self.a, self.b), self.next(self.a, foreach='items') or "
-                      f"self.next({{'x': self.a, 'y': self.b}}, condition='choice').", step=node.name)
+            yield scope.at_next(node, f"Step `{node.name}` has an invalid `self.next(...)`: {_invalid_reason(node)}.",
+                                step=node.name)
 
 
 @graph_rule("MF015", "invalid-switch", "A switch self.next({...}, condition=...) has fewer than two cases",
@@ -215,9 +231,9 @@ def invalid_switch(scope: Scope):
         if node.type != "split-switch":
             continue
         if len(node.out_funcs) < 2:
-            yield scope.at_def(node, f"Step *{node.name}* is a switch with {len(node.out_funcs)} case: a switch needs "
-                                     f"at least two. Use self.next(self.{node.out_funcs[0] if node.out_funcs else 'x'})"
-                                     f" for a single path, or add a case.", step=node.name)
+            only = node.out_funcs[0] if node.out_funcs else "x"
+            yield scope.at_def(node, f"Switch `{node.name}` has {len(node.out_funcs)} case: a switch needs at least "
+                                     f"two. For a single path use `self.next(self.{only})`.", step=node.name)
 
 
 # ---- whole flow: start and end ------------------------------------------------------------------------------------
@@ -229,13 +245,13 @@ def _missing_terminal(scope: Scope, which: str) -> Iterator[Hit | None]:
         return
     annotated = graph.annotated(which)
     if len(annotated) > 1:
-        message = (f"Steps {_names(sorted(annotated))} are all annotated @step({which}=True): a flow has exactly one "
-                   f"{which} step. Keep the annotation on one of them.")
+        message = (f"Steps {_names(sorted(annotated))} are all annotated `@step({which}=True)`: a flow has one "
+                   f"{which} step.")
         for name in annotated:
             yield scope.at_def(graph[name], message, steps=sorted(annotated))
     else:
-        yield Hit(scope.flow.span, f"Flow *{scope.flow.name}* has no {which} step: name a step '{which}' or "
-                                   f"annotate one with @step({which}=True).")
+        yield Hit(scope.flow.span, f"Flow `{scope.flow.name}` has no {which} step: name a step `{which}` or "
+                                   f"annotate one with `@step({which}=True)`.")
 
 
 @graph_rule("MF002", "missing-start-step", "The flow has no start step, or several @step(start=True)", whole_flow=True)
@@ -254,8 +270,8 @@ def ambiguous_start_or_end(scope: Scope):
     graph = scope.graph
     for which, chosen in (("start", graph.start_step), ("end", graph.end_step)):
         if chosen is not None and chosen != which and which in graph:
-            message = (f"Ambiguous {which} step: *{chosen}* is annotated @step({which}=True) but a step named "
-                       f"'{which}' also exists. Rename the '{which}' step or remove the annotation.")
+            message = (f"Ambiguous {which} step: `{chosen}` is annotated `@step({which}=True)` and a step is named "
+                       f"`{which}`: rename one or remove the annotation.")
             yield scope.at_def(graph[chosen], message, step=chosen) or scope.at_def(graph[which], message, step=chosen)
 
 
@@ -267,12 +283,11 @@ def start_or_end_degree(scope: Scope):
         return
     start, end = graph[graph.start_step], graph[graph.end_step]
     if start.in_funcs and graph.traversal_complete:
-        yield scope.at_def(start, f"The start step *{start.name}* has incoming transitions from "
-                                  f"{_names(start.in_funcs)}: nothing may lead back to the start step. Point those "
-                                  f"self.next(...) calls at another step.", step=start.name)
+        yield scope.at_def(start, f"The start step `{start.name}` is reached again from {_names(start.in_funcs)}: "
+                                  f"nothing may lead back to the start step.", step=start.name)
     if end.out_funcs:
-        yield scope.at_def(end, f"The end step *{end.name}* has outgoing transitions to {_names(end.out_funcs)}: the "
-                                f"end step must not call self.next(...).", step=end.name)
+        yield scope.at_def(end, f"The end step `{end.name}` transitions to {_names(end.out_funcs)}: the end step "
+                                f"must not call `self.next(...)`.", step=end.name)
 
 
 @graph_rule("MF006", "end-step-not-terminal", "The end step calls self.next(...) or is a join step", whole_flow=True)
@@ -282,11 +297,11 @@ def end_step_not_terminal(scope: Scope):
         return
     node = graph[graph.end_step]
     if node.has_tail_next or node.invalid_tail_next:
-        yield scope.at_next(node, f"The end step *{node.name}* must not call self.next(...): remove it.",
+        yield scope.at_next(node, f"The end step `{node.name}` must not call `self.next(...)`: remove it.",
                             step=node.name)
     if node.num_args > 1:
-        yield scope.at_def(node, f"The end step *{node.name}* must not be a join step (it takes `inputs`): add a "
-                                 f"join step before it.", step=node.name)
+        yield scope.at_def(node, f"The end step `{node.name}` must not be a join (it takes `inputs`): add a join "
+                                 f"step before it.", step=node.name)
 
 
 # ---- whole flow: structure ----------------------------------------------------------------------------------------
@@ -308,9 +323,9 @@ def unknown_transition_target(scope: Scope):
             if target in graph or target not in node.out_funcs:
                 continue
             close = difflib.get_close_matches(target, list(graph.nodes), n=1)
-            hint = f" Did you mean *{close[0]}*?" if close else ""
-            yield Hit(span, f"Step *{node.name}* transitions to *{target}*, which is not a step of "
-                            f"{scope.flow.name}.{hint}",
+            hint = f" Did you mean `{close[0]}`?" if close else ""
+            yield Hit(span, f"Step `{node.name}` transitions to `{target}`, which is not a step of "
+                            f"`{scope.flow.name}`.{hint}",
                       {"step": node.name, "target": target, "suggestion": close[0] if close else None,
                        "next_line": tail.span.line + 1})
 
@@ -394,9 +409,8 @@ def _loop_through(graph: FlowGraph, name: str, first: str, component: set[str]) 
 def graph_cycle(scope: Scope):
     for name, loop in cyclic_steps(scope.graph).items():
         node = scope.graph[name]
-        yield scope.at_next(node, f"There is a loop in the flow: {' -> '.join(loop)}. Metaflow flows must be acyclic "
-                                  f"(only a switch may go back to its own step): change the self.next(...) of *{name}*"
-                                  f" or of another step of the loop.", step=name, loop=loop)
+        yield scope.at_next(node, f"Loop in the flow: {' -> '.join(f'`{n}`' for n in loop)}. A flow must be acyclic "
+                                  f"(only a switch may go back to its own step).", step=name, loop=loop)
 
 
 def _reachable_unknown(graph: FlowGraph) -> bool:
@@ -413,13 +427,24 @@ def unreachable_step(scope: Scope):
     for node in graph:
         if node.name in reachable:
             continue
-        hint = ""
+        advice = f"lead to it with `self.next(self.{node.name})` or remove it"
         if node.name in targeted:
-            hint = (" A self.next(...) that is not the last statement of its step names it, but Metaflow's graph only "
-                    "reads the last statement.")
-        yield scope.at_def(node, f"Step *{node.name}* is unreachable from the start step *{graph.start_step}*. Add "
-                                 f"self.next(self.{node.name}) to another step or remove *{node.name}*.{hint}",
+            advice = "a `self.next` names it, but not as the last statement of its step, the only one Metaflow reads"
+        yield scope.at_def(node, f"Step `{node.name}` is unreachable from `{graph.start_step}`: {advice}.",
                            step=node.name)
+
+
+def _meeting_step(graph: FlowGraph, split: str) -> str | None:
+    """The first step (in definition order) that branches of `split` lead to from two different branches while it
+    takes no `inputs`: the join its author meant to write."""
+    for node in graph:
+        if node.type not in ("linear", "start") or node.num_args != 1:
+            continue
+        branches = {graph[p].split_branches[-1] for p in node.in_funcs
+                    if graph[p].split_parents and graph[p].split_parents[-1] == split and graph[p].split_branches}
+        if len(branches) > 1:
+            return node.name
+    return None
 
 
 @graph_rule("MF014", "unbalanced-split-join", "Splits and joins do not match", whole_flow=True)
@@ -451,10 +476,15 @@ def unbalanced_split_join(scope: Scope):
         if node.type in ("split", "foreach"):
             new_stack = stack + ((node.name, tuple(node.out_funcs)),)
         elif node.type == "end":
-            if stack:
-                split, roots = stack[-1]
-                problems.setdefault(name, f"The end step *{name}* is reached before the split at *{split}* (into "
-                                          f"{_names(roots)}) is joined: add a join step before *{name}*.")
+            if stack and name not in problems:
+                split = stack[-1][0]
+                meeting = _meeting_step(graph, split)  # a static split's join written without `inputs`
+                if meeting is not None:
+                    problems[name] = (f"The split at `{split}` is never joined: `{meeting}`, where its branches "
+                                      f"meet, takes no `inputs` (write `def {meeting}(self, inputs):`).")
+                else:
+                    problems[name] = (f"The end step `{name}` is reached before the split at `{split}` is joined: "
+                                      f"add a join step before `{name}`.")
         elif node.type == "join":
             if stack:
                 split, roots = stack[-1]
@@ -466,15 +496,15 @@ def unbalanced_split_join(scope: Scope):
                     got = _names(sorted(b for b in resolved if b))
                     plural = "branch" if len(roots) == 1 else "branches"
                     unknown = [r for r in roots if r not in graph]
-                    hint = f" ({_names(unknown)} is not a step: fix that first, MF011)" if unknown else ""
-                    problems.setdefault(name, f"Join step *{name}* is reached from the branches {got}, but the split "
-                                              f"at *{split}* has {len(roots)} {plural} ({_names(roots)}): every branch "
-                                              f"of a split must lead to the same join.{hint}")
+                    advice = (f"{_names(unknown)} is not a step (MF011)" if unknown
+                              else "every branch must lead to the same join")
+                    problems.setdefault(name, f"Join `{name}` is reached from {got or 'no branch'}, but the split at "
+                                              f"`{split}` has the {plural} {_names(roots)}: {advice}.")
             else:
-                problems.setdefault(name, f"Step *{name}* takes `inputs` like a join step, but no split comes before "
-                                          f"it: remove the `inputs` argument or add the split.")
+                problems.setdefault(name, f"Step `{name}` takes `inputs` like a join, but no split comes before it: "
+                                          f"remove `inputs` or add the split.")
             if len({parents(n) for n in node.in_funcs}) > 1:
-                problems.setdefault(name, f"Join step *{name}* joins branches of different splits "
+                problems.setdefault(name, f"Join `{name}` joins branches of different splits "
                                           f"({_names(node.in_funcs)}): give every split its own join.")
         for child in node.out_funcs:
             if child == name and node.type == "split-switch":
@@ -499,8 +529,8 @@ def empty_foreach(scope: Scope):
         if node.type == "foreach":
             joins = [n for n in _known(graph, node.out_funcs) if graph[n].type == "join"]
             if joins:
-                yield scope.at_def(node, f"Step *{node.name}* is a foreach that goes straight into the join step "
-                                         f"*{joins[0]}*: add at least one step between the split and the join.",
+                yield scope.at_def(node, f"Foreach `{node.name}` goes straight into the join `{joins[0]}`: add at "
+                                         f"least one step between the split and the join.",
                                    step=node.name, join=joins[0])
 
 
@@ -509,12 +539,19 @@ def empty_foreach(scope: Scope):
 def num_parallel_without_parallel_step(scope: Scope):
     graph = scope.graph
     for node in scope.local_nodes():
-        if node.parallel_foreach:
-            plain = [n for n in _known(graph, node.out_funcs) if not graph[n].parallel_step]
-            if plain:
-                yield scope.at_def(node, f"Step *{node.name}* calls self.next(..., num_parallel=...) but "
-                                         f"{_names(plain)} has no @parallel decorator: add @parallel to it.",
-                                   step=node.name, targets=plain)
+        if not node.parallel_foreach:
+            continue
+        targets = [graph[n] for n in _known(graph, node.out_funcs)]
+        kinds = [scope.parallel(target) for target in targets]
+        if None in kinds:
+            continue  # a decorator the model does not know may be parallel (an extension's, a project's own)
+        plain = [target.name for target, parallel in zip(targets, kinds) if not parallel]
+        if plain:
+            call = node.step.tail.call  # type: ignore[union-attr]
+            keyword = next(k for k in call.keywords if k.arg == "num_parallel")
+            yield Hit(Span.of(keyword), f"`num_parallel=` starts a gang of tasks, but {_names(plain)} has no "
+                                        f"`@parallel` (nor another parallel decorator): add `@parallel` to it.",
+                      {"step": node.name, "targets": plain})
 
 
 @graph_rule("MF018", "parallel-step-not-followed-by-join", "A @parallel step is not followed by a join step",
@@ -522,11 +559,11 @@ def num_parallel_without_parallel_step(scope: Scope):
 def parallel_step_not_followed_by_join(scope: Scope):
     graph = scope.graph
     for node in scope.local_nodes():
-        if node.parallel_step and node.out_funcs and node.out_funcs[0] in graph:
+        if node.out_funcs and node.out_funcs[0] in graph and scope.parallel(node):
             after = graph[node.out_funcs[0]]
             if after.type != "join":
-                yield scope.at_def(node, f"The @parallel step *{node.name}* must be followed by a join step, but "
-                                         f"*{after.name}* is not one: give *{after.name}* an `inputs` argument.",
+                yield scope.at_def(node, f"The parallel step `{node.name}` must be followed by a join step, but "
+                                         f"`{after.name}` is not one: give `{after.name}` an `inputs` argument.",
                                    step=node.name, next=after.name)
 
 
@@ -535,13 +572,11 @@ def parallel_step_not_followed_by_join(scope: Scope):
 def parallel_step_without_num_parallel(scope: Scope):
     graph = scope.graph
     for node in scope.local_nodes():
-        if not node.parallel_step:
-            continue
         callers = [other.name for other in graph if node.name in other.out_funcs and not other.parallel_foreach]
-        if callers:
-            yield scope.at_def(node, f"Step *{node.name}* has a @parallel decorator but {_names(callers)} goes to it "
-                                     f"without num_parallel: use self.next(self.{node.name}, num_parallel=N) or "
-                                     f"remove @parallel.", step=node.name, callers=callers)
+        if callers and scope.parallel(node):
+            yield scope.at_def(node, f"The parallel step `{node.name}` is reached from {_names(callers)} without "
+                                     f"`num_parallel`: use `self.next(self.{node.name}, num_parallel=N)`.",
+                               step=node.name, callers=callers)
 
 
 @graph_rule("MF020", "conditional-path-into-join", "A switch transitions directly to a join step", whole_flow=True)
@@ -552,9 +587,9 @@ def conditional_path_into_join(scope: Scope):
             continue
         switches = [p for p in node.in_funcs if p in graph and graph[p].type == "split-switch"]
         if switches:
-            yield scope.at_def(node, f"A conditional path cannot lead directly to a join step: the switch in "
-                                     f"{_names(switches)} goes straight to *{node.name}*. Put an ordinary step on "
-                                     f"that path before the join.", step=node.name, switches=switches)
+            yield scope.at_def(node, f"The switch in {_names(switches)} goes straight to the join `{node.name}`: "
+                                     f"put an ordinary step on that path before the join.", step=node.name,
+                               switches=switches)
 
 
 for _code, _name, _summary, _check in sorted(_PENDING, key=lambda entry: entry[0]):

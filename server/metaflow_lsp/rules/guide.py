@@ -134,10 +134,9 @@ def _test_mode_parameters(flow: FlowClass, settings) -> list[Parameter] | None:
 
 
 def _runnable_leaf_flows(context) -> Iterator[FlowClass]:
-    """Flows someone runs: they have a start step and no class of this file extends them."""
-    extended = {base for info in context.module.classes.values() for base in info.bases}
+    """Flows someone runs: they have a start step and are no intermediate base class (`RuleContext.is_base_flow`)."""
     for flow in context.flows:
-        if flow.name not in extended and context.graph(flow).start_step is not None:
+        if not context.is_base_flow(flow) and context.graph(flow).start_step is not None:
             yield flow
 
 
@@ -484,8 +483,8 @@ def validate_parameters_in_start(context):
     module = context.module
     reported: set[int] = set()
     for flow in context.flows:
-        if not flow.complete:
-            continue
+        if not flow.complete or context.is_base_flow(flow):
+            continue  # a base class's start may be overridden, its later steps are its subclasses'
         start_name = context.graph(flow).start_step
         start = flow.steps.get(start_name) if start_name else None
         if start is None or start.path != module.path or id(start.node) in reported:

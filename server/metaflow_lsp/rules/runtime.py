@@ -120,7 +120,7 @@ def artifact_lost_at_join(context):
         if not flow.complete:
             continue
         graph = context.graph(flow)
-        if not graph_is_sound(flow, graph):
+        if not graph_is_sound(context, flow):
             continue
         if _methods_hidden(context, flow):
             continue
@@ -287,7 +287,7 @@ def input_outside_foreach(context):
         if not flow.complete:
             continue
         graph = context.graph(flow)
-        if not graph_is_sound(flow, graph):
+        if not graph_is_sound(context, flow):
             continue
         reachable = graph.reachable()
         # A foreach child and every step after it up to the foreach's join keep the foreach stack, so they see the
@@ -325,7 +325,7 @@ def foreach_on_unset_artifact(context):
         if not flow.complete or _methods_hidden(context, flow):
             continue
         graph = context.graph(flow)
-        if not graph_is_sound(flow, graph):
+        if not graph_is_sound(context, flow):
             continue
         for step in reported_steps(context, flow, seen):
             for transition in step.transitions:
@@ -559,8 +559,8 @@ def missing_main_guard(context):
             if not _in_class_bases(node, module):
                 called.add(node.id)
     for flow in candidates:
-        if flow.name in called:
-            continue
+        if flow.name in called or context.is_base_flow(flow):
+            continue  # called elsewhere in the file, or a base that a flow file of the project extends
         graph = context.graph(flow)
         if graph.start_step is None or graph.end_step is None or graph.start_step == graph.end_step:
             continue  # not a complete flow (or a one-step oddity): a base or a work in progress
