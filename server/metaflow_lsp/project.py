@@ -17,7 +17,7 @@ from typing import Any
 
 from .builder import ModuleResolver, file_resolver, parse_module
 from .model import Module
-from .text import Span
+from .text import Span, split_lines
 
 SKIPPED_DIRECTORIES = {
     ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "node_modules", "__pycache__", "site-packages",
@@ -299,7 +299,7 @@ def _read_gitignore(path: Path) -> list[tuple[re.Pattern[str], bool, bool, bool]
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
-    return [rule for rule in map(_gitignore_pattern, text.splitlines()) if rule is not None]
+    return [rule for rule in map(_gitignore_pattern, split_lines(text)) if rule is not None]
 
 
 def _ignored_by_files(root: Path | None, path: Path, directory: bool) -> bool | None:

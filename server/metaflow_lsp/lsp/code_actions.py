@@ -31,6 +31,7 @@ from ..engine import CheckResult, Finding
 from ..refactor import catalog
 from ..refactor.plan import FileChange, FixError, FixPlan, line_edits
 from ..refactor.versions import INSTALLED
+from ..text import split_lines
 
 if TYPE_CHECKING:
     from .server import MetaflowLanguageServer
@@ -299,11 +300,15 @@ def _version_lookup(ls: MetaflowLanguageServer, uri: str):
 
 def _extract_plan(ls, source: str, path: Path | None, step: str, context) -> FixPlan:
     from ..refactor.extract import ExtractError, extract_step
+    from ..refactor.fixes import parse_exactly
 
     if path is None:
         raise FixError("save the file first: common.py goes next to it")
     common_path = path.parent / "common.py"
     common_source = context.read(common_path)
+    parse_exactly(source)  # refuses a file libcst would not give back unchanged
+    if common_source is not None:
+        parse_exactly(common_source, "common.py")
     try:
         result = extract_step(source, path, step, common_source)
     except ExtractError as error:
@@ -319,7 +324,7 @@ def _extract_plan(ls, source: str, path: Path | None, step: str, context) -> Fix
 
 def _end_of(text: str, line: int, encoding: str) -> types.Position:
     """The position of the start of old line `line`; past the last line, the end of the document."""
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text, keepends=True)
     if line < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
         return types.Position(line=line, character=0)
     last = lines[-1]
