@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .builder import ModuleResolver, file_resolver, parse_module
+from .files import MAX_FILE_BYTES, decode_source, is_regular_file, read_bytes, read_source
 from .model import Module
 from .text import Span, split_lines
 
@@ -25,7 +26,6 @@ SKIPPED_DIRECTORIES = {
 }
 GIT_TIMEOUT = 5  # seconds; a hung git must not hang the editor
 FILES_TTL = 3.0  # seconds between two walks of the project on the keystroke path
-MAX_INDEXED_BYTES = 1_000_000  # larger files are generated code, not flows: not indexed
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +50,6 @@ def function_fingerprint(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     kind = "async " if isinstance(node, ast.AsyncFunctionDef) else ""
     return kind + ast.dump(node.args, include_attributes=False) + "\n" + "\n".join(
         ast.dump(statement, include_attributes=False) for statement in body)
-
-
-def read_source(path: Path) -> str:
-    """A file's text. Bytes that are not UTF-8 become U+FFFD instead of an error: the rest is still worth checking."""
-    return path.read_bytes().decode("utf-8", errors="replace")
 
 
 def find_root(start: Path) -> Path:
@@ -143,13 +138,13 @@ class Project:
         if cached is not None and cached[0] == stamp:
             return cached[1]
         functions: tuple[TopLevelFunction, ...] = ()
-        if stat.st_size <= MAX_INDEXED_BYTES:
+        if stat.st_size <= MAX_FILE_BYTES:  # larger files are generated code, not flows: not indexed
             try:
-                data = path.read_bytes()
+                data = read_bytes(path)
             except OSError:
                 data = b""
             if b"class" in data and b"def" in data:  # no class: no flow; no def: no function
-                module = parse_module(data.decode("utf-8", errors="replace"), path, self.resolver)
+                module = parse_module(decode_source(data), path, self.resolver)
                 if module.ok and module.flows:
                     functions = tuple(TopLevelFunction(path, info.name, info.span, function_fingerprint(info.node))
                                       for info in module.functions.values())
@@ -296,7 +291,7 @@ def _gitignore_pattern(line: str) -> tuple[re.Pattern[str], bool, bool, bool] | 
 
 def _read_gitignore(path: Path) -> list[tuple[re.Pattern[str], bool, bool, bool]]:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_source(path)
     except OSError:
         return []
     return [rule for rule in map(_gitignore_pattern, split_lines(text)) if rule is not None]
@@ -345,19 +340,21 @@ def _ignored_parts(root: Path, parts: tuple[str, ...], directory: bool,
 
 
 def walk_python_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Python files under `paths` (files are taken as given), skipping virtualenvs, caches and hidden folders, and
-    what git ignores when the folder is in a git repository."""
+    """Python files under `paths`, skipping virtualenvs, caches and hidden folders, and what git ignores when the
+    folder is in a git repository. In folders, only regular files (links to them included): a `.py` that is a FIFO,
+    a device, a broken link or a symlink loop is no source. Paths that are no folder are taken as given, whatever
+    they are, so that reading them says what is wrong; folder links are not followed (no loops)."""
     for path in paths:
-        if path.is_file():
-            yield path
-            continue
         if not path.is_dir():
+            if os.path.lexists(path):
+                yield path
             continue
         found = []
         for directory, subdirectories, files in os.walk(path):
             subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES
                                        and not d.startswith(".") and not d.endswith(".egg-info"))
-            found.extend(Path(directory, name) for name in sorted(files) if name.endswith(".py"))
+            found.extend(Path(directory, name) for name in sorted(files)
+                         if name.endswith(".py") and is_regular_file(Path(directory, name)))
         yield from _drop_git_ignored(path, found)
 
 

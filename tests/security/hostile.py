@@ -43,6 +43,8 @@ class SimpleFlow(FlowSpec):
 if __name__ == "__main__":
     SimpleFlow()
 '''
+RETRY_FLOW = SIMPLE_FLOW.replace("    @step\n    def start", "    @retry(times=9)\n    @step\n    def start") \
+    .replace("import FlowSpec, step", "import FlowSpec, retry, step")  # one finding, MF103, with a safe fix
 
 
 def lsp_lines(text: str) -> list[str]:

@@ -9,14 +9,18 @@ applied as an editor applies its edits, gives exactly the fixed text with every 
 from __future__ import annotations
 
 import ast
+import asyncio
 import textwrap
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lsprotocol import types
 
-from hostile import NOT_LINE_BREAKS, apply_text_edits, lsp_lines
+from hostile import (ANSWER_WITHIN, NOT_LINE_BREAKS, RETRY_FLOW, SIMPLE_FLOW, apply_text_edits, codes, lsp_lines,
+                     run_cli, served, still_answers)
 from metaflow_lsp.lsp.code_actions import text_edits
 from metaflow_lsp.refactor import fixes
+from test_lsp_session import open_document
 
 FIXABLE = textwrap.dedent('''
     from metaflow import FlowSpec, retry, step
@@ -114,3 +118,67 @@ def test_noqa_lands_on_the_line_the_editor_shows(case, line):
     ast.parse("".join(fixed))
     assert "# noqa: MF103" in fixed[line] or "MF103" in fixed[line]
     assert fixed[:line] + fixed[line + 1:] == shown[:line] + shown[line + 1:]
+
+
+# -- the real server and CLI on bad input --------------------------------------------------------------------------
+
+
+async def test_pyproject_whose_tool_is_no_table_gives_a_message_and_defaults(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("tool = 1\n")
+    flow = tmp_path / "flow.py"
+    flow.write_text(RETRY_FLOW)
+    async with served(tmp_path) as client:
+        uri = open_document(client, flow)
+        report = await still_answers(client, uri)  # was -32603 on every request
+        assert codes(report) == ["MF103"]
+        messages = await _messages(client, 1)
+        assert [m.message for m in messages] == [
+            f"metaflow-lsp: {tmp_path / 'pyproject.toml'}: `tool` must be a table, not int; using default settings"]
+    result = run_cli("check", ".", cwd=tmp_path)
+    assert "Traceback" not in result.stderr and "MF103" in result.stdout
+    assert "`tool` must be a table, not int; using default settings" in result.stderr
+
+
+async def test_change_to_a_document_never_opened_is_ignored_quietly(tmp_path):
+    flow = tmp_path / "flow.py"
+    flow.write_text(RETRY_FLOW)
+    async with served(tmp_path) as client:
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=flow.as_uri(), version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text="x = 1\n")]))
+        report = await still_answers(client, flow.as_uri())
+        assert codes(report) == ["MF103"]  # the disk's text: the change had nothing to apply to
+        assert client.messages == []  # was "Error in server: 'file:///.../flow.py'"
+
+
+async def test_parser_giving_up_is_a_syntax_error_that_says_why(tmp_path):
+    flow = tmp_path / "flow.py"
+    flow.write_text(SIMPLE_FLOW.replace("        pass\n", "        x = " + "-" * 100_000 + "1\n"))
+    async with served(tmp_path) as client:
+        report = await still_answers(client, open_document(client, flow))
+        assert [(d.code, d.message) for d in report.items] == [(
+            "MF000", "Syntax error: cannot parse: it is nested too deeply or has an expression too long for "
+                     "Python's parser")]
+
+
+async def test_symlink_loops_leave_the_workspace_check_whole(tmp_path):
+    flow = tmp_path / "flow.py"
+    flow.write_text(RETRY_FLOW)
+    (tmp_path / "loop.py").symlink_to("loop.py")
+    (tmp_path / "a.py").symlink_to("b.py")
+    (tmp_path / "b.py").symlink_to("a.py")
+    async with served(tmp_path) as client:
+        result = await asyncio.wait_for(client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="metaflow.checkWorkspace", arguments=[])), ANSWER_WITHIN)
+        assert result == {"files": 1, "problems": 1, "filesWithProblems": 1}
+        await still_answers(client, flow.as_uri())
+    result = run_cli("check", ".", cwd=tmp_path)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1 and "flow.py:5:6: MF103" in result.stdout
+
+
+async def _messages(client, count: int, wait: float = 3.0) -> list[types.ShowMessageParams]:
+    deadline = asyncio.get_running_loop().time() + wait
+    while len(client.messages) < count and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    return list(client.messages)

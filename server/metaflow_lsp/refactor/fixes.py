@@ -28,7 +28,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from ..config import Settings
 from ..engine import NOQA, CheckResult, Finding, check_source
 from ..model import Module
-from ..project import Project, read_source
+from ..files import read_source
+from ..project import Project
 from ..text import split_lines
 from . import catalog
 from .plan import FileChange, FixError, FixPlan
