@@ -104,3 +104,22 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """`metaflow-lsp ARGS` as CI runs it; a hang fails the test (TimeoutExpired) instead of blocking it."""
     command = Path(sys.executable).with_name("metaflow-lsp")
     return subprocess.run([str(command), *args], cwd=cwd, capture_output=True, text=True, timeout=CLI_TIMEOUT)
+
+
+def long_flow(chars: int) -> str:
+    """A valid flow of at least `chars` characters: a chain of steps of a few statements each, every one of them
+    extractable (Extract offered on `step_1`)."""
+    head = ["from metaflow import FlowSpec, step", "", "", "class LongFlow(FlowSpec):", "    @step",
+            "    def start(self):", "        self.total = 0", "        self.next(self.step_0)", ""]
+    tail = ["    @step", "    def end(self):", "        print(self.total)", "", "", 'if __name__ == "__main__":',
+            "    LongFlow()", ""]
+    body, index, size = [], 0, 0
+    while size < chars or index < 3:
+        step = ["    @step", f"    def step_{index}(self):", f"        value = self.total + {index}"]
+        step += [f"        value = value * 3 + {k}  # some arithmetic" for k in range(8)]
+        step += [f"        self.total = value % 1000", f"        self.next(self.step_{index + 1})", ""]
+        body += step
+        size += sum(len(line) + 1 for line in step)
+        index += 1
+    body[-2] = "        self.next(self.end)"
+    return "\n".join(head + body + tail)
