@@ -182,3 +182,30 @@ async def _messages(client, count: int, wait: float = 3.0) -> list[types.ShowMes
     while len(client.messages) < count and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.05)
     return list(client.messages)
+
+
+async def test_quick_fixes_from_the_server_on_a_file_with_form_feeds_keep_it_intact(tmp_path):
+    source = (RETRY_FLOW.replace("class SimpleFlow", "# page one\x0c and \x0b more\n\x0c\nclass SimpleFlow")
+              .replace("    def start(self):\n", "    def start(self):\n        self.note = 'a\u2028b\x85c\x1c'\n"))
+    flow = tmp_path / "flow.py"
+    flow.write_bytes(source.encode())
+    async with served(tmp_path) as client:
+        uri = open_document(client, flow, text=source)
+        line = lsp_lines(source).index("    @retry(times=9)\n")
+        where = types.Range(start=types.Position(line=line, character=4), end=types.Position(line=line, character=4))
+        actions = await asyncio.wait_for(client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), range=where,
+            context=types.CodeActionContext(diagnostics=[]))), ANSWER_WITHIN)
+        fixed = {}
+        for action in (a for a in actions if a.kind == types.CodeActionKind.QuickFix):
+            resolved = await asyncio.wait_for(client.code_action_resolve_async(action), ANSWER_WITHIN)
+            (change,) = resolved.edit.document_changes
+            fixed[action.title] = apply_text_edits(source, change.edits)
+        assert sorted(fixed) == ["Disable MF103 for this line", "Set @retry times to 4 (the most Metaflow allows)"]
+        for text in fixed.values():
+            ast.parse(text)
+            assert _count(text) == _count(source)
+        assert fixed["Set @retry times to 4 (the most Metaflow allows)"] == source.replace("@retry(times=9)", "@retry(times=4)")
+        assert fixed["Disable MF103 for this line"] == source.replace(
+            "@retry(times=9)\n", "@retry(times=9)  # noqa: MF103\n")
+        await still_answers(client, uri)
