@@ -76,7 +76,7 @@ class Project:
 
     def module(self, path: Path) -> Module | None:
         """The model of a file on disk, cached by modification time."""
-        path = path.resolve()
+        path = Path(os.path.realpath(path))  # unlike resolve(), no RuntimeError on a symlink loop (Python < 3.13)
         try:
             stamp = path.stat().st_mtime_ns
         except OSError:
@@ -110,7 +110,7 @@ class Project:
         `cached_python_files()` walks the project again, and the changed file is read again."""
         self._files = None
         if path is not None:
-            self._flow_index.pop(path.resolve(), None)
+            self._flow_index.pop(Path(os.path.realpath(path)), None)  # the event may name a symlink loop
 
     def flow_functions(self, exclude: Path | None = None) -> dict[str, list[TopLevelFunction]]:
         """Module-level functions of the project's flow files (files whose model has a flow), by name.
