@@ -27,9 +27,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -268,7 +268,9 @@ async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: 
 
 
 def _reader(ls: MetaflowLanguageServer):
-    """Another file's current text: the editor's buffer when it is open, else the disk; None when missing."""
+    """Another file's current text: the editor's buffer when it is open, else the disk; None when missing. Called on
+    the edit thread: a dictionary lookup and a string read, and `workspace_edit` refuses the edit if the text it
+    saw changed since."""
     from ..refactor.fixes import read_disk
 
     def read(path: Path) -> str | None:
