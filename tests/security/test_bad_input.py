@@ -45,8 +45,8 @@ junk = st.text(st.sampled_from([*NOT_LINE_BREAKS, "a", " ", "é", "🚀"]), min_
 
 
 @st.composite
-def hostile_flow(draw) -> tuple[str, str, list[str]]:
-    """(FIXABLE with the characters added, the marker-free text, the pieces added): comments at line ends and on
+def hostile_flow(draw) -> tuple[str, list[str]]:
+    """(FIXABLE with the characters added, the pieces added, each findable once): comments at line ends and on
     lines of their own, a form feed before a statement, inside the string literal."""
     lines = list(LINES)
     pieces: list[str] = []

@@ -16,8 +16,6 @@ from lsprotocol import types
 from hostile import ANSWER_WITHIN, RETRY_FLOW, codes, run_cli, served, still_answers
 from metaflow_lsp.files import MAX_FILE_BYTES, FileTooLarge, NotRegularFile, read_bytes, read_source
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and /dev/zero are POSIX")
-
 def hostile_workspace(root: Path) -> Path:
     """A project whose every trap sits where the server and the CLI look; returns its one real flow."""
     flow = root / "flow.py"
