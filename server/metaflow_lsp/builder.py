@@ -25,6 +25,7 @@ from .model import (
     dotted_name,
     literal,
 )
+from .files import read_source
 from .reuse import NodeReuse
 from .text import Span
 from .walk import child_fields
@@ -58,7 +59,12 @@ def parse_module(source: str, path: Path | None = None, resolver: ModuleResolver
 
 
 def _as_syntax_error(error: Exception) -> SyntaxError:
-    syntax_error = SyntaxError(f"cannot parse: {error}")
+    """A parse that gave up (NUL bytes, nesting beyond Python's parser) as a syntax error the user can read."""
+    if isinstance(error, (MemoryError, RecursionError)):  # a MemoryError from the parser has no message at all
+        reason = "it is nested too deeply or has an expression too long for Python's parser"
+    else:
+        reason = str(error) or type(error).__name__
+    syntax_error = SyntaxError(f"cannot parse: {reason}")
     syntax_error.lineno, syntax_error.offset = 1, 1
     return syntax_error
 
@@ -522,7 +528,7 @@ def file_resolver(cache: dict | None = None) -> ModuleResolver:
                 if cached and cached[0] == stamp:
                     return cached[1]
                 cache[candidate] = (stamp, None)  # guards import cycles while parsing
-                source = candidate.read_bytes().decode("utf-8", errors="replace")
+                source = read_source(candidate)
                 parsed = parse_module(source, candidate, resolve)
                 cache[candidate] = (stamp, parsed)
                 return parsed

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from . import __version__, config
 from .engine import Finding, check_source
-from .project import Project, find_root, read_source, walk_python_files
+from .files import FileTooLarge, read_source
+from .project import Project, find_root, walk_python_files
 from .text import LineIndex
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -139,10 +140,13 @@ def _check(args: argparse.Namespace) -> int:
             results = list(pool.map(_check_file, jobs, chunksize=16))
     else:
         results = [_check_file(job) for job in jobs]
-    config_errors = sorted({error for _, _, errors in results for error in errors})
+    config_errors = sorted({error for _, _, errors, _ in results for error in errors})
     for error in config_errors:
         print(f"metaflow-lsp: {error}", file=sys.stderr)
-    rows = [row for _, file_rows, _ in results for row in file_rows]
+    for _, _, _, notes in results:
+        for note in notes:
+            print(f"metaflow-lsp: {note}", file=sys.stderr)
+    rows = [row for _, file_rows, _, _ in results for row in file_rows]
     if args.format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
@@ -159,8 +163,10 @@ def _check(args: argparse.Namespace) -> int:
 _projects: dict[Path, Project] = {}
 
 
-def _check_file(job: tuple[Path, list[str] | None, list[str] | None]) -> tuple[Path, list[dict], list[str]]:
-    """Checks one file with its own pyproject settings and the command line's overrides. Runs in a worker process."""
+def _check_file(job: tuple[Path, list[str] | None, list[str] | None]) -> tuple[Path, list[dict], list[str], list[str]]:
+    """Checks one file with its own pyproject settings and the command line's overrides. Runs in a worker process.
+    Returns the path, its findings as rows, errors (settings, unreadable: exit status 2) and notes (a file too large
+    to check: generated code, said but not failed on)."""
     path, select, ignore = job
     settings, errors = config.load(path)
     if select:
@@ -171,10 +177,12 @@ def _check_file(job: tuple[Path, list[str] | None, list[str] | None]) -> tuple[P
     project = _projects.setdefault(root, Project(root))
     try:
         source = read_source(path)
+    except FileTooLarge as error:
+        return path, [], errors, [f"{path}: not checked: {error.strerror}"]
     except OSError as error:
-        return path, [], [f"{path}: cannot read it ({error.strerror})"]
+        return path, [], [*errors, f"{path}: cannot read it ({error.strerror})"], []
     result = check_source(source, path, settings, project)
-    return path, [_row(path, finding, result.lines) for finding in result.findings], errors
+    return path, [_row(path, finding, result.lines) for finding in result.findings], errors, []
 
 
 def _row(path: Path, finding: Finding, lines: LineIndex) -> dict:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .files import read_text
 from .rules import RULES, SYNTAX_ERROR, Severity
 
 DEFAULT_TEST_MODE_PARAMETERS = ("test_mode", "smoke", "dry_run", "quick")
@@ -149,11 +150,16 @@ def apply(mapping: dict[str, Any], base: Settings, origin: str) -> tuple[Setting
 @lru_cache(maxsize=64)
 def _pyproject_table(path: Path, stamp: int) -> tuple[dict[str, Any] | None, str | None]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        return None, f"{path}: cannot read it ({error}); using default settings"
-    table = data.get("tool", {}).get("metaflow-lsp")
-    return table, None
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        return None, f"{path}: cannot read it ({reason}); using default settings"
+    except RecursionError:  # arrays nested thousands deep: valid TOML that tomllib cannot read
+        return None, f"{path}: cannot read it (nested too deeply); using default settings"
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):  # `tool = 1`: valid TOML, but no table to look in
+        return None, f"{path}: `tool` must be a table, not {type(tool).__name__}; using default settings"
+    return tool.get("metaflow-lsp"), None
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -167,7 +173,10 @@ def find_pyproject(start: Path) -> Path | None:
 
 def load(start: Path, base: Settings = Settings()) -> tuple[Settings, list[str]]:
     """Settings for a file or folder from the nearest pyproject.toml (a parent's, when the file has none)."""
-    pyproject = find_pyproject(start.resolve())
+    try:
+        pyproject = find_pyproject(start.resolve())
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13): no settings to find
+        return base, []
     if pyproject is None:
         return base, []
     try:

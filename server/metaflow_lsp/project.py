@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .builder import ModuleResolver, file_resolver, parse_module
+from .files import MAX_FILE_BYTES, decode_source, is_regular_file, read_bytes, read_source
 from .model import Module
-from .text import Span
+from .text import Span, split_lines
 
 SKIPPED_DIRECTORIES = {
     ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "node_modules", "__pycache__", "site-packages",
@@ -25,7 +26,6 @@ SKIPPED_DIRECTORIES = {
 }
 GIT_TIMEOUT = 5  # seconds; a hung git must not hang the editor
 FILES_TTL = 3.0  # seconds between two walks of the project on the keystroke path
-MAX_INDEXED_BYTES = 1_000_000  # larger files are generated code, not flows: not indexed
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +77,6 @@ def function_fingerprint(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
         ast.dump(statement, include_attributes=False) for statement in body)
 
 
-def read_source(path: Path) -> str:
-    """A file's text. Bytes that are not UTF-8 become U+FFFD instead of an error: the rest is still worth checking."""
-    return path.read_bytes().decode("utf-8", errors="replace")
-
-
 def find_root(start: Path) -> Path:
     """The nearest folder above `start` holding .git or pyproject.toml; `start`'s own folder when there is none."""
     directory = start if start.is_dir() else start.parent
@@ -106,7 +101,7 @@ class Project:
 
     def module(self, path: Path) -> Module | None:
         """The model of a file on disk, cached by modification time."""
-        path = path.resolve()
+        path = Path(os.path.realpath(path))  # unlike resolve(), no RuntimeError on a symlink loop (Python < 3.13)
         try:
             stamp = path.stat().st_mtime_ns
         except OSError:
@@ -140,7 +135,7 @@ class Project:
         `cached_python_files()` walks the project again, and the changed file is read again."""
         self._files = None
         if path is not None:
-            self._flow_index.pop(path.resolve(), None)
+            self._flow_index.pop(Path(os.path.realpath(path)), None)  # the event may name a symlink loop
 
     def flow_functions(self, exclude: Path | None = None) -> dict[str, list[TopLevelFunction]]:
         """Module-level functions of the project's flow files (files whose model has a flow), by name.
@@ -177,13 +172,13 @@ class Project:
         if cached is not None and cached[0] == stamp:
             return cached[1]
         indexed = NOT_A_FLOW_FILE
-        if stat.st_size <= MAX_INDEXED_BYTES:
+        if stat.st_size <= MAX_FILE_BYTES:  # larger files are generated code, not flows: not indexed
             try:
-                data = path.read_bytes()
+                data = read_bytes(path)
             except OSError:
                 data = b""
             if b"class" in data:  # no class: no flow (a flow that only extends a base may have no def)
-                module = parse_module(data.decode("utf-8", errors="replace"), path, self.resolver)
+                module = parse_module(decode_source(data), path, self.resolver)
                 if module.ok and module.flows:
                     indexed = IndexedFlowFile(
                         tuple(TopLevelFunction(path, info.name, info.span, function_fingerprint(info.node))
@@ -348,10 +343,10 @@ def _gitignore_pattern(line: str) -> tuple[re.Pattern[str], bool, bool, bool] | 
 
 def _read_gitignore(path: Path) -> list[tuple[re.Pattern[str], bool, bool, bool]]:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_source(path)
     except OSError:
         return []
-    return [rule for rule in map(_gitignore_pattern, text.splitlines()) if rule is not None]
+    return [rule for rule in map(_gitignore_pattern, split_lines(text)) if rule is not None]
 
 
 def _ignored_by_files(root: Path | None, path: Path, directory: bool) -> bool | None:
@@ -397,19 +392,21 @@ def _ignored_parts(root: Path, parts: tuple[str, ...], directory: bool,
 
 
 def walk_python_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Python files under `paths` (files are taken as given), skipping virtualenvs, caches and hidden folders, and
-    what git ignores when the folder is in a git repository."""
+    """Python files under `paths`, skipping virtualenvs, caches and hidden folders, and what git ignores when the
+    folder is in a git repository. In folders, only regular files (links to them included): a `.py` that is a FIFO,
+    a device, a broken link or a symlink loop is no source. Paths that are no folder are taken as given, whatever
+    they are, so that reading them says what is wrong; folder links are not followed (no loops)."""
     for path in paths:
-        if path.is_file():
-            yield path
-            continue
         if not path.is_dir():
+            if os.path.lexists(path):
+                yield path
             continue
         found = []
         for directory, subdirectories, files in os.walk(path):
             subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES
                                        and not d.startswith(".") and not d.endswith(".egg-info"))
-            found.extend(Path(directory, name) for name in sorted(files) if name.endswith(".py"))
+            found.extend(Path(directory, name) for name in sorted(files)
+                         if name.endswith(".py") and is_regular_file(Path(directory, name)))
         yield from _drop_git_ignored(path, found)
 
 

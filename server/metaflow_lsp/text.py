@@ -40,8 +40,24 @@ class Span:
         return cls(line, 0, line, 0)
 
 
-# Python and LSP both end a line at \r\n, \n or a lone \r.
+# Python and LSP both end a line at \r\n, \n or a lone \r, and nowhere else: `str.splitlines` also breaks at form
+# feeds, vertical tabs, \x1c-\x1e, \x85, \u2028 and \u2029, which would put every later line off by one.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_WITH_BREAK = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of `text` as Python and LSP count them. Use this, never `str.splitlines`, for source text.
+
+    Like `splitlines`: `keepends=True` keeps each line's break, and "".join() of the result gives `text` back; a
+    text ending in a line break has no empty last line. `LineIndex.lines` differs on purpose: it always has the last
+    (possibly empty) line, the one a cursor can stand on."""
+    if keepends:
+        return _LINE_WITH_BREAK.findall(text)
+    lines = _LINE_BREAK.split(text) if "\r" in text else text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 class LineIndex:

@@ -18,7 +18,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import read_text
+
 DATASTORE_DIR = ".metaflow"
+MAX_META_BYTES = 100_000  # a run's _self.json is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,6 @@ def _steps(run_dir: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 def _read_json(path: Path):
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_text(path, MAX_META_BYTES))
     except (OSError, ValueError, UnicodeDecodeError):
         return None

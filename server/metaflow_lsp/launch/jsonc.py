@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..text import split_lines
+
 
 class JsoncError(ValueError):
     def __init__(self, message: str, offset: int):
@@ -150,7 +152,7 @@ class _Scanner:
 
 def indent_unit(text: str) -> str:
     """The indentation step the file uses (its first indented line), four spaces when it has none."""
-    for line in text.splitlines():
+    for line in split_lines(text):
         stripped = line.lstrip(" \t")
         if stripped and len(stripped) < len(line):
             return line[: len(line) - len(stripped)]

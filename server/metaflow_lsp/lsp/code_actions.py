@@ -11,6 +11,11 @@ Offered:
 - "Extract step body to common.py" (refactor.extract) on the step at the cursor, and as the quick fix of MF201;
   disabled with the reason when the step cannot be extracted (and the client shows disabled actions).
 
+Resolving runs libcst, which takes a second on a big file: it runs on a worker thread, one edit at a time, so the
+server keeps answering meanwhile, and a `$/cancelRequest` answers at once (a queued edit is dropped; one already
+running finishes unseen). Files above `MAX_EDIT_CHARS` are not edited at all (libcst's parser holds the interpreter
+for long stretches whatever thread it runs on), and an edit whose files changed while it was computed is refused.
+
 Clients differ (see docs on lsp clients): without resolve support the edit is computed while listing; without
 code action literals each action is a `metaflow.applyFix` command that sends workspace/applyEdit; without
 CreateFile support a fix that needs a new file (common.py, .gitignore) says so in a message instead of sending an
@@ -22,6 +27,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +38,7 @@ from ..engine import CheckResult, Finding
 from ..refactor import catalog
 from ..refactor.plan import FileChange, FixError, FixPlan, line_edits
 from ..refactor.versions import INSTALLED
+from ..text import split_lines
 
 if TYPE_CHECKING:
     from .server import MetaflowLanguageServer
@@ -40,6 +48,10 @@ log = logging.getLogger(__name__)
 APPLY_COMMAND = "metaflow.applyFix"
 VERSION_WAIT = 3.0  # seconds the first list of an MF301 fix may wait for the interpreter's package list
 KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorExtract, catalog.FIX_ALL_KIND]
+# Above this many characters (about 3,000 lines) a file is not edited with libcst: parsing it would take seconds
+# during which its native parser holds the interpreter, freezing the server however the work is scheduled.
+MAX_EDIT_CHARS = 100_000
+_EDITS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metaflow-lsp-edit")  # one libcst job at a time
 
 
 # -- what the client can do ----------------------------------------------------------------------------------------
@@ -141,7 +153,8 @@ async def list_actions(ls: MetaflowLanguageServer, params: types.CodeActionParam
                                         data={**base, "action": "fixAll"}))
 
     if not client.resolves_edit:  # no resolve: compute the edits now
-        actions = [_resolve(ls, action, quiet=True) if action.disabled is None else action for action in actions]
+        actions = [await _resolve(ls, action, quiet=True) if action.disabled is None else action
+                   for action in actions]
         actions = [a for a in actions if a.edit is not None or a.disabled is not None]
     if not client.literals:
         return [types.Command(title=a.title, command=APPLY_COMMAND, arguments=[{**a.data, "title": a.title}])
@@ -197,7 +210,7 @@ def _extract_action(result: CheckResult, step: str, base: dict, kind: str, clien
     from ..refactor.extract_analysis import can_extract  # ast only: no libcst while listing
 
     try:
-        reason = can_extract(result.module, step)
+        reason = _too_large_to_edit(result.module.source) or can_extract(result.module, step)
     except Exception as error:  # a bug there must not hide the other actions
         log.exception("can_extract failed")
         reason = str(error) or "cannot extract this step"
@@ -214,14 +227,24 @@ def _extract_action(result: CheckResult, step: str, base: dict, kind: str, clien
 # -- resolving -----------------------------------------------------------------------------------------------------
 
 
-def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: bool = False) -> types.CodeAction:
+def _too_large_to_edit(source: str) -> str | None:
+    if len(source) <= MAX_EDIT_CHARS:
+        return None
+    return (f"The file has {len(source):,} characters; metaflow-lsp edits files of up to {MAX_EDIT_CHARS:,} "
+            "(larger ones would hold the editor up).")
+
+
+async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: bool = False) -> types.CodeAction:
     """Fills in `action.edit`; on a fix that cannot be made, tells the user why (unless `quiet`: computing eagerly
     for a list, where such an action is simply not offered) and leaves the edit out."""
     data = action.data if isinstance(action.data, dict) else None
     if not data or "uri" not in data:
         return action
     try:
-        plan = compute_plan(ls, data)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(_EDITS, _import_libcst)  # the first import takes a second: not on the loop
+        compute = plan_maker(ls, data)  # on the event loop: it reads the server's state
+        plan = await loop.run_in_executor(_EDITS, compute)
         if data.get("action") == "fixAll" and plan.creates_files and not _client(ls).creates_files:
             # Fix all runs on save too: make the fixes that do not need a new file, and say what was left.
             skipped = [c.path.name for c in plan.changes if c.is_new]
@@ -245,7 +268,9 @@ def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: bool =
 
 
 def _reader(ls: MetaflowLanguageServer):
-    """Another file's current text: the editor's buffer when it is open, else the disk; None when missing."""
+    """Another file's current text: the editor's buffer when it is open, else the disk; None when missing. Called on
+    the edit thread: a dictionary lookup and a string read, and `workspace_edit` refuses the edit if the text it
+    saw changed since."""
     from ..refactor.fixes import read_disk
 
     def read(path: Path) -> str | None:
@@ -255,27 +280,38 @@ def _reader(ls: MetaflowLanguageServer):
     return read
 
 
-def compute_plan(ls: MetaflowLanguageServer, data: dict[str, Any]) -> FixPlan:
+def _import_libcst() -> None:
+    from ..refactor import extract, fixes  # noqa: F401
+
+
+def plan_maker(ls: MetaflowLanguageServer, data: dict[str, Any]) -> Callable[[], FixPlan]:
+    """What the action of `data` needs from the server, taken now (the document's current analysis, its settings and
+    project), as a function computing the plan that can run on another thread."""
     from ..refactor import fixes
 
     uri = data["uri"]
     result = ls.analysis(uri)  # the current text: the editor's copy when open
     source = result.module.source
     path = ls.path_of(uri)
+    action = data.get("action")
+    refusal = _too_large_to_edit(source) if action != "noqa" else None  # noqa: tokens only, no libcst
+    if refusal:
+        raise FixError(refusal)
     context = fixes.FixContext(path, ls.settings_for(uri), ls.project_for(uri), _reader(ls),
                                _version_lookup(ls, uri))
-    action = data.get("action")
     if action == "fixAll":
-        plan, _remaining = fixes.fix_all(source, context)
-        if not plan.changes:
-            raise FixError("nothing left to fix")
-        return plan
+        def fix_all() -> FixPlan:
+            plan, _remaining = fixes.fix_all(source, context)
+            if not plan.changes:
+                raise FixError("nothing left to fix")
+            return plan
+        return fix_all
     if action == "extract":
-        return _extract_plan(ls, source, path, data["step"], context)
+        return lambda: _extract_plan(source, path, data["step"], context)
     finding = _find_again(result, data)
     if action == "noqa":
-        return fixes.noqa_plan(source, path, finding.span.line, finding.code)
-    return fixes.fix_finding(source, finding, context, result.module)
+        return lambda: fixes.noqa_plan(source, path, finding.span.line, finding.code)
+    return lambda: fixes.fix_finding(source, finding, context, result.module)
 
 
 def _find_again(result: CheckResult, data: dict[str, Any]) -> Finding:
@@ -297,13 +333,17 @@ def _version_lookup(ls: MetaflowLanguageServer, uri: str):
     return version
 
 
-def _extract_plan(ls, source: str, path: Path | None, step: str, context) -> FixPlan:
+def _extract_plan(source: str, path: Path | None, step: str, context) -> FixPlan:
     from ..refactor.extract import ExtractError, extract_step
+    from ..refactor.fixes import parse_exactly
 
     if path is None:
         raise FixError("save the file first: common.py goes next to it")
     common_path = path.parent / "common.py"
     common_source = context.read(common_path)
+    parse_exactly(source)  # refuses a file libcst would not give back unchanged
+    if common_source is not None:
+        parse_exactly(common_source, "common.py")
     try:
         result = extract_step(source, path, step, common_source)
     except ExtractError as error:
@@ -319,7 +359,7 @@ def _extract_plan(ls, source: str, path: Path | None, step: str, context) -> Fix
 
 def _end_of(text: str, line: int, encoding: str) -> types.Position:
     """The position of the start of old line `line`; past the last line, the end of the document."""
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text, keepends=True)
     if line < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
         return types.Position(line=line, character=0)
     last = lines[-1]
@@ -350,6 +390,9 @@ def workspace_edit(ls: MetaflowLanguageServer, plan: FixPlan, uri: str) -> types
     for change in plan.changes:
         change_uri = uri if own_path is None or change.path == own_path else change.path.as_uri()
         document = ls.open_document(change_uri)
+        if document is not None and not change.is_new and document.source != change.old:
+            # Typed into while the edit was computed: edits from the old text would undo what was typed.
+            raise FixError(f"{change.path.name} changed while the edit was being made; try again")
         old = document.source if document is not None and not change.is_new else (change.old or "")
         edits = text_edits(old, change.new, encoding)
         if change.is_new:
@@ -382,7 +425,7 @@ def register(server: MetaflowLanguageServer) -> None:
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def code_action_resolve(ls: MetaflowLanguageServer, action: types.CodeAction) -> types.CodeAction:
         """codeAction/resolve: the edit of one listed action, computed on the document's current text."""
-        return _resolve(ls, action)
+        return await _resolve(ls, action)
 
     @server.command(APPLY_COMMAND)
     async def apply_fix(ls, *args):  # no annotations: pygls reads them to convert command arguments
@@ -392,7 +435,7 @@ def register(server: MetaflowLanguageServer) -> None:
             data = args[0][0]
         if not isinstance(data, dict):
             return None
-        action = _resolve(ls, types.CodeAction(title=data.get("title") or "metaflow-lsp fix", data=data))
+        action = await _resolve(ls, types.CodeAction(title=data.get("title") or "metaflow-lsp fix", data=data))
         if action.edit is not None:
             await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=action.edit, label=action.title))
         return None

@@ -26,6 +26,7 @@ from lsprotocol import types
 from ..config import Settings
 from ..docs import rule_url
 from ..engine import CheckResult, Finding
+from ..files import MAX_FILE_BYTES
 from ..project import walk_python_files
 from ..text import LineIndex
 
@@ -71,12 +72,25 @@ def to_diagnostics(result: CheckResult, settings: Settings, max_chars: int,
                    encoding: str = types.PositionEncodingKind.Utf16) -> list[types.Diagnostic]:
     items = [to_diagnostic(finding, result.lines, settings, encoding) for finding in result.findings]
     if len(result.lines.text) > max_chars:
-        start = types.Position(line=0, character=0)
-        items.append(types.Diagnostic(
-            range=types.Range(start=start, end=start), severity=types.DiagnosticSeverity.Information, source=SOURCE,
-            message=f"Not checked: the file has {len(result.lines.text):,} characters; metaflow-lsp checks files "
-                    f"of up to {max_chars:,}"))
+        items.append(not_checked(f"the file has {len(result.lines.text):,} characters; metaflow-lsp checks files "
+                                 f"of up to {max_chars:,}"))
     return items
+
+
+def not_checked(reason: str) -> types.Diagnostic:
+    """The one diagnostic of a file metaflow-lsp did not check, at its start."""
+    start = types.Position(line=0, character=0)
+    return types.Diagnostic(range=types.Range(start=start, end=start), severity=types.DiagnosticSeverity.Information,
+                            source=SOURCE, message=f"Not checked: {reason}")
+
+
+def _too_large_on_disk(path: Path | None) -> int | None:
+    """The size of a file on disk larger than metaflow-lsp reads (it is not read: no analysis to show)."""
+    try:
+        size = path.stat().st_size if path is not None else 0
+    except (OSError, ValueError):
+        return None
+    return size if size > MAX_FILE_BYTES else None
 
 
 # -- the feature ---------------------------------------------------------------------------------------------------
@@ -109,6 +123,11 @@ class Diagnostics:
     def diagnostics_of(self, uri: str) -> list[types.Diagnostic]:
         from .server import MAX_SOURCE_CHARS
 
+        if self.server.open_document(uri) is None:
+            size = _too_large_on_disk(self.server.path_of(uri))
+            if size is not None:
+                return [not_checked(f"the file has {size:,} bytes; metaflow-lsp reads files of up to "
+                                    f"{MAX_FILE_BYTES:,}")]
         result = self.server.analysis(uri)
         return to_diagnostics(result, self.server.settings_for(uri), MAX_SOURCE_CHARS,
                               self.server.workspace.position_encoding or types.PositionEncodingKind.Utf16)
@@ -262,9 +281,25 @@ class Diagnostics:
         return token
 
 
+def _drop_changes_to_unopened_documents(server: MetaflowLanguageServer) -> None:
+    """pygls applies a didChange to its copy of the document before any handler runs; for a document never opened
+    it has none, and the KeyError reached the user as "Error in server". Such a change has no text to apply to: it
+    is dropped (with a note in the log) and the document stays unknown until it is opened."""
+    apply_change = server.protocol.fm.builtin_features[types.TEXT_DOCUMENT_DID_CHANGE]
+
+    def did_change(params: types.DidChangeTextDocumentParams):
+        if server.open_document(params.text_document.uri) is None:
+            log.warning("didChange for %s, which was never opened: ignored", params.text_document.uri)
+            return
+        yield from apply_change(params)
+
+    server.protocol.fm.add_builtin_feature(types.TEXT_DOCUMENT_DID_CHANGE, did_change)
+
+
 def register(server: MetaflowLanguageServer) -> None:
     feature = Diagnostics(server)
     server.diagnostics = feature
+    _drop_changes_to_unopened_documents(server)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: MetaflowLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -295,6 +330,7 @@ def register(server: MetaflowLanguageServer) -> None:
         return await feature.workspace_report(params)
 
     @server.command(CHECK_WORKSPACE)
-    async def check_workspace(ls: MetaflowLanguageServer, *args) -> dict[str, int]:
-        """Publishes diagnostics for every Python file of the workspace, open or not."""
+    async def check_workspace(ls, *args):  # no annotations: pygls would read them to convert `arguments: []`
+        """Publishes diagnostics for every Python file of the workspace, open or not. Takes no arguments; what a
+        client sends anyway (vscode-languageclient sends `[]`) is ignored."""
         return await feature.check_workspace()

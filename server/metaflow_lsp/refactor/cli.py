@@ -32,6 +32,7 @@ def register(commands) -> None:
 
 def run_fix(args: argparse.Namespace) -> int:
     from .. import config
+    from ..files import FileTooLarge, has_bom, read_bytes
     from ..project import Project, find_root, walk_python_files
     from ..text import LineIndex
     from . import fixes
@@ -59,9 +60,14 @@ def run_fix(args: argparse.Namespace) -> int:
                 reported_errors.add(error)
                 print(f"metaflow-lsp: {error}", file=sys.stderr)
         try:
-            raw = path.read_bytes()
-            source = raw.decode("utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+            source = read_bytes(path).decode("utf-8-sig")  # strict: a rewrite must not turn bytes into U+FFFD
+        except FileTooLarge as error:
+            print(f"metaflow-lsp: {path}: not fixed: {error.strerror}", file=sys.stderr)
+            continue
+        except OSError as error:
+            print(f"metaflow-lsp: {path}: not fixed, cannot read it ({error.strerror})", file=sys.stderr)
+            continue
+        except UnicodeDecodeError as error:
             print(f"metaflow-lsp: {path}: not fixed, cannot read it as UTF-8 ({error})", file=sys.stderr)
             continue
         root = find_root(path.resolve())
@@ -74,7 +80,8 @@ def run_fix(args: argparse.Namespace) -> int:
                 pending[change.path] = change.new
             else:
                 change.path.parent.mkdir(parents=True, exist_ok=True)
-                change.path.write_bytes(change.new.encode("utf-8"))
+                bom = b"\xef\xbb\xbf" if not change.is_new and has_bom(change.path) else b""  # read without it
+                change.path.write_bytes(bom + change.new.encode("utf-8"))
             changed_files += 1
         if plan.changes and not args.diff:
             project.forget_git_answers()

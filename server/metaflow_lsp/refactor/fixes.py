@@ -28,7 +28,9 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from ..config import Settings
 from ..engine import NOQA, CheckResult, Finding, check_source
 from ..model import Module
-from ..project import Project, read_source
+from ..files import read_source
+from ..project import Project
+from ..text import split_lines
 from . import catalog
 from .plan import FileChange, FixError, FixPlan
 
@@ -61,11 +63,18 @@ class FixContext:
 # -- helpers -------------------------------------------------------------------------------------------------------
 
 
-def _parse(source: str) -> cst.Module:
+def parse_exactly(source: str, name: str = "the file") -> cst.Module:
+    """libcst's tree of `source`, refused when it would not give `source` back byte for byte. libcst drops a form
+    feed that starts a statement's line, and with it the statement's indentation (`    \\fx = 1` comes back as
+    `x = 1`, outside its block): a fix made from such a tree would change code it never meant to touch."""
     try:
-        return cst.parse_module(source)
+        tree = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        raise FixError(f"the file does not parse ({error.message}); fix the syntax first") from None
+        raise FixError(f"{name} does not parse ({error.message}); fix the syntax first") from None
+    if tree.code != source:
+        raise FixError(f"{name} has characters libcst cannot keep (a form feed before a statement?); "
+                       "fix it by hand")
+    return tree
 
 
 def _positions(tree: cst.Module) -> tuple[MetadataWrapper, Any]:
@@ -174,7 +183,7 @@ def _plan(title: str, path: Path | None, old: str, new: str, code: str) -> FixPl
 def move_step_decorator(source: str, line: int) -> str:
     """Moves `@step` of the function at `line` to be the last decorator (directly above `def`); the others keep their
     order, and each decorator keeps the comments above it."""
-    tree = _parse(source)
+    tree = parse_exactly(source)
     function, _ = _innermost_at(tree, (cst.FunctionDef,), line)
     decorators = list(function.decorators)
     steps = [d for d in decorators if _name_of(d.decorator) == "step"]
@@ -191,7 +200,7 @@ def move_step_decorator(source: str, line: int) -> str:
 
 
 def clamp_retry_times(source: str, line: int) -> str:
-    tree = _parse(source)
+    tree = parse_exactly(source)
     function, positions = _innermost_at(tree, (cst.FunctionDef,), line)
     for decorator in function.decorators:
         call = decorator.decorator
@@ -214,7 +223,7 @@ def clamp_retry_times(source: str, line: int) -> str:
 
 def add_main_guard(source: str, flow_name: str) -> str:
     """Appends `if __name__ == "__main__": Flow()`, or adds `Flow()` to an existing guard that lacks it."""
-    tree = _parse(source)
+    tree = parse_exactly(source)
     call = _statement(f"{flow_name}()\n", tree)
     guard_matcher = m.If(test=m.Comparison(left=m.Name("__name__"), comparisons=[
         m.ComparisonTarget(operator=m.Equal(), comparator=m.SimpleString())]))
@@ -238,7 +247,7 @@ TEST_MODE_HELP = "Small data and few branches, for a quick check of the whole fl
 def add_test_mode_parameter(source: str, flow_name: str, attribute: str = "test_mode") -> str:
     """Adds `test_mode = Parameter("test_mode", type=bool, default=False, help=...)` after the flow's last
     Parameter (or at the top of its body), and `Parameter` to the imports from metaflow when it is not bound."""
-    tree = _parse(source)
+    tree = parse_exactly(source)
     flow = _class_def(tree, flow_name)
     if not isinstance(flow.body, cst.IndentedBlock):
         raise FixError(f"{flow_name} is written on one line")
@@ -310,7 +319,7 @@ def use_test_mode(source: str, module: Module, flow_name: str, attribute: str) -
     flow = next((f for f in module.flows if f.name == flow_name), None)
     if flow is None:
         raise FixError(f"no flow {flow_name} in this file")
-    tree = _parse(source)
+    tree = parse_exactly(source)
     class_def = _class_def(tree, flow_name)
     indent = tree.default_indent
     for step in flow.own_steps:
@@ -360,7 +369,7 @@ def _insert_before_last(function: cst.FunctionDef, statement: cst.BaseStatement)
 def pin_package(source: str, line: int, package: str, version: str, decorator: str | None = None) -> str:
     """Sets the version of `package` in the `packages=` / `libraries=` dict of the decorator at `line` to `version`
     (Metaflow turns a bare version into `package==version` for pip and conda)."""
-    tree = _parse(source)
+    tree = parse_exactly(source)
     wrapper, positions = _positions(tree)
     collector = _Collect((cst.Decorator,))
     wrapper.module.visit(collector)
@@ -396,7 +405,7 @@ def move_helper(flow_source: str, module: Module, name: str, common_path: Path,
     appended at the end. The flow file gets `from common import <name>` so its uses keep working. Refused when the
     helper uses another name defined in the flow file (common.py cannot import the flow file back).
     """
-    tree = _parse(flow_source)
+    tree = parse_exactly(flow_source)
     node = next((s for s in tree.body if isinstance(s, (cst.FunctionDef, cst.ClassDef)) and s.name.value == name),
                 None)
     if node is None:
@@ -413,7 +422,7 @@ def move_helper(flow_source: str, module: Module, name: str, common_path: Path,
         raise FixError(f"{name} uses {listed} from the flow file; move {'it' if len(needs_local) == 1 else 'them'} "
                        "too, or pass it in as an argument")
 
-    common_tree = _parse(common_source) if common_source is not None else None
+    common_tree = parse_exactly(common_source, "common.py") if common_source is not None else None
     if common_tree is not None and name in _bound_names(common_tree):
         raise FixError(f"{common_path.name} already defines {name}")
 
@@ -460,7 +469,7 @@ def _names_used(node) -> set[str]:
 def gitignore_with(text: str | None, entries: list[str]) -> str:
     """`text` (a .gitignore, None when missing) with `entries` appended, each once, on lines of their own."""
     text = text or ""
-    present = {line.strip().rstrip("/").lstrip("/") for line in text.splitlines()}
+    present = {line.strip().rstrip("/").lstrip("/") for line in split_lines(text)}
     missing = [e for e in dict.fromkeys(entries) if e.strip("/") not in present]
     if not missing:
         return text
@@ -479,7 +488,7 @@ def add_noqa(source: str, line: int, code: str) -> str:
     A comment is not part of Python's syntax tree, so this works on tokens: it refuses a line that ends inside a
     string (a comment there would become part of the string).
     """
-    lines = source.splitlines(keepends=True)
+    lines = split_lines(source, keepends=True)
     if not 0 <= line < len(lines):
         raise FixError("that line is not in the file any more")
     text = lines[line]
@@ -510,7 +519,7 @@ def add_noqa(source: str, line: int, code: str) -> str:
 
 def _tokens(source: str) -> list[tokenize.TokenInfo]:
     try:
-        return list(tokenize.generate_tokens(io.StringIO(source).readline))
+        return list(tokenize.generate_tokens(io.StringIO(source, newline="").readline))
     except (tokenize.TokenError, SyntaxError):
         return []
 

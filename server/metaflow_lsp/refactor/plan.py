@@ -11,6 +11,8 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..text import split_lines
+
 
 class FixError(Exception):
     """A fix cannot be made safely; the message says why, in words for the user."""
@@ -56,8 +58,8 @@ def line_edits(old: str, new: str) -> list[LineEdit]:
     Whole lines keep the edit free of column arithmetic (UTF-8 vs UTF-16) and leave the editor's cursor, folds and
     breakpoints alone everywhere the fix does not touch.
     """
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
+    old_lines = split_lines(old, keepends=True)
+    new_lines = split_lines(new, keepends=True)
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     edits = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -68,14 +70,14 @@ def line_edits(old: str, new: str) -> list[LineEdit]:
 
 def unified_diff(change: FileChange, label: str | None = None) -> str:
     name = label or str(change.path)
-    return "".join(difflib.unified_diff((change.old or "").splitlines(keepends=True),
-                                        change.new.splitlines(keepends=True),
+    return "".join(difflib.unified_diff(split_lines(change.old or "", keepends=True),
+                                        split_lines(change.new, keepends=True),
                                         "/dev/null" if change.is_new else f"a/{name}", f"b/{name}"))
 
 
 def apply_line_edits(old: str, edits: list[LineEdit]) -> str:
     """What a client does with `line_edits`: used by tests and as a self-check."""
-    lines = old.splitlines(keepends=True)
+    lines = split_lines(old, keepends=True)
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
         lines[edit.start:edit.end] = [edit.text]
     return "".join(lines)
