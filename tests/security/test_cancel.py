@@ -11,7 +11,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
-from hostile import ANSWER_WITHIN, SIMPLE_FLOW, long_flow, served, still_answers
+from .hostile import ANSWER_WITHIN, SIMPLE_FLOW, long_flow, served, still_answers
 from metaflow_lsp.lsp.code_actions import MAX_EDIT_CHARS
 from test_lsp_session import open_document, replace_all
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from hostile import ANSWER_WITHIN, RETRY_FLOW, codes, run_cli, served, still_answers
+from .hostile import ANSWER_WITHIN, RETRY_FLOW, codes, run_cli, served, still_answers
 from metaflow_lsp.files import MAX_FILE_BYTES, FileTooLarge, NotRegularFile, read_bytes, read_source
 
 def hostile_workspace(root: Path) -> Path:
