@@ -14,6 +14,7 @@ from metaflow_lsp import config
 from metaflow_lsp.config import Settings
 from metaflow_lsp.engine import check_source
 from metaflow_lsp.project import Project, _ignored_by_files
+from metaflow_lsp.rules import Severity
 
 FLOW = """
 from metaflow import FlowSpec, step
@@ -695,3 +696,60 @@ def test_mf206_flow_method_may_shrink(tmp_path, write):
                 pass
         """)
     assert findings(flow, "MF206") == []
+
+
+def test_mf209_guide_helper_is_information_raw_pip_a_warning(tmp_path, write):
+    """The guide recommends `common.install_dependencies(...)` while developing: a nudge, not a warning."""
+    flow = write("train.py", """
+        import os
+
+        import common
+        from metaflow import FlowSpec, step
+
+        os.system("pip install polars==1.0.0")
+
+
+        class TrainFlow(FlowSpec):
+            @step
+            def start(self):
+                common.install_dependencies({"pandas": "2.2.2"})
+                os.system("pip install torch")
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """)
+    found = findings(flow, "MF209")
+    assert [(f.span.line + 1, f.severity.label) for f in found] == [(6, "warning"), (12, "information"),
+                                                                    (13, "warning")]
+    assert found[0].data == {"step": None, "packages": ["polars==1.0.0"]}
+    assert found[0].message.startswith("This module-level call installs packages (polars==1.0.0) in every task")
+    assert found[1].data == {"step": "start", "packages": [], "helper": True}
+    assert "consider @pypi or @conda" in found[1].message
+    # A severity the user sets for the code wins over the finding's own.
+    chosen = findings(flow, "MF209", Settings(severity=(("MF209", Severity.ERROR),)))
+    assert {f.severity.label for f in chosen} == {"error"}
+
+
+def test_mf209_installer_must_be_the_command(tmp_path, write):
+    flow = write("train.py", """
+        import os
+
+        from metaflow import FlowSpec, step
+
+
+        class TrainFlow(FlowSpec):
+            @step
+            def start(self):
+                os.system("echo pip install torch")
+                os.system("cd /tmp && /opt/conda/bin/conda install -y numpy")
+                os.system("sudo pip install rich")
+                os.system(f"{PYTHON} -m pip install scipy")
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """)
+    assert [f.data["packages"] for f in findings(flow, "MF209")] == [["numpy"], ["rich"], ["scipy"]]

@@ -548,14 +548,24 @@ def _client_call(node: ast.AST, classes: dict[str, str], packages: set[str]) -> 
 CURRENT_RUN = {"run_id", "pathspec", "task_id", "step_name", "retry_count", "origin_run_id", "parallel"}
 
 
+def _class_constants(flow: FlowClass) -> set[str]:
+    """Class attributes (`upstream = "TrainFlow"`) that no step assigns: fixed before the run starts."""
+    written = {a.name for step in flow.steps.values() for a in step.writes()}
+    return set(flow.class_attributes) - written
+
+
 def _static(expression: ast.AST, flow: FlowClass, module: Module, local: set[str]) -> bool:
     """Whether an argument names another run that is known before the run starts: literals, module-level names,
-    Parameters, `current.flow_name` (not the current run itself: `Run(current.pathspec)`)."""
+    Parameters, class constants, `current.flow_name` (not the current run itself: `Run(current.pathspec)`)."""
+    constants = None
     for node in ast.walk(expression):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in CURRENT_RUN:
             return False
         if isinstance(node, ast.Attribute) and _is_self(node.value):
-            if node.attr not in flow.parameters:
+            if node.attr in flow.parameters:
+                continue
+            constants = _class_constants(flow) if constants is None else constants
+            if node.attr not in constants:
                 return False
         elif isinstance(node, ast.Name):
             if node.id == "self":
@@ -565,6 +575,13 @@ def _static(expression: ast.AST, flow: FlowClass, module: Module, local: set[str
         elif isinstance(node, (ast.Call, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom)):
             return False
     return True
+
+
+def _this_flow(call: ast.Call) -> bool:
+    """`Flow(current.flow_name)`: the running flow itself, whose runs include this one."""
+    return (len(call.args) == 1 and not call.keywords and isinstance(call.args[0], ast.Attribute)
+            and call.args[0].attr == "flow_name" and isinstance(call.args[0].value, ast.Name)
+            and call.args[0].value.id == "current")
 
 
 def _locals(function: FunctionNode) -> set[str]:
@@ -607,6 +624,8 @@ def load_other_flows_in_start(context):
         for target, call in sorted(loads, key=lambda item: (item[0].lineno, item[0].col_offset)):
             if ast.dump(call) in in_start:
                 continue
+            if _this_flow(call) and not (isinstance(target, ast.Attribute) and target.attr == "latest_successful_run"):
+                continue  # this run (`Flow(current.flow_name)[current.run_id]`, `.latest_run`), not another one
             arguments = list(call.args) + [k.value for k in call.keywords]
             if not arguments or not all(_static(a, flow, module, local) for a in arguments):
                 continue  # built from this run's data: it cannot be loaded earlier
@@ -621,7 +640,9 @@ def load_other_flows_in_start(context):
 # -- MF209 ---------------------------------------------------------------------------------------------------------
 
 INSTALLERS = {"pip", "pip3", "conda", "mamba", "micromamba"}
-INSTALL_TEXT = re.compile(r"(?:^|[\s/;&|])(?:pip3?|conda|mamba|micromamba)\s+install\b")
+# The installer must be the command (`pip install`, `/opt/conda/bin/conda install`, `python -m pip install`,
+# `sudo pip install`, after `;` / `&&` / `|`), not a word in its arguments (`echo pip install`).
+INSTALL_TEXT = re.compile(r"(?:^|[;&|]|\bsudo\s|\buv\s|\s-m\s)\s*(?:\S*/)?(?:pip3?|conda|mamba|micromamba)\s+install\b")
 SUBPROCESS_FUNCTIONS = {"run", "call", "check_call", "check_output", "Popen", "getoutput", "getstatusoutput"}
 OS_FUNCTIONS = {"system", "popen"}
 
@@ -683,11 +704,26 @@ def _installer_names(module: Module) -> dict[str, tuple[set[str], set[str]]]:
     return {name: _module_aliases(module, name) for name in ("subprocess", "os", "pip")}
 
 
+# The guide's helper that pip-installs packages at the start of a step (MF209 nudges, MF302 checks its specs).
+INSTALL_HELPER = "install_dependencies"
+
+
+def install_helper_names(module: Module) -> frozenset[str]:
+    """The names this file calls the guide's `install_dependencies` helper by: the name itself and what an import
+    binds it to (`from common import install_dependencies as deps`)."""
+    return frozenset({INSTALL_HELPER} | {i.bound_name for i in module.imports if i.name == INSTALL_HELPER})
+
+
+def is_install_helper_call(call: ast.Call, helpers: frozenset[str]) -> bool:
+    """`install_dependencies(...)`, `common.install_dependencies(...)` (any module or object), or an alias."""
+    name = dotted_name(call.func)
+    return name is not None and (name in helpers or name.rsplit(".", 1)[-1] == INSTALL_HELPER)
+
+
 def _runtime_install(call: ast.Call, names: dict[str, tuple[set[str], set[str]]]) -> list[str] | None:
+    """The packages (literal ones) when `call` runs pip / conda install, else None."""
     name = dotted_name(call.func) or ""
     head, _, last = name.rpartition(".")
-    if last == "install_dependencies":
-        return []
     argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in ("args", "command", "cmd")), None)
     if argument is None:
         return None
@@ -703,18 +739,61 @@ def _runtime_install(call: ast.Call, names: dict[str, tuple[set[str], set[str]]]
     return None
 
 
-@rule("MF209", "install-at-run-time", Severity.WARNING, "Packages installed with pip or conda inside a step")
+def _installs(nodes: list[ast.AST], names, helpers: frozenset[str]) -> list[tuple[ast.Call, list[str] | None]]:
+    """The install calls among `nodes`: (call, packages) for pip / conda, (call, None) for the guide's
+    `install_dependencies(...)` helper."""
+    found: list[tuple[ast.Call, list[str] | None]] = []
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        if is_install_helper_call(node, helpers):
+            found.append((node, None))
+            continue
+        packages = _runtime_install(node, names)
+        if packages is not None:
+            found.append((node, packages))
+    return found
+
+
+def _module_level_nodes(context) -> list[ast.AST]:
+    """The nodes a flow file runs when it is imported, which every task does: outside functions and classes
+    (the `__main__` block included: each task runs the file as its main script)."""
+    tree = context.module.tree
+    nodes: list[ast.AST] = []
+    for statement in tree.body if tree is not None else ():
+        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            nodes += [n for n in context.nodes(statement)
+                      if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))]
+    return nodes
+
+
+def _install_hit(node: ast.Call, packages: list[str] | None, step: str | None) -> Hit:
+    data = {"step": step, "packages": packages or []}
+    if packages is None:  # the guide's own helper: fine while developing, an environment decorator later
+        where = f"Step `{step}` installs" if step else "This module-level call installs (in every task)"
+        return Hit(Span.of(node), f"{where} packages with `install_dependencies`: fine while developing; consider "
+                                  f"@pypi or @conda once the flow settles.", {**data, "helper": True},
+                   Severity.INFORMATION)
+    listed = ", ".join(packages[:3]) + (", …" if len(packages) > 3 else "")
+    listed = f" ({listed})" if listed else ""
+    if step is None:
+        return Hit(Span.of(node), f"This module-level call installs packages{listed} in every task (each imports the "
+                                  f"flow file): declare them with @pypi or @conda.", data)
+    return Hit(Span.of(node), f"Step `{step}` installs packages at run time{listed}: declare them with @pypi or "
+                              f"@conda, so every task gets the same pinned environment.", data)
+
+
+@rule("MF209", "install-at-run-time", Severity.WARNING,
+      "Packages installed with pip or conda at run time, in a step or at module level")
 def install_at_run_time(context):
+    if not context.flows:
+        return
     names = _installer_names(context.module)
-    key = ("installs", tuple((name, frozenset(a), frozenset(b)) for name, (a, b) in sorted(names.items())))
+    helpers = install_helper_names(context.module)
+    key = ("installs", helpers, tuple((name, frozenset(a), frozenset(b)) for name, (a, b) in sorted(names.items())))
+    for node, packages in _installs(_module_level_nodes(context), names, helpers):
+        yield _install_hit(node, packages, None)
     for _flow, step in _steps_in_file(context):
-        installs = context.derived(step.node, key, lambda: [
-            (node, packages) for node in context.nodes(step.node) if isinstance(node, ast.Call)
-            for packages in [_runtime_install(node, names)] if packages is not None])
+        installs = context.derived(step.node, key, lambda: _installs(context.nodes(step.node), names, helpers))
         for node, packages in installs:
-            listed = f" ({', '.join(packages)})" if packages else ""
-            yield Hit(Span.of(node),
-                      f"Step `{step.name}` installs packages at run time{listed}: declare them with "
-                      f"@pypi(packages={{...}}) or @conda instead, so every task (and every retry, on any machine) "
-                      f"gets the same pinned environment without installing it again.",
-                      {"step": step.name, "packages": packages})
+            yield _install_hit(node, packages, step.name)
