@@ -326,6 +326,64 @@ def test_mf202_reports_helpers_not_flows_bases_or_main(tmp_path, write):
     assert "common.py" in found[0].message
 
 
+TEST_MODULE = """
+import pytest
+from metaflow import FlowSpec, step
+
+
+class HelloFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+@pytest.fixture
+def flow_path():
+    return __file__
+
+
+@pytest.mark.slow
+def runs_the_flow(flow_path):
+    pass
+
+
+def test_hello(flow_path):
+    pass
+
+
+class TestHello:
+    def test_it(self):
+        pass
+
+
+def pytest_configure(config):
+    pass
+
+
+def build_rows():
+    return []
+"""
+
+
+@pytest.mark.parametrize("name", ["test_hello.py", "hello_test.py", "conftest.py"])
+def test_mf202_test_modules_keep_tests_fixtures_and_hooks(tmp_path, write, name):
+    """Tests and fixtures of a module that defines a flow for its tests cannot move to common.py."""
+    found = findings(write(name, TEST_MODULE), "MF202")
+    assert [f.data["name"] for f in found] == ["build_rows"]
+
+
+def test_mf202_same_names_outside_a_test_module_are_helpers(tmp_path, write):
+    found = findings(write("hello.py", TEST_MODULE), "MF202")
+    assert [f.data["name"] for f in found] == ["flow_path", "runs_the_flow", "test_hello", "TestHello",
+                                               "pytest_configure", "build_rows"]
+    assert found[3].message == ("Helper class `TestHello` is defined in a flow file: move it to common.py, so other "
+                                "flows and notebooks can import it.")
+
+
 # -- MF204 / MF205 / MF206: test mode --------------------------------------------------------------------------------
 
 TEST_MODE_FLOW = """

@@ -182,32 +182,81 @@ def step_too_long(context):
 # -- MF202 ---------------------------------------------------------------------------------------------------------
 
 
+# Metaflow's bases for custom decorators and mutators (metaflow.user_decorators): code Metaflow runs around steps and
+# flows, used where it is defined; never an artifact.
+USER_DECORATOR_BASES = {"UserStepDecorator", "UserStepDecoratorBase", "StepMutator", "FlowMutator"}
+USER_DECORATOR_FUNCTIONS = {"user_step_decorator"}
+
+
+def _last_name(node: ast.expr) -> str:
+    return (dotted_name(node.func if isinstance(node, ast.Call) else node) or "").rsplit(".", 1)[-1]
+
+
+def is_test_module(path: Path | None) -> bool:
+    """pytest's default test files and `conftest.py`: flows there are defined for tests."""
+    name = Path(path).name if path is not None else ""
+    return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
+
+
+def _is_test_code(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
+    """What pytest collects or calls: test functions and classes, fixtures, marked functions, hooks."""
+    if isinstance(node, ast.ClassDef):
+        return node.name.startswith("Test")
+    if node.name.startswith(("test", "pytest_")):
+        return True
+    return any(_last_name(d) == "fixture" or (dotted_name(d.func if isinstance(d, ast.Call) else d) or "")
+               .startswith(("pytest.", "mark.")) for d in node.decorator_list)
+
+
+def _decorator_code(module: Module, flows: list[FlowClass]) -> set[str]:
+    """Classes and functions of this module that decorate or mutate steps and flows: subclasses of Metaflow's
+    `UserStepDecorator` / `StepMutator` / `FlowMutator` (also through a class of this file), functions made with
+    `@user_step_decorator`, and any function written as a decorator on a flow or on one of its steps."""
+    found: set[str] = set()
+    changed = True
+    while changed:  # a mutator base of this file may come after its subclass's base
+        changed = False
+        for info in module.classes.values():
+            if info.name not in found and any(b.rsplit(".", 1)[-1] in USER_DECORATOR_BASES or b in found
+                                              for b in info.bases):
+                found.add(info.name)
+                changed = True
+    for info in module.functions.values():
+        if any(_last_name(d) in USER_DECORATOR_FUNCTIONS for d in info.node.decorator_list):
+            found.add(info.name)
+    for flow in flows:
+        decorators = list(flow.node.decorator_list)
+        decorators += [d for step in flow.steps.values() if step.path == module.path for d in step.node.decorator_list]
+        for decorator in decorators:
+            head = dotted_name(decorator.func if isinstance(decorator, ast.Call) else decorator)
+            if head is not None and "." not in head:
+                found.add(head)
+    return found
+
+
 @rule("MF202", "helper-in-flow-file", Severity.INFORMATION, "A helper function or class defined in a flow file")
 def helper_in_flow_file(context):
     module = context.module
     if not context.flows:
         return
-    keep: set[str] = set()
+    keep: set[str] = set(module.main_calls)  # `def main(): ...` called by the main guard launches the flow
     for flow in context.flows:
         keep.update(cls.name for cls in _lineage_classes(module, flow.name))
     for info in module.classes.values():
         # A class with steps is a flow or a step mixin (perhaps for flows of other files): not a helper.
         if any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-               and any((dotted_name(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] == "step"
-                       for d in s.decorator_list) for s in info.node.body):
+               and any(_last_name(d) == "step" for d in s.decorator_list) for s in info.node.body):
             keep.add(info.name)
+    keep |= _decorator_code(module, context.flows)
+    test_module = is_test_module(module.path)
     helpers: list[tuple[int, str, str, Span]] = []
-    for info in module.functions.values():
-        if info.name not in module.main_calls:  # `def main(): ...` called by the main guard launches the flow
-            helpers.append((info.span.line, "function", info.name, info.span))
-    for info in module.classes.values():
-        if info.name not in keep:
-            helpers.append((info.span.line, "class", info.name, info.span))
+    for kind, infos in (("function", module.functions.values()), ("class", module.classes.values())):
+        for info in infos:
+            if info.name not in keep and not (test_module and _is_test_code(info.node)):
+                helpers.append((info.span.line, kind, info.name, info.span))
     for _line, kind, name, span in sorted(helpers):
-        why = ("its instances pickle as `__main__." + name + "` and cannot be loaded outside this flow"
-               if kind == "class" else "other flows and notebooks cannot import it from a flow file")
-        yield Hit(span, f"Helper {kind} `{name}` is defined in a flow file: move it to common.py ({why}) and import "
-                        f"it from there.", {"name": name, "kind": kind})
+        yield Hit(span, f"Helper {kind} `{name}` is defined in a flow file: move it to common.py, so other flows and "
+                        f"notebooks can import it.", {"name": name, "kind": kind})
 
 
 # -- MF203 ---------------------------------------------------------------------------------------------------------
