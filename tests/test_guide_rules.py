@@ -405,7 +405,15 @@ class TrainFlow(FlowSpec):
 
 @pytest.mark.parametrize("parameter, reported", [
     ('tm = Parameter("test_mode", type=bool, default=False)', False),
-    ('test_mode = Parameter("fast", type=bool, default=False)', True),
+    ('test_mode = Parameter("fast", type=bool, default=False)', False),  # the attribute names it: --fast 1
+    ('fast = Parameter("fast", type=bool, default=False)', True),
+    ('smoke_test = Parameter("smoke_test", type=bool, default=False)', False),
+    ('is_dev = Parameter("is_dev", default=False, help="run with a smaller dataset")', False),
+    ('test = Parameter("test", type=bool, default=False, help="run flow on test mode")', False),
+    ('latest = Parameter("use_latest", type=bool, default=False)', True),  # "test" is no word of it
+    ('dev = Parameter("device", type=bool, default=False)', True),
+    ('rows = Parameter("sample_rows", default=100)', True),  # not a bool: a size, not a switch
+    ('flag = Parameter("flag", type=bool, help="evaluate on the test set")', True),
     ('flag = Parameter(name="smoke", type=bool, default=False)', False),
     ('flag = Parameter("dry-run", type=bool, default=False)', False),
     ('flag = Parameter("Quick", type=bool, default=False)', False),
@@ -423,15 +431,19 @@ def test_mf204_matches_the_option_name(tmp_path, write, parameter, reported):
 
 
 def test_mf204_test_mode_parameters_option(tmp_path, write):
-    write("pyproject.toml", '[tool.metaflow-lsp]\ntest-mode-parameters = ["ci", "sample"]\n')
-    flow = write("train.py", TEST_MODE_FLOW.format(parameter='test_mode = Parameter("test_mode", type=bool)'))
+    write("pyproject.toml", '[tool.metaflow-lsp]\ntest-mode-parameters = ["ci", "fast"]\n')
+    flow = write("train.py", TEST_MODE_FLOW.format(parameter='rows = Parameter("rows", default=10)'))
     settings, errors = config.load(flow)
-    assert errors == [] and settings.test_mode_parameters == ("ci", "sample")
+    assert errors == [] and settings.test_mode_parameters == ("ci", "fast")
     (found,) = findings(flow, "MF204", settings)
-    assert "(ci, sample)" in found.message and found.data["parameter"] == "ci"
-    ok = write("ok.py", TEST_MODE_FLOW.format(parameter='x = Parameter("sample", type=bool)'))
-    assert findings(ok, "MF204", settings) == []
-    assert findings(ok, "MF204", Settings(test_mode_parameters=("sample",))) == []
+    assert found.data["parameter"] == "ci"
+    assert found.message == ('`TrainFlow` has no test-mode Parameter: add `ci = Parameter("ci", type=bool, '
+                             'default=False)` and shrink the data and fan-outs with it.')
+    for parameter in ('x = Parameter("ci", default=0)',  # a configured name: any type
+                      'x = Parameter("fast-run", type=bool)',  # a configured word in a bool option
+                      'x = Parameter("test_mode", type=bool)'):  # the built-in words still count
+        ok = write("ok.py", TEST_MODE_FLOW.format(parameter=parameter))
+        assert findings(ok, "MF204", settings) == [], parameter
 
 
 def test_mf204_is_silent_when_there_is_nothing_to_shrink(tmp_path):

@@ -56,7 +56,25 @@ def test_test_mode_names_come_from_settings_in_order(tmp_path):
     flow, path = flow_of(tmp_path, '    a = Parameter("dry_run", type=bool)\n    b = Parameter("smoke", type=bool)')
     assert run_spec(flow, path, Settings()).test_option == "--smoke"  # smoke comes before dry_run by default
     assert run_spec(flow, path, Settings(test_mode_parameters=("dry_run",))).test_option == "--dry_run"
-    assert run_spec(flow, path, Settings(test_mode_parameters=("ci",))).test_option is None
+    # No configured name: a bool Parameter with a test-mode word in its option (dry, smoke, ...), first defined.
+    assert run_spec(flow, path, Settings(test_mode_parameters=("ci",))).test_option == "--dry_run"
+
+
+@pytest.mark.parametrize("parameters, option", [
+    ('    smoke_test = Parameter("smoke_test", type=bool, default=False)', "--smoke_test"),
+    ('    is_dev = Parameter("is_dev", default=False, help="run with a smaller dataset")', "--is_dev"),
+    ('    test = Parameter("test", type=bool, help="run flow on test mode")', "--test"),
+    ('    a = Parameter("flag", type=bool, help="Run in test mode")\n    b = Parameter("smoke", type=bool)', "--smoke"),
+    ('    use_gpu = Parameter("use_gpu", type=bool, help="train on the GPU")', None),
+    ('    rows = Parameter("sample_size", default=100)', None),  # not a switch: passing 1 would change its meaning
+])
+def test_test_mode_parameter_under_other_names(tmp_path, parameters, option):
+    """The launcher passes `--<option> 1` to the Parameter MF204-MF206 take as the test mode."""
+    flow, path = flow_of(tmp_path, parameters)
+    spec = run_spec(flow, path, Settings())
+    assert spec.test_option == option
+    if option:
+        assert spec.args[spec.args.index("run") + 1:][:2] == (option, "1")
 
 
 def test_attribute_name_matches_when_no_option_does(tmp_path):

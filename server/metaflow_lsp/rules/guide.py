@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..model import FlowClass, Module, Parameter, Step, dotted_name
 from ..text import Span
+from ..testmode import TestMode, find_test_mode, is_bool_parameter
 from ..walk import flatten
 from .registry import Hit, Severity, rule
 
@@ -114,23 +115,8 @@ def _step_is_start(context, flow: FlowClass, step: Step) -> bool:
     return context.graph(flow).start_step == step.name
 
 
-def _normalized(name: str) -> str:
-    return name.replace("-", "_").lower()
-
-
-def _test_mode_parameters(flow: FlowClass, settings) -> list[Parameter] | None:
-    """The flow's test-mode Parameters (matched on the option name, as the command line sees it); None when a
-    Parameter's name is computed and could be one."""
-    names = {_normalized(n) for n in settings.test_mode_parameters}
-    found = []
-    for parameter in flow.parameters.values():
-        if parameter.kind == "IncludeFile":
-            continue
-        if not isinstance(parameter.option, str):
-            return None
-        if _normalized(parameter.option) in names:
-            found.append(parameter)
-    return found
+def _test_mode(flow: FlowClass, settings) -> TestMode:
+    return find_test_mode(flow, settings.test_mode_parameters)
 
 
 def _runnable_leaf_flows(context) -> Iterator[FlowClass]:
@@ -321,18 +307,17 @@ def _has_work_to_shrink(flow: FlowClass) -> bool:
 
 @rule("MF204", "no-test-mode-parameter", Severity.WARNING, "A flow without a test-mode Parameter")
 def no_test_mode_parameter(context):
-    names = context.settings.test_mode_parameters
+    name = context.settings.test_mode_parameters[0]
     for flow in _runnable_leaf_flows(context):
         if not flow.complete:
             continue
-        found = _test_mode_parameters(flow, context.settings)
-        if found is None or found or not _has_work_to_shrink(flow):
+        found = _test_mode(flow, context.settings)
+        if found.parameters or found.unknown or not _has_work_to_shrink(flow):
             continue
         yield Hit(flow.span,
-                  f"`{flow.name}` has no test-mode Parameter ({', '.join(names)}): add "
-                  f"`{names[0]} = Parameter(\"{names[0]}\", type=bool, default=False)` and use it to shrink the data "
-                  f"and the fan-outs, so `run --{names[0]} 1` checks the whole flow in minutes.",
-                  {"flow": flow.name, "parameter": names[0]})
+                  f"`{flow.name}` has no test-mode Parameter: add `{name} = Parameter(\"{name}\", type=bool, "
+                  f"default=False)` and shrink the data and fan-outs with it.",
+                  {"flow": flow.name, "parameter": name})
 
 
 # -- MF205 ---------------------------------------------------------------------------------------------------------
@@ -344,23 +329,19 @@ def test_mode_parameter_unused(context):
     for flow in context.flows:
         if not flow.complete:
             continue
-        found = _test_mode_parameters(flow, context.settings) or []
-        own = [p for p in found if p.owner == flow.name and p.kind == "Parameter"]
-        if not own:
+        parameter = _test_mode(flow, context.settings).parameter  # the one the launcher passes
+        if parameter is None or parameter.owner != flow.name:
             continue
         methods = _method_nodes(module, flow)
         if methods is None:
             continue
         reads, opaque = _scan_self(context, [s.node for s in flow.steps.values()] + methods)
-        if opaque:
+        if opaque or parameter.attr in reads:
             continue
-        for parameter in own:
-            if parameter.attr not in reads:
-                yield Hit(_assignment_span(parameter),
-                          f"Test-mode Parameter `{parameter.attr}` (--{parameter.option}) is never read: "
-                          f"`run --{parameter.option} 1` runs the full workload. Read `self.{parameter.attr}` in the "
-                          f"steps to shrink the data and the foreach lists.",
-                          {"parameter": parameter.attr, "option": parameter.option})
+        yield Hit(_assignment_span(parameter),
+                  f"Test-mode Parameter `{parameter.attr}` is never read, so `run --{parameter.option} 1` runs the "
+                  f"full workload: shrink the data and foreach lists under `self.{parameter.attr}`.",
+                  {"parameter": parameter.attr, "option": parameter.option})
 
 
 # -- MF206 ---------------------------------------------------------------------------------------------------------
@@ -471,7 +452,7 @@ def foreach_not_shrunk(context):
     for flow in context.flows:
         if not flow.complete:
             continue
-        test_mode = _test_mode_parameters(flow, context.settings)
+        test_mode = _test_mode(flow, context.settings).parameters
         if not test_mode:
             continue
         methods = _method_nodes(module, flow)
@@ -512,12 +493,10 @@ def foreach_not_shrunk(context):
 
 def _validated_at_launch(parameter: Parameter) -> bool:
     """Parameters that Click already checks completely when the run starts: booleans and choices."""
-    kind = parameter.call.keywords and next((k.value for k in parameter.call.keywords if k.arg == "type"), None)
-    if isinstance(kind, ast.Name) and kind.id == "bool":
-        return True
+    kind = next((k.value for k in parameter.call.keywords if k.arg == "type"), None)
     if isinstance(kind, ast.Call) and (dotted_name(kind.func) or "").endswith("Choice"):
         return True
-    return isinstance(parameter.kwarg("default"), bool)
+    return is_bool_parameter(parameter)
 
 
 def _used_by_decorators(flow: FlowClass, module: Module, parameter: Parameter) -> bool:
@@ -544,7 +523,7 @@ def validate_parameters_in_start(context):
         start_reads, opaque = _scan_self(context, [start.node], flow.methods)
         if opaque:
             continue  # start hands `self` to a helper or a method, which may validate
-        test_mode = {p.attr for p in (_test_mode_parameters(flow, context.settings) or [])}
+        test_mode = _test_mode(flow, context.settings).attributes
         later_reads, _ = _scan_self(context, [s.node for s in flow.steps.values() if s is not start])
         late = [p.attr for p in flow.parameters.values()
                 if p.kind in ("Parameter", "Config") and p.attr in later_reads and p.attr not in start_reads
