@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from metaflow_lsp import config
 from metaflow_lsp.config import Settings
 from metaflow_lsp.engine import check_source
-from metaflow_lsp.project import Project, _ignored_by_files
+from metaflow_lsp.project import Project, _ignored_by_files, find_root
 from metaflow_lsp.rules import Severity
 
 FLOW = """
@@ -57,10 +58,13 @@ def test_mf203_git_repository_without_gitignore(tmp_path, write):
     git_init(tmp_path)
     flow = write("flows/train.py", FLOW)
     (found,) = findings(flow, "MF203", project=Project(tmp_path))
-    assert found.data == {"missing": [".metaflow", ".metaflow_spin"], "gitignore": str(tmp_path.resolve() / ".gitignore")}
+    assert found.data == {"missing": [".metaflow", ".metaflow_spin"], "gitignore": str(tmp_path.resolve() / ".gitignore"),
+                          "folder": str(tmp_path.resolve() / "flows")}
     assert found.span.line + 1 == 4  # the flow class name
     assert "TrainFlow" in flow.read_text().splitlines()[found.span.line][found.span.col:found.span.end_col]
-    assert ".gitignore" in found.message
+    assert found.message == ("`flows/.metaflow/` and `flows/.metaflow_spin/` (the local datastore of every run) are "
+                             "not git-ignored: add them to `.gitignore`.")
+    assert found.severity.label == "warning"
 
 
 @needs_git
@@ -91,7 +95,8 @@ def test_mf203_nested_gitignore_and_negation(tmp_path, write):
     other = write("other/train.py", FLOW)
     project = Project(tmp_path)
     (found,) = findings(flow, "MF203", project=project)
-    assert found.data == {"missing": [".metaflow"], "gitignore": str(tmp_path.resolve() / ".gitignore")}
+    assert found.data == {"missing": [".metaflow"], "gitignore": str(tmp_path.resolve() / ".gitignore"),
+                          "folder": str(tmp_path.resolve() / "flows")}
     assert findings(other, "MF203", project=project) == []
 
 
@@ -142,13 +147,55 @@ def test_mf203_folder_without_git(tmp_path, write, monkeypatch):
     project = Project(tmp_path)
     assert project.git_root is None
     (found,) = findings(flow, "MF203", project=project)
-    assert found.data == {"missing": [".metaflow_spin"], "gitignore": str(tmp_path.resolve() / ".gitignore")}
+    assert found.data == {"missing": [".metaflow_spin"], "gitignore": str(tmp_path.resolve() / ".gitignore"),
+                          "folder": str(tmp_path.resolve() / "flows")}
+    # Only what `spin` writes: milder than the datastore itself.
+    assert found.severity.label == "information"
+    assert found.message == ("`flows/.metaflow_spin/` (what `spin` writes) is not git-ignored: add it to "
+                             "`.gitignore`.")
     write("flows/.gitignore", ".metaflow_spin/\n")
     project.forget_git_answers()
     assert findings(flow, "MF203", project=project) == []
     write("flows/.gitignore", "!.metaflow/\n.metaflow_spin/\n")
     project.forget_git_answers()
     assert findings(flow, "MF203", project=project)[0].data["missing"] == [".metaflow"]
+
+
+def test_mf203_without_git_finds_the_gitignore_above_the_guessed_root(tmp_path, write, monkeypatch):
+    """No .git and no pyproject.toml: the project root is guessed as the flow's folder, but the .gitignore of the
+    folder above (an unpacked copy of a repository) still governs it."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    write(".gitignore", "*.metaflow\n")
+    flow = write("flows/train.py", FLOW)
+    project = Project(find_root(flow))
+    assert project.root == (tmp_path / "flows").resolve() and project.git_root is None
+    (found,) = findings(flow, "MF203", project=project)
+    assert found.data["missing"] == [".metaflow_spin"]  # `*.metaflow` ignores .metaflow, not .metaflow_spin
+    assert found.data["gitignore"] == str(tmp_path.resolve() / ".gitignore")
+    write(".gitignore", "*.metaflow\n.metaflow_spin/\n")
+    project.forget_git_answers()
+    assert findings(flow, "MF203", project=project) == []
+
+
+@needs_git
+def test_mf203_once_per_repository_on_the_first_flow_file(tmp_path, write):
+    """44 flow files missing the same line get one finding: on the first flow file in path order."""
+    git_init(tmp_path)
+    write("a/common.py", "def clean(rows):\n    return rows\n")  # no flow: never the one reported
+    later = write("b/train.py", FLOW)
+    first = write("a/score.py", FLOW)
+    also = write("a/z_predict.py", FLOW)
+    project = Project(tmp_path)
+    assert [len(findings(path, "MF203", project=project)) for path in (first, also, later)] == [1, 0, 0]
+    # A folder whose own .gitignore differs is another group: reported there too.
+    write("b/.gitignore", ".metaflow/\n")
+    project.forget_git_answers()
+    project.forget_files()
+    assert [len(findings(path, "MF203", project=project)) for path in (first, also, later)] == [1, 0, 1]
+    # The CLI shows the same.
+    result = subprocess.run([sys.executable, "-m", "metaflow_lsp.cli", "check", "--select", "MF203", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert [line.split(":")[0] for line in result.stdout.splitlines() if "MF203" in line] == [str(first), str(later)]
 
 
 def test_mf203_without_project_is_silent(tmp_path, write):

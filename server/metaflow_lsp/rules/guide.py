@@ -269,9 +269,40 @@ def metaflow_folders_not_ignored(project, directory: Path) -> dict | None:
         root = project.ignore_root(folder)
         if not missing or root is None:
             return None
-        return {"missing": missing, "gitignore": str(root / ".gitignore")}
+        return {"missing": missing, "gitignore": str(root / ".gitignore"), "folder": str(folder)}
 
     return project.git_answer(("MF203", str(directory)), compute)
+
+
+def _is_flow_file(project, path: Path) -> bool:
+    data = project.module(path) if path.suffix == ".py" else None
+    return bool(data is not None and data.ok and data.flows)
+
+
+def _reported_here(project, path: Path, state: dict) -> bool:
+    """MF203 once per repository: on the first flow file (in path order) of the project that misses the same
+    entries of the same .gitignore. The project's file list is walked again every few seconds; the choice is kept
+    for one list."""
+    files = project.cached_python_files()
+    current = path.resolve()
+    key = ("MF203-reporter", state["gitignore"], tuple(state["missing"]))
+    cached = project.git_answer(key, dict)  # {id(files): (files, first flow file or None)}
+    known = cached.get(id(files))
+    if known is None or known[0] is not files:
+        root = Path(state["gitignore"]).parent
+        first = None
+        for candidate in files:
+            if not candidate.is_relative_to(root):
+                continue
+            other = metaflow_folders_not_ignored(project, candidate.parent)
+            if other is not None and other["gitignore"] == state["gitignore"] \
+                    and other["missing"] == state["missing"] and (candidate == current or _is_flow_file(project, candidate)):
+                first = candidate
+                break
+        cached.clear()
+        cached[id(files)] = known = (files, first)
+    first = known[1]
+    return first is None or first == current or current not in files
 
 
 @rule("MF203", "metaflow-folder-not-ignored", Severity.WARNING, "The repository's .gitignore does not ignore .metaflow")
@@ -281,18 +312,29 @@ def metaflow_folder_not_ignored(context):
         return
     flow = next((f for f in context.flows if f.own_steps), context.flows[0])
     state = metaflow_folders_not_ignored(project, Path(path).parent)  # resolved only when not cached
-    if state is None:
+    if state is None or not _reported_here(project, Path(path), state):
         return
     gitignore = Path(state["gitignore"])
+    folder = Path(state["folder"])
     try:
-        shown = gitignore.relative_to(project.root).as_posix()
+        shown_folder = folder.relative_to(gitignore.parent).as_posix()
     except ValueError:
-        shown = str(gitignore)
-    entries = " and ".join(f"`{name}/`" for name in state["missing"])
-    yield Hit(flow.span, f"{entries} (the local datastore Metaflow writes next to this flow) "
-                         f"{'is' if len(state['missing']) == 1 else 'are'} not git-ignored: add "
-                         f"{'it' if len(state['missing']) == 1 else 'them'} to {shown}, or every run's artifacts "
-                         f"end up in commits.", dict(state))
+        shown_folder = str(folder)
+    where = "" if shown_folder == "." else f"{shown_folder}/"
+    entries = " and ".join(f"`{where}{name}/`" for name in state["missing"])
+    plural = len(state["missing"]) > 1
+    spin_only = state["missing"] == [".metaflow_spin"]
+    what = "what `spin` writes" if spin_only else "the local datastore of every run"
+    yield Hit(flow.span, f"{entries} ({what}) {'are' if plural else 'is'} not git-ignored: add "
+                         f"{'them' if plural else 'it'} to `{_shown_gitignore(project, gitignore)}`.",
+              dict(state), Severity.INFORMATION if spin_only else None)
+
+
+def _shown_gitignore(project, gitignore: Path) -> str:
+    try:
+        return gitignore.relative_to(project.root).as_posix()
+    except ValueError:
+        return str(gitignore)
 
 
 # -- MF204 ---------------------------------------------------------------------------------------------------------
