@@ -62,8 +62,8 @@ def test_mf203_git_repository_without_gitignore(tmp_path, write):
                           "folder": str(tmp_path.resolve() / "flows")}
     assert found.span.line + 1 == 4  # the flow class name
     assert "TrainFlow" in flow.read_text().splitlines()[found.span.line][found.span.col:found.span.end_col]
-    assert found.message == ("`flows/.metaflow/` and `flows/.metaflow_spin/` (the local datastore of every run) are "
-                             "not git-ignored: add them to `.gitignore`.")
+    assert found.message == ("`.metaflow/` and `.metaflow_spin/` in `flows/` (the local datastore of every run) are "
+                             "not git-ignored: add them to the repository's `.gitignore`.")
     assert found.severity.label == "warning"
 
 
@@ -151,8 +151,8 @@ def test_mf203_folder_without_git(tmp_path, write, monkeypatch):
                           "folder": str(tmp_path.resolve() / "flows")}
     # Only what `spin` writes: milder than the datastore itself.
     assert found.severity.label == "information"
-    assert found.message == ("`flows/.metaflow_spin/` (what `spin` writes) is not git-ignored: add it to "
-                             "`.gitignore`.")
+    assert found.message == ("`.metaflow_spin/` in `flows/` (what `spin` writes) is not git-ignored: add it to "
+                             "the repository's `.gitignore`.")
     write("flows/.gitignore", ".metaflow_spin/\n")
     project.forget_git_answers()
     assert findings(flow, "MF203", project=project) == []
@@ -253,7 +253,7 @@ def test_mf201_limit_from_pyproject(tmp_path, write):
     assert errors == [] and settings.max_step_statements == 4
     (found,) = findings(flow, "MF201", settings)
     assert found.data == {"statements": 5, "limit": 4}
-    assert "5 statements" in found.message and "limit 4" in found.message and "Extract it to common.py" in found.message
+    assert "5 statements" in found.message and "limit 4" in found.message and "Extract it to `common.py`" in found.message
     assert flow.read_text().splitlines()[found.span.line][found.span.col:found.span.end_col] == "start"
     write("flows/at_limit.py", _step_with(4))
     assert findings(tmp_path / "flows/at_limit.py", "MF201", settings) == []
@@ -427,8 +427,8 @@ def test_mf202_same_names_outside_a_test_module_are_helpers(tmp_path, write):
     found = findings(write("hello.py", TEST_MODULE), "MF202")
     assert [f.data["name"] for f in found] == ["flow_path", "runs_the_flow", "test_hello", "TestHello",
                                                "pytest_configure", "build_rows"]
-    assert found[3].message == ("Helper class `TestHello` is defined in a flow file: move it to common.py, so other "
-                                "flows and notebooks can import it.")
+    assert found[3].message == ("Helper class `TestHello` is defined in a flow file: move it to `common.py`, so "
+                                "other flows and notebooks can import it.")
 
 
 # -- MF204 / MF205 / MF206: test mode --------------------------------------------------------------------------------
@@ -870,3 +870,29 @@ def test_mf209_installer_must_be_the_command(tmp_path, write):
                 pass
         """)
     assert [f.data["packages"] for f in findings(flow, "MF209")] == [["numpy"], ["rich"], ["scipy"]]
+
+
+def test_mf207_says_config_for_a_config(tmp_path, write):
+    flow = write("train.py", """
+        from metaflow import Config, FlowSpec, Parameter, step
+
+
+        class TrainFlow(FlowSpec):
+            settings = Config("settings", default="settings.json")
+            table = Parameter("table", default="rows")
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                print(self.settings, self.table)
+        """)
+    (found,) = findings(flow, "MF207")
+    assert found.message == ("Parameter `table`, Config `settings` are first read after `start`, which checks nothing: "
+                             "validate them in `start`, so a bad value fails in seconds.")
+    assert found.data == {"parameters": ["settings", "table"]}
+    only_config = flow.read_text().replace("print(self.settings, self.table)", "print(self.settings)")
+    (found,) = findings(flow, "MF207", source=only_config)
+    assert found.message.startswith("Config `settings` is first read after `start`")

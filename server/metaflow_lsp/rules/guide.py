@@ -133,9 +133,21 @@ def _assignment_span(parameter: Parameter) -> Span:
     return Span(parameter.span.line, parameter.span.col, end_line, end_col)
 
 
-def _names(items: list[str]) -> str:
+def _names(items: list[str], shown: int = 3) -> str:
+    """`a`, `b` and `c`; beyond `shown` names, "and N more" (the finding's data lists them all)."""
     quoted = [f"`{item}`" for item in items]
+    if len(quoted) > shown:
+        return ", ".join(quoted[:shown]) + f" and {len(quoted) - shown} more"
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def shown(text: str, limit: int = 48) -> str:
+    """Source text (a spec, a URL, an expression) in a message: in backticks, shortened in the middle so the message
+    stays one line."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit // 2 - 1] + "…" + text[-(limit // 2):]
+    return f"`{text}`"
 
 
 # -- MF201 ---------------------------------------------------------------------------------------------------------
@@ -161,7 +173,7 @@ def step_too_long(context):
         if count > limit:
             yield Hit(step.span,
                       f"Step `{step.name}` has {count} statements (limit {limit}): keep steps short and readable. "
-                      f"Extract it to common.py as a function the step calls.",
+                      f"Extract it to `common.py` as a function the step calls.",
                       {"statements": count, "limit": limit})
 
 
@@ -241,8 +253,8 @@ def helper_in_flow_file(context):
             if info.name not in keep and not (test_module and _is_test_code(info.node)):
                 helpers.append((info.span.line, kind, info.name, info.span))
     for _line, kind, name, span in sorted(helpers):
-        yield Hit(span, f"Helper {kind} `{name}` is defined in a flow file: move it to common.py, so other flows and "
-                        f"notebooks can import it.", {"name": name, "kind": kind})
+        yield Hit(span, f"Helper {kind} `{name}` is defined in a flow file: move it to `common.py`, so other flows "
+                        f"and notebooks can import it.", {"name": name, "kind": kind})
 
 
 # -- MF203 ---------------------------------------------------------------------------------------------------------
@@ -320,21 +332,16 @@ def metaflow_folder_not_ignored(context):
         shown_folder = folder.relative_to(gitignore.parent).as_posix()
     except ValueError:
         shown_folder = str(folder)
-    where = "" if shown_folder == "." else f"{shown_folder}/"
-    entries = " and ".join(f"`{where}{name}/`" for name in state["missing"])
+    if len(shown_folder) > 40:
+        shown_folder = "…" + shown_folder[-39:]
+    where = "" if shown_folder == "." else f" in `{shown_folder}/`"
+    entries = " and ".join(f"`{name}/`" for name in state["missing"])
     plural = len(state["missing"]) > 1
     spin_only = state["missing"] == [".metaflow_spin"]
     what = "what `spin` writes" if spin_only else "the local datastore of every run"
-    yield Hit(flow.span, f"{entries} ({what}) {'are' if plural else 'is'} not git-ignored: add "
-                         f"{'them' if plural else 'it'} to `{_shown_gitignore(project, gitignore)}`.",
+    yield Hit(flow.span, f"{entries}{where} ({what}) {'are' if plural else 'is'} not git-ignored: add "
+                         f"{'them' if plural else 'it'} to the repository's `.gitignore`.",
               dict(state), Severity.INFORMATION if spin_only else None)
-
-
-def _shown_gitignore(project, gitignore: Path) -> str:
-    try:
-        return gitignore.relative_to(project.root).as_posix()
-    except ValueError:
-        return str(gitignore)
 
 
 # -- MF204 ---------------------------------------------------------------------------------------------------------
@@ -524,9 +531,8 @@ def foreach_not_shrunk(context):
                 reported.add(id(transition.call))
                 attr = test_mode[0].attr
                 yield Hit(transition.span,
-                          f"foreach over `self.{var}` fans out to the full list in test mode too: shorten it under "
-                          f"`self.{attr}` (e.g. `self.{var} = self.{var}[:2] if self.{attr} else self.{var}`) so a "
-                          f"test run starts a few tasks, not all of them.",
+                          f"foreach over `self.{var}` fans out to the full list in test mode too: shorten it when "
+                          f"`self.{attr}` is set (e.g. `[:2]`), so a test run starts a few tasks.",
                           {"foreach": var, "test_mode": attr})
 
 
@@ -567,19 +573,23 @@ def validate_parameters_in_start(context):
             continue  # start hands `self` to a helper or a method, which may validate
         test_mode = _test_mode(flow, context.settings).attributes
         later_reads, _ = _scan_self(context, [s.node for s in flow.steps.values() if s is not start])
-        late = [p.attr for p in flow.parameters.values()
+        late = [p for p in flow.parameters.values()
                 if p.kind in ("Parameter", "Config") and p.attr in later_reads and p.attr not in start_reads
                 and p.attr not in test_mode and not _validated_at_launch(p)
                 and not (p.kind == "Config" and _used_by_decorators(flow, module, p))]
         if not late:
             continue
         reported.add(id(start.node))
-        plural = "s" if len(late) > 1 else ""
+        groups = []
+        for kind in ("Parameter", "Config"):
+            names = [p.attr for p in late if p.kind == kind]
+            if names:
+                groups.append(f"{kind}{'s' if len(names) > 1 else ''} {_names(names)}")
+        several = len(late) > 1
         yield Hit(start.span,
-                  f"Parameter{plural} {_names(late)} {'are' if plural else 'is'} first read after `{start.name}`, "
-                  f"which checks nothing: fail fast, validate {'them' if plural else 'it'} in `{start.name}` "
-                  f"(e.g. `assert self.{late[0]} ...`) so a bad value stops the run in seconds, not after the "
-                  f"earlier steps.", {"parameters": late})
+                  f"{', '.join(groups)} {'are' if several else 'is'} first read after `{start.name}`, which checks "
+                  f"nothing: validate {'them' if several else 'it'} in `{start.name}`, so a bad value fails in "
+                  f"seconds.", {"parameters": [p.attr for p in late]})
 
 
 # -- MF208 ---------------------------------------------------------------------------------------------------------
@@ -701,9 +711,8 @@ def load_other_flows_in_start(context):
                 continue  # built from this run's data: it cannot be loaded earlier
             text = ast.get_source_segment(module.source, target) or _client_call(call, classes, packages)
             yield Hit(Span.of(target),
-                      f"`{text}` is first loaded in step `{step.name}`: load it in `{start_name}` (e.g. store its "
-                      f"`.pathspec` in an artifact) so a missing or failed run stops the flow in seconds, not after "
-                      f"the steps before `{step.name}`.",
+                      f"{shown(text, 56)} is first loaded in step `{step.name}`: load it in `{start_name}` "
+                      f"and keep its `.pathspec`, so a missing run fails in seconds.",
                       {"step": step.name, "expression": text})
 
 

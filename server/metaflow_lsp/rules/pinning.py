@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..model import Decorator, dotted_name, literal
 from ..text import Span
-from .guide import INSTALL_HELPER, install_helper_names, is_install_helper_call
+from .guide import INSTALL_HELPER, install_helper_names, is_install_helper_call, shown as _shown
 from .registry import Hit, Severity, rule
 
 PACKAGE_DECORATORS = ("pypi", "conda", "pypi_base", "conda_base")
@@ -241,14 +241,6 @@ def unpinned_package(context):
         else:
             yield Hit(entry.value_span, f"{name} in {deco} is a range ({_shown(entry.spec)}), not an exact version: "
                                         f"each run may resolve a different one.", data)
-
-
-def _shown(text: str, limit: int = 48) -> str:
-    """A spec or URL in a message: in backticks, shortened in the middle so the message stays one line."""
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit // 2 - 1] + "…" + text[-(limit // 2):]
-    return f"`{text}`"
 
 
 @rule("MF302", "unpinned-install-dependencies", Severity.WARNING,
