@@ -896,3 +896,42 @@ def test_mf207_says_config_for_a_config(tmp_path, write):
     only_config = flow.read_text().replace("print(self.settings, self.table)", "print(self.settings)")
     (found,) = findings(flow, "MF207", source=only_config)
     assert found.message.startswith("Config `settings` is first read after `start`")
+
+
+# -- every MF1xx-MF4xx rule: short messages, documented silences -----------------------------------------------------
+
+
+def _fixture_findings():
+    from conftest import FIXTURES
+    from metaflow_lsp.project import read_source
+
+    for fixture in sorted((FIXTURES / "rules").glob("MF[1-4]*/*.py")):
+        code = fixture.parent.name
+        result = check_source(read_source(fixture), fixture, Settings(select=(code,)), Project(fixture.parent))
+        yield from result.findings
+
+
+def test_messages_fit_on_a_line():
+    """Problems lists and hovers show one line: the detail is in the docs page."""
+    messages = {f.message for f in _fixture_findings()}
+    assert len(messages) > 40
+    too_long = sorted((len(m), m) for m in messages if len(m) > 170)
+    assert too_long == []
+
+
+def test_messages_quote_names_in_backticks_only():
+    """One style across families: `name`, never 'name' or *name*."""
+    import re
+
+    quoted = re.compile(r"(?<![\w`])'[A-Za-z_][\w.]*'(?![\w`])|\*[A-Za-z_]\w*\*")
+    assert sorted({f.message for f in _fixture_findings() if quoted.search(f.message)}) == []
+
+
+def test_every_rule_page_says_what_it_does_not_report():
+    from metaflow_lsp.docs import rule_doc
+    from metaflow_lsp.rules import RULES
+
+    codes = [code for code in RULES if code[:3] in ("MF1", "MF2", "MF3", "MF4")]
+    assert len(codes) == 27  # MF101-MF112, MF201-MF209, MF301-MF304, MF401-MF402
+    missing = [code for code in codes if "## What it does not report\n- " not in (rule_doc(code) or "")]
+    assert missing == []

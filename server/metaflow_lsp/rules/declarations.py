@@ -228,10 +228,10 @@ def bad_parameter_name(context):
                           f"transition. Rename the attribute, e.g. `next_value`.",
                           {"attribute": attr, "problem": "next"})
             elif attr in NON_PARAMETERS or attr.startswith("_"):
-                why = "starts with `_`" if attr.startswith("_") else "is one of FlowSpec's own names"
+                why = "starts with `_`" if attr.startswith("_") else "is a name of FlowSpec's own"
                 yield Hit(parameter.span,
-                          f"Metaflow silently ignores this {kind}: its attribute `{attr}` {why}, so it has no option "
-                          f"and `self.{attr}` is not its value. Rename it, e.g. `{attr.strip('_') or 'param'}_param`.",
+                          f"Metaflow silently ignores this {kind}: its attribute `{attr}` {why}, so `self.{attr}` is "
+                          f"not its value. Rename it, e.g. `{attr.strip('_') or 'param'}_param`.",
                           {"attribute": attr, "problem": "ignored"})
             if kind == "Parameter" and parameter.has_kwarg("separator"):
                 separator = parameter.kwarg("separator")

@@ -242,14 +242,14 @@ def _lost_read(artifact: str, span: Span, step: Step, available: set[str], merge
         return None
     if step.is_join:
         where = f"join step `{step.name}`"
-        fix = ("Set it from `inputs` or call `self.merge_artifacts(inputs)`"
-               + (" without excluding it" if artifact in excluded else "") + " first.")
+        fix = ("Set it from `inputs`, or stop excluding it from `self.merge_artifacts`." if artifact in excluded
+               else "Set it from `inputs` or with `self.merge_artifacts(inputs)` first.")
     else:
         where = f"step `{step.name}` (after {joins_text})"
         fix = "Set it or merge it in the join."
     return Hit(
         span,
-        f"{what} in {where} is not set: a join carries nothing over by itself, so this task fails. {fix}",
+        f"{what} in {where} is not set, so this task fails: a join carries nothing over. {fix}",
         {"artifact": artifact, "step": step.name, "joins": joins_text},
     )
 
