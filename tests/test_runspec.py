@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -264,3 +265,53 @@ def test_cli_prints_the_spec_and_the_debug_command(tmp_path):
     missing = subprocess.run([str(cli), "test-mode", str(tmp_path / "nope.py")], capture_output=True, text=True,
                              timeout=60)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+DEV_FLOW = '''
+from metaflow import FlowSpec, Parameter, step
+
+
+class DevFlow(FlowSpec):
+    is_dev = Parameter("is_dev", default=False, help="run with a smaller dataset")
+    rows = Parameter("rows", default=1000)
+
+    @step
+    def start(self):
+        self.used_rows = 10 if self.is_dev else self.rows
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    DevFlow()
+'''
+
+READ_DEV_RUN = """
+import json
+from metaflow import Flow, namespace
+namespace(None)
+run = Flow("DevFlow").latest_run
+print(json.dumps({"is_dev": run["start"].task.data.is_dev, "rows": run["start"].task.data.used_rows}))
+"""
+
+
+@pytest.mark.slow
+def test_test_mode_under_another_name_takes_effect_in_a_real_run(tmp_path):
+    """`is_dev` (no type=, a False default, help "run with a smaller dataset") is the test mode: the launcher's
+    `--is_dev 1` reaches the flow as True."""
+    path = tmp_path / "dev_flow.py"
+    path.write_text(DEV_FLOW)
+    spec = run_spec(parse_module(DEV_FLOW, path).flows[0], path, Settings())
+    assert spec.test_option == "--is_dev"
+    env = spec.environment({"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+                            "METAFLOW_USER": "tester", "LANG": "C.UTF-8"})
+    result = subprocess.run(spec.command(sys.executable), cwd=spec.cwd, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    read = subprocess.run([sys.executable, "-c", READ_DEV_RUN], cwd=spec.cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert read.returncode == 0, read.stderr
+    assert json.loads(read.stdout.strip().splitlines()[-1]) == {"is_dev": True, "rows": 10}
