@@ -172,7 +172,14 @@ def test_mf203_without_git_finds_the_gitignore_above_the_guessed_root(tmp_path, 
     (found,) = findings(flow, "MF203", project=project)
     assert found.data["missing"] == [".metaflow_spin"]  # `*.metaflow` ignores .metaflow, not .metaflow_spin
     assert found.data["gitignore"] == str(tmp_path.resolve() / ".gitignore")
-    write(".gitignore", "*.metaflow\n.metaflow_spin/\n")
+    # The quick fix extends that .gitignore (not one in the guessed root), and the finding goes away.
+    from metaflow_lsp.refactor import fixes
+
+    plan = fixes.fix_finding(flow.read_text(), found, fixes.FixContext(flow, project=project))
+    (change,) = plan.changes
+    assert change.path == tmp_path.resolve() / ".gitignore"
+    change.path.write_text(change.new)
+    assert change.new == "*.metaflow\n.metaflow_spin\n"
     project.forget_git_answers()
     assert findings(flow, "MF203", project=project) == []
 

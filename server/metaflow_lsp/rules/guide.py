@@ -306,9 +306,10 @@ def _reported_here(project, path: Path, state: dict) -> bool:
         for candidate in files:
             if not candidate.is_relative_to(root):
                 continue
+            if candidate != current and not _is_flow_file(project, candidate):
+                continue  # parsed once per change; cheaper than asking git about its folder
             other = metaflow_folders_not_ignored(project, candidate.parent)
-            if other is not None and other["gitignore"] == state["gitignore"] \
-                    and other["missing"] == state["missing"] and (candidate == current or _is_flow_file(project, candidate)):
+            if other is not None and other["gitignore"] == state["gitignore"] and other["missing"] == state["missing"]:
                 first = candidate
                 break
         cached.clear()
