@@ -629,9 +629,15 @@ def _client_call(node: ast.AST, classes: dict[str, str], packages: set[str]) -> 
 CURRENT_RUN = {"run_id", "pathspec", "task_id", "step_name", "retry_count", "origin_run_id", "parallel"}
 
 
-def _class_constants(flow: FlowClass) -> set[str]:
-    """Class attributes (`upstream = "TrainFlow"`) that no step assigns: fixed before the run starts."""
+def _class_constants(flow: FlowClass, module: Module) -> set[str]:
+    """Class attributes (`upstream = "TrainFlow"`) that no step or method assigns: fixed before the run starts.
+    None of them when a method lives in a file the model did not read."""
+    methods = _method_nodes(module, flow)
+    if methods is None:
+        return set()
     written = {a.name for step in flow.steps.values() for a in step.writes()}
+    written |= {n.attr for method in methods for n in ast.walk(method)
+                if isinstance(n, ast.Attribute) and _is_self(n.value) and isinstance(n.ctx, (ast.Store, ast.Del))}
     return set(flow.class_attributes) - written
 
 
@@ -645,7 +651,7 @@ def _static(expression: ast.AST, flow: FlowClass, module: Module, local: set[str
         if isinstance(node, ast.Attribute) and _is_self(node.value):
             if node.attr in flow.parameters:
                 continue
-            constants = _class_constants(flow) if constants is None else constants
+            constants = _class_constants(flow, module) if constants is None else constants
             if node.attr not in constants:
                 return False
         elif isinstance(node, ast.Name):
