@@ -17,6 +17,7 @@ from ..model import FlowClass, Module, Parameter, Step, dotted_name
 from ..text import Span
 from ..testmode import TestMode, find_test_mode, is_bool_parameter
 from ..walk import flatten
+from .facts import is_test_module
 from .registry import Hit, Severity, rule
 
 # -- shared helpers ------------------------------------------------------------------------------------------------
@@ -188,12 +189,6 @@ USER_DECORATOR_FUNCTIONS = {"user_step_decorator"}
 
 def _last_name(node: ast.expr) -> str:
     return (dotted_name(node.func if isinstance(node, ast.Call) else node) or "").rsplit(".", 1)[-1]
-
-
-def is_test_module(path: Path | None) -> bool:
-    """pytest's default test files and `conftest.py`: flows there are defined for tests."""
-    name = Path(path).name if path is not None else ""
-    return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
 
 
 def _is_test_code(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:

@@ -13,7 +13,8 @@ from ..graph import FlowGraph
 from ..model import FLOW_API, FlowClass, Module, Step, literal
 from ..text import Span
 from .facts import (StepFacts, ancestors, class_assignment, descendants, facts_of, graph_is_sound, is_self,
-                    is_self_attr, keyword_span, method_defs, predecessors, reported_steps, written_names)
+                    is_self_attr, is_test_module, keyword_span, method_defs, predecessors, reported_steps,
+                    written_names)
 from .registry import Hit, Severity, rule
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -531,7 +532,7 @@ def missing_main_guard(context):
     if module.tree is None:
         return
     path_name = module.path.name if module.path else ""
-    if path_name.startswith("test_") or path_name.endswith("_test.py") or path_name == "conftest.py":
+    if is_test_module(module.path):
         return  # flows in tests are imported and run by the test code
     used_as_base = {base.rsplit(".", 1)[-1] for info in module.classes.values() for base in info.bases}
     candidates = [flow for flow in module.flows if flow.name not in module.main_calls
