@@ -28,7 +28,7 @@ HELP_TEST = r"test(?:s|ing)?[\s_-]+(?:mode|run)|testing"
 
 
 @dataclass(frozen=True, slots=True)
-class TestMode:
+class FlowTestMode:
     parameters: tuple[Parameter, ...]  # best first
     unknown: bool  # nothing found, but a Config or a computed name may be it
 
@@ -64,7 +64,7 @@ def is_bool_parameter(parameter: Parameter) -> bool:
     return isinstance(parameter.kwarg("default"), bool)
 
 
-def find_test_mode(flow: FlowClass, names: tuple[str, ...]) -> TestMode:
+def find_test_mode(flow: FlowClass, names: tuple[str, ...]) -> FlowTestMode:
     """The flow's test-mode Parameters, best first (see the module docstring). `names`: the settings'
     `test_mode_parameters`."""
     wanted = [_normalized(n) for n in names]
@@ -96,4 +96,4 @@ def find_test_mode(flow: FlowClass, names: tuple[str, ...]) -> TestMode:
                 ranked.append((3, order, parameter))
     ranked.sort(key=lambda item: item[:2])
     parameters = tuple(parameter for _, _, parameter in ranked)
-    return TestMode(parameters, unknown and not parameters)
+    return FlowTestMode(parameters, unknown and not parameters)

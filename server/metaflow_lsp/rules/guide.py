@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..model import FlowClass, Module, Parameter, Step, dotted_name
 from ..text import Span
-from ..testmode import TestMode, find_test_mode, is_bool_parameter
+from ..testmode import FlowTestMode, find_test_mode, is_bool_parameter
 from ..walk import flatten
 from .facts import is_test_module
 from .registry import Hit, Severity, rule
@@ -116,7 +116,7 @@ def _step_is_start(context, flow: FlowClass, step: Step) -> bool:
     return context.graph(flow).start_step == step.name
 
 
-def _test_mode(flow: FlowClass, settings) -> TestMode:
+def _test_mode(flow: FlowClass, settings) -> FlowTestMode:
     return find_test_mode(flow, settings.test_mode_parameters)
 
 
