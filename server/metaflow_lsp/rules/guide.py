@@ -287,9 +287,9 @@ def _is_flow_file(project, path: Path) -> bool:
 
 
 def _reported_here(project, path: Path, state: dict) -> bool:
-    """MF203 once per repository: on the first flow file (in path order) of the project that misses the same
-    entries of the same .gitignore. The project's file list is walked again every few seconds; the choice is kept
-    for one list."""
+    """MF203 once per repository: on the first flow file (in path order, as saved) of the project that misses the
+    same entries of the same .gitignore; on this file when there is none or it is not in the project's list. The
+    list is walked again every few seconds; the choice is kept for one list."""
     files = project.cached_python_files()
     current = path.resolve()
     key = ("MF203-reporter", state["gitignore"], tuple(state["missing"]))
@@ -301,8 +301,8 @@ def _reported_here(project, path: Path, state: dict) -> bool:
         for candidate in files:
             if not candidate.is_relative_to(root):
                 continue
-            if candidate != current and not _is_flow_file(project, candidate):
-                continue  # parsed once per change; cheaper than asking git about its folder
+            if not _is_flow_file(project, candidate):
+                continue  # as saved on disk, so every file agrees on the choice; parsed once per change
             other = metaflow_folders_not_ignored(project, candidate.parent)
             if other is not None and other["gitignore"] == state["gitignore"] and other["missing"] == state["missing"]:
                 first = candidate
@@ -660,7 +660,8 @@ def _static(expression: ast.AST, flow: FlowClass, module: Module, local: set[str
 
 
 def _this_flow(call: ast.Call) -> bool:
-    """`Flow(current.flow_name)`: the running flow itself, whose runs include this one."""
+    """`Flow(current.flow_name)` (the client class checked by the caller): the running flow itself, whose runs
+    include this one."""
     return (len(call.args) == 1 and not call.keywords and isinstance(call.args[0], ast.Attribute)
             and call.args[0].attr == "flow_name" and isinstance(call.args[0].value, ast.Name)
             and call.args[0].value.id == "current")
@@ -706,7 +707,8 @@ def load_other_flows_in_start(context):
         for target, call in sorted(loads, key=lambda item: (item[0].lineno, item[0].col_offset)):
             if ast.dump(call) in in_start:
                 continue
-            if _this_flow(call) and not (isinstance(target, ast.Attribute) and target.attr == "latest_successful_run"):
+            if _client_call(call, classes, packages) == "Flow" and _this_flow(call) \
+                    and not (isinstance(target, ast.Attribute) and target.attr == "latest_successful_run"):
                 continue  # this run (`Flow(current.flow_name)[current.run_id]`, `.latest_run`), not another one
             arguments = list(call.args) + [k.value for k in call.keywords]
             if not arguments or not all(_static(a, flow, module, local) for a in arguments):
@@ -840,12 +842,21 @@ def _module_level_nodes(context) -> list[ast.AST]:
     """The nodes a flow file runs when it is imported, which every task does: outside functions and classes
     (the `__main__` block included: each task runs the file as its main script)."""
     tree = context.module.tree
-    nodes: list[ast.AST] = []
-    for statement in tree.body if tree is not None else ():
-        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            nodes += [n for n in context.nodes(statement)
-                      if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))]
-    return nodes
+    if tree is None:
+        return []
+
+    def compute() -> list[ast.AST]:
+        nodes: list[ast.AST] = []
+        stack = list(reversed(tree.body))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue  # runs when called, not when the file is imported
+            nodes.append(node)
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        return nodes
+
+    return context.memo(("module-level-nodes", id(tree)), compute)
 
 
 def _install_hit(node: ast.Call, packages: list[str] | None, step: str | None) -> Hit:
