@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 from metaflow_lsp import config
 from metaflow_lsp.config import Settings
 from metaflow_lsp.engine import check_source
-from metaflow_lsp.project import Project, _ignored_by_files
+from metaflow_lsp.project import Project, _ignored_by_files, find_root
+from metaflow_lsp.rules import Severity
 
 FLOW = """
 from metaflow import FlowSpec, step
@@ -56,10 +58,13 @@ def test_mf203_git_repository_without_gitignore(tmp_path, write):
     git_init(tmp_path)
     flow = write("flows/train.py", FLOW)
     (found,) = findings(flow, "MF203", project=Project(tmp_path))
-    assert found.data == {"missing": [".metaflow", ".metaflow_spin"], "gitignore": str(tmp_path.resolve() / ".gitignore")}
+    assert found.data == {"missing": [".metaflow", ".metaflow_spin"], "gitignore": str(tmp_path.resolve() / ".gitignore"),
+                          "folder": str(tmp_path.resolve() / "flows")}
     assert found.span.line + 1 == 4  # the flow class name
     assert "TrainFlow" in flow.read_text().splitlines()[found.span.line][found.span.col:found.span.end_col]
-    assert ".gitignore" in found.message
+    assert found.message == ("`.metaflow/` and `.metaflow_spin/` in `flows/` (the local datastore of every run) are "
+                             "not git-ignored: add them to the repository's `.gitignore`.")
+    assert found.severity.label == "warning"
 
 
 @needs_git
@@ -90,7 +95,8 @@ def test_mf203_nested_gitignore_and_negation(tmp_path, write):
     other = write("other/train.py", FLOW)
     project = Project(tmp_path)
     (found,) = findings(flow, "MF203", project=project)
-    assert found.data == {"missing": [".metaflow"], "gitignore": str(tmp_path.resolve() / ".gitignore")}
+    assert found.data == {"missing": [".metaflow"], "gitignore": str(tmp_path.resolve() / ".gitignore"),
+                          "folder": str(tmp_path.resolve() / "flows")}
     assert findings(other, "MF203", project=project) == []
 
 
@@ -141,13 +147,62 @@ def test_mf203_folder_without_git(tmp_path, write, monkeypatch):
     project = Project(tmp_path)
     assert project.git_root is None
     (found,) = findings(flow, "MF203", project=project)
-    assert found.data == {"missing": [".metaflow_spin"], "gitignore": str(tmp_path.resolve() / ".gitignore")}
+    assert found.data == {"missing": [".metaflow_spin"], "gitignore": str(tmp_path.resolve() / ".gitignore"),
+                          "folder": str(tmp_path.resolve() / "flows")}
+    # Only what `spin` writes: milder than the datastore itself.
+    assert found.severity.label == "information"
+    assert found.message == ("`.metaflow_spin/` in `flows/` (what `spin` writes) is not git-ignored: add it to "
+                             "the repository's `.gitignore`.")
     write("flows/.gitignore", ".metaflow_spin/\n")
     project.forget_git_answers()
     assert findings(flow, "MF203", project=project) == []
     write("flows/.gitignore", "!.metaflow/\n.metaflow_spin/\n")
     project.forget_git_answers()
     assert findings(flow, "MF203", project=project)[0].data["missing"] == [".metaflow"]
+
+
+def test_mf203_without_git_finds_the_gitignore_above_the_guessed_root(tmp_path, write, monkeypatch):
+    """No .git and no pyproject.toml: the project root is guessed as the flow's folder, but the .gitignore of the
+    folder above (an unpacked copy of a repository) still governs it."""
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    write(".gitignore", "*.metaflow\n")
+    flow = write("flows/train.py", FLOW)
+    project = Project(find_root(flow))
+    assert project.root == (tmp_path / "flows").resolve() and project.git_root is None
+    (found,) = findings(flow, "MF203", project=project)
+    assert found.data["missing"] == [".metaflow_spin"]  # `*.metaflow` ignores .metaflow, not .metaflow_spin
+    assert found.data["gitignore"] == str(tmp_path.resolve() / ".gitignore")
+    # The quick fix extends that .gitignore (not one in the guessed root), and the finding goes away.
+    from metaflow_lsp.refactor import fixes
+
+    plan = fixes.fix_finding(flow.read_text(), found, fixes.FixContext(flow, project=project))
+    (change,) = plan.changes
+    assert change.path == tmp_path.resolve() / ".gitignore"
+    change.path.write_text(change.new)
+    assert change.new == "*.metaflow\n.metaflow_spin\n"
+    project.forget_git_answers()
+    assert findings(flow, "MF203", project=project) == []
+
+
+@needs_git
+def test_mf203_once_per_repository_on_the_first_flow_file(tmp_path, write):
+    """44 flow files missing the same line get one finding: on the first flow file in path order."""
+    git_init(tmp_path)
+    write("a/common.py", "def clean(rows):\n    return rows\n")  # no flow: never the one reported
+    later = write("b/train.py", FLOW)
+    first = write("a/score.py", FLOW)
+    also = write("a/z_predict.py", FLOW)
+    project = Project(tmp_path)
+    assert [len(findings(path, "MF203", project=project)) for path in (first, also, later)] == [1, 0, 0]
+    # A folder whose own .gitignore differs is another group: reported there too.
+    write("b/.gitignore", ".metaflow/\n")
+    project.forget_git_answers()
+    project.forget_files()
+    assert [len(findings(path, "MF203", project=project)) for path in (first, also, later)] == [1, 0, 1]
+    # The CLI shows the same.
+    result = subprocess.run([sys.executable, "-m", "metaflow_lsp.cli", "check", "--select", "MF203", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert [line.split(":")[0] for line in result.stdout.splitlines() if "MF203" in line] == [str(first), str(later)]
 
 
 def test_mf203_without_project_is_silent(tmp_path, write):
@@ -205,7 +260,7 @@ def test_mf201_limit_from_pyproject(tmp_path, write):
     assert errors == [] and settings.max_step_statements == 4
     (found,) = findings(flow, "MF201", settings)
     assert found.data == {"statements": 5, "limit": 4}
-    assert "5 statements" in found.message and "limit 4" in found.message and "Extract it to common.py" in found.message
+    assert "5 statements" in found.message and "limit 4" in found.message and "Extract it to `common.py`" in found.message
     assert flow.read_text().splitlines()[found.span.line][found.span.col:found.span.end_col] == "start"
     write("flows/at_limit.py", _step_with(4))
     assert findings(tmp_path / "flows/at_limit.py", "MF201", settings) == []
@@ -325,6 +380,64 @@ def test_mf202_reports_helpers_not_flows_bases_or_main(tmp_path, write):
     assert "common.py" in found[0].message
 
 
+TEST_MODULE = """
+import pytest
+from metaflow import FlowSpec, step
+
+
+class HelloFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+@pytest.fixture
+def flow_path():
+    return __file__
+
+
+@pytest.mark.slow
+def runs_the_flow(flow_path):
+    pass
+
+
+def test_hello(flow_path):
+    pass
+
+
+class TestHello:
+    def test_it(self):
+        pass
+
+
+def pytest_configure(config):
+    pass
+
+
+def build_rows():
+    return []
+"""
+
+
+@pytest.mark.parametrize("name", ["test_hello.py", "hello_test.py", "conftest.py"])
+def test_mf202_test_modules_keep_tests_fixtures_and_hooks(tmp_path, write, name):
+    """Tests and fixtures of a module that defines a flow for its tests cannot move to common.py."""
+    found = findings(write(name, TEST_MODULE), "MF202")
+    assert [f.data["name"] for f in found] == ["build_rows"]
+
+
+def test_mf202_same_names_outside_a_test_module_are_helpers(tmp_path, write):
+    found = findings(write("hello.py", TEST_MODULE), "MF202")
+    assert [f.data["name"] for f in found] == ["flow_path", "runs_the_flow", "test_hello", "TestHello",
+                                               "pytest_configure", "build_rows"]
+    assert found[3].message == ("Helper class `TestHello` is defined in a flow file: move it to `common.py`, so "
+                                "other flows and notebooks can import it.")
+
+
 # -- MF204 / MF205 / MF206: test mode --------------------------------------------------------------------------------
 
 TEST_MODE_FLOW = """
@@ -346,7 +459,15 @@ class TrainFlow(FlowSpec):
 
 @pytest.mark.parametrize("parameter, reported", [
     ('tm = Parameter("test_mode", type=bool, default=False)', False),
-    ('test_mode = Parameter("fast", type=bool, default=False)', True),
+    ('test_mode = Parameter("fast", type=bool, default=False)', False),  # the attribute names it: --fast 1
+    ('fast = Parameter("fast", type=bool, default=False)', True),
+    ('smoke_test = Parameter("smoke_test", type=bool, default=False)', False),
+    ('is_dev = Parameter("is_dev", default=False, help="run with a smaller dataset")', False),
+    ('test = Parameter("test", type=bool, default=False, help="run flow on test mode")', False),
+    ('latest = Parameter("use_latest", type=bool, default=False)', True),  # "test" is no word of it
+    ('dev = Parameter("device", type=bool, default=False)', True),
+    ('rows = Parameter("sample_rows", default=100)', True),  # not a bool: a size, not a switch
+    ('flag = Parameter("flag", type=bool, help="evaluate on the test set")', True),
     ('flag = Parameter(name="smoke", type=bool, default=False)', False),
     ('flag = Parameter("dry-run", type=bool, default=False)', False),
     ('flag = Parameter("Quick", type=bool, default=False)', False),
@@ -364,15 +485,19 @@ def test_mf204_matches_the_option_name(tmp_path, write, parameter, reported):
 
 
 def test_mf204_test_mode_parameters_option(tmp_path, write):
-    write("pyproject.toml", '[tool.metaflow-lsp]\ntest-mode-parameters = ["ci", "sample"]\n')
-    flow = write("train.py", TEST_MODE_FLOW.format(parameter='test_mode = Parameter("test_mode", type=bool)'))
+    write("pyproject.toml", '[tool.metaflow-lsp]\ntest-mode-parameters = ["ci", "fast"]\n')
+    flow = write("train.py", TEST_MODE_FLOW.format(parameter='rows = Parameter("rows", default=10)'))
     settings, errors = config.load(flow)
-    assert errors == [] and settings.test_mode_parameters == ("ci", "sample")
+    assert errors == [] and settings.test_mode_parameters == ("ci", "fast")
     (found,) = findings(flow, "MF204", settings)
-    assert "(ci, sample)" in found.message and found.data["parameter"] == "ci"
-    ok = write("ok.py", TEST_MODE_FLOW.format(parameter='x = Parameter("sample", type=bool)'))
-    assert findings(ok, "MF204", settings) == []
-    assert findings(ok, "MF204", Settings(test_mode_parameters=("sample",))) == []
+    assert found.data["parameter"] == "ci"
+    assert found.message == ('`TrainFlow` has no test-mode Parameter: add `ci = Parameter("ci", type=bool, '
+                             'default=False)` and shrink the data and fan-outs with it.')
+    for parameter in ('x = Parameter("ci", default=0)',  # a configured name: any type
+                      'x = Parameter("fast-run", type=bool)',  # a configured word in a bool option
+                      'x = Parameter("test_mode", type=bool)'):  # the built-in words still count
+        ok = write("ok.py", TEST_MODE_FLOW.format(parameter=parameter))
+        assert findings(ok, "MF204", settings) == [], parameter
 
 
 def test_mf204_is_silent_when_there_is_nothing_to_shrink(tmp_path):
@@ -695,3 +820,125 @@ def test_mf206_flow_method_may_shrink(tmp_path, write):
                 pass
         """)
     assert findings(flow, "MF206") == []
+
+
+def test_mf209_guide_helper_is_information_raw_pip_a_warning(tmp_path, write):
+    """The guide recommends `common.install_dependencies(...)` while developing: a nudge, not a warning."""
+    flow = write("train.py", """
+        import os
+
+        import common
+        from metaflow import FlowSpec, step
+
+        os.system("pip install polars==1.0.0")
+
+
+        class TrainFlow(FlowSpec):
+            @step
+            def start(self):
+                common.install_dependencies({"pandas": "2.2.2"})
+                os.system("pip install torch")
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """)
+    found = findings(flow, "MF209")
+    assert [(f.span.line + 1, f.severity.label) for f in found] == [(6, "warning"), (12, "information"),
+                                                                    (13, "warning")]
+    assert found[0].data == {"step": None, "packages": ["polars==1.0.0"]}
+    assert found[0].message.startswith("This module-level call installs packages (polars==1.0.0) in every task")
+    assert found[1].data == {"step": "start", "packages": [], "helper": True}
+    assert "consider @pypi or @conda" in found[1].message
+    # A severity the user sets for the code wins over the finding's own.
+    chosen = findings(flow, "MF209", Settings(severity=(("MF209", Severity.ERROR),)))
+    assert {f.severity.label for f in chosen} == {"error"}
+
+
+def test_mf209_installer_must_be_the_command(tmp_path, write):
+    flow = write("train.py", """
+        import os
+
+        from metaflow import FlowSpec, step
+
+
+        class TrainFlow(FlowSpec):
+            @step
+            def start(self):
+                os.system("echo pip install torch")
+                os.system("cd /tmp && /opt/conda/bin/conda install -y numpy")
+                os.system("sudo pip install rich")
+                os.system(f"{PYTHON} -m pip install scipy")
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """)
+    assert [f.data["packages"] for f in findings(flow, "MF209")] == [["numpy"], ["rich"], ["scipy"]]
+
+
+def test_mf207_says_config_for_a_config(tmp_path, write):
+    flow = write("train.py", """
+        from metaflow import Config, FlowSpec, Parameter, step
+
+
+        class TrainFlow(FlowSpec):
+            settings = Config("settings", default="settings.json")
+            table = Parameter("table", default="rows")
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                print(self.settings, self.table)
+        """)
+    (found,) = findings(flow, "MF207")
+    assert found.message == ("Parameter `table`, Config `settings` are first read after `start`, which checks nothing: "
+                             "validate them in `start`, so a bad value fails in seconds.")
+    assert found.data == {"parameters": ["settings", "table"]}
+    only_config = flow.read_text().replace("print(self.settings, self.table)", "print(self.settings)")
+    (found,) = findings(flow, "MF207", source=only_config)
+    assert found.message.startswith("Config `settings` is first read after `start`")
+
+
+# -- every MF1xx-MF4xx rule: short messages, documented silences -----------------------------------------------------
+
+
+def _fixture_findings():
+    from conftest import FIXTURES
+    from metaflow_lsp.project import read_source
+
+    for fixture in sorted((FIXTURES / "rules").glob("MF[1-4]*/*.py")):
+        code = fixture.parent.name
+        result = check_source(read_source(fixture), fixture, Settings(select=(code,)), Project(fixture.parent))
+        yield from result.findings
+
+
+def test_messages_fit_on_a_line():
+    """Problems lists and hovers show one line: the detail is in the docs page."""
+    messages = {f.message for f in _fixture_findings()}
+    assert len(messages) > 40
+    too_long = sorted((len(m), m) for m in messages if len(m) > 170)
+    assert too_long == []
+
+
+def test_messages_quote_names_in_backticks_only():
+    """One style across families: `name`, never 'name' or *name*."""
+    import re
+
+    quoted = re.compile(r"(?<![\w`])'[A-Za-z_][\w.]*'(?![\w`])|\*[A-Za-z_]\w*\*")
+    assert sorted({f.message for f in _fixture_findings() if quoted.search(f.message)}) == []
+
+
+def test_every_rule_page_says_what_it_does_not_report():
+    from metaflow_lsp.docs import rule_doc
+    from metaflow_lsp.rules import RULES
+
+    codes = [code for code in RULES if code[:3] in ("MF1", "MF2", "MF3", "MF4")]
+    assert len(codes) == 27  # MF101-MF112, MF201-MF209, MF301-MF304, MF401-MF402
+    missing = [code for code in codes if "## What it does not report\n- " not in (rule_doc(code) or "")]
+    assert missing == []

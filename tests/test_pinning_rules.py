@@ -150,3 +150,46 @@ def test_mf304_not_for_conda_plain_versions_or_unknown_refs():
     decorator = '@pypi_base(python="3.11", packages={"b": "@git+https://h/o/b.git@master"})'
     findings = check_text(FLOW.format(decorator=decorator), select=("MF304",))
     assert len(findings) == 1 and findings[0].data["ref"] == "master"
+
+
+def test_mf304_branch_in_the_value_joined_to_a_url_key():
+    """`{"pkg @ git+https://...git": "@main"}`: Metaflow hands pip `pkg @ git+https://...git@main`."""
+    decorator = '@pypi_base(python="3.11", packages={"tools @ git+https://h/o/tools.git": "@main"})'
+    findings = check_text(FLOW.format(decorator=decorator), select=("MF304",))
+    assert [decorator[f.span.col:f.span.end_col] for f in findings] == ['"@main"']
+    assert findings[0].data == {"spec": "tools @ git+https://h/o/tools.git@main", "ref": "main",
+                                "url": "git+https://h/o/tools.git@main"}
+    assert findings[0].message == ("`git+https://h/o/tools.git@main` follows the branch `main`: every run may "
+                                   "install a different commit; use a tag or a commit sha.")
+
+
+def test_mf301_url_key_without_ref_is_a_git_url_without_a_tag():
+    decorator = '@pypi_base(python="3.11", packages={"tools @ git+https://h/o/tools.git": ""})'
+    (finding,) = check_text(FLOW.format(decorator=decorator), select=("MF301",))
+    assert finding.data["kind"] == "vcs"
+    assert "without a tag or commit" in finding.message
+    tagged = '@pypi_base(python="3.11", packages={"tools @ git+https://h/o/tools.git": "@v1.0"})'
+    assert codes(FLOW.format(decorator=tagged), "MF301") == []
+
+
+def test_mf302_helper_called_through_a_module_or_an_alias():
+    source = """
+    import common as c
+    from helpers import install_dependencies as deps
+    from metaflow import FlowSpec, step
+
+    c.install_dependencies({"pandas": "", "numpy": "1.26.4"})
+    deps(["polars"])
+    deps(["polars==1.0.0"])
+    """
+    findings = check_text(source, select=("MF302",))
+    assert [(f.span.line + 1, f.data["spec"]) for f in findings] == [(6, ""), (7, "polars")]
+    assert findings[1].message == ("`install_dependencies` installs `polars` with no version: each run may get a "
+                                   "different one; pin it with `==`.")
+
+
+def test_long_specs_are_shortened_in_messages():
+    spec = "git+https://github.com/an-organisation/a-repository-with-a-long-name.git"
+    (finding,) = check_text(f'install_dependencies(["{spec}"])', select=("MF302",))
+    assert len(finding.message) < 160 and "…" in finding.message
+    assert finding.data["spec"] == spec

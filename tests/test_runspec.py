@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -56,7 +57,25 @@ def test_test_mode_names_come_from_settings_in_order(tmp_path):
     flow, path = flow_of(tmp_path, '    a = Parameter("dry_run", type=bool)\n    b = Parameter("smoke", type=bool)')
     assert run_spec(flow, path, Settings()).test_option == "--smoke"  # smoke comes before dry_run by default
     assert run_spec(flow, path, Settings(test_mode_parameters=("dry_run",))).test_option == "--dry_run"
-    assert run_spec(flow, path, Settings(test_mode_parameters=("ci",))).test_option is None
+    # No configured name: a bool Parameter with a test-mode word in its option (dry, smoke, ...), first defined.
+    assert run_spec(flow, path, Settings(test_mode_parameters=("ci",))).test_option == "--dry_run"
+
+
+@pytest.mark.parametrize("parameters, option", [
+    ('    smoke_test = Parameter("smoke_test", type=bool, default=False)', "--smoke_test"),
+    ('    is_dev = Parameter("is_dev", default=False, help="run with a smaller dataset")', "--is_dev"),
+    ('    test = Parameter("test", type=bool, help="run flow on test mode")', "--test"),
+    ('    a = Parameter("flag", type=bool, help="Run in test mode")\n    b = Parameter("smoke", type=bool)', "--smoke"),
+    ('    use_gpu = Parameter("use_gpu", type=bool, help="train on the GPU")', None),
+    ('    rows = Parameter("sample_size", default=100)', None),  # not a switch: passing 1 would change its meaning
+])
+def test_test_mode_parameter_under_other_names(tmp_path, parameters, option):
+    """The launcher passes `--<option> 1` to the Parameter MF204-MF206 take as the test mode."""
+    flow, path = flow_of(tmp_path, parameters)
+    spec = run_spec(flow, path, Settings())
+    assert spec.test_option == option
+    if option:
+        assert spec.args[spec.args.index("run") + 1:][:2] == (option, "1")
 
 
 def test_attribute_name_matches_when_no_option_does(tmp_path):
@@ -246,3 +265,53 @@ def test_cli_prints_the_spec_and_the_debug_command(tmp_path):
     missing = subprocess.run([str(cli), "test-mode", str(tmp_path / "nope.py")], capture_output=True, text=True,
                              timeout=60)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+DEV_FLOW = '''
+from metaflow import FlowSpec, Parameter, step
+
+
+class DevFlow(FlowSpec):
+    is_dev = Parameter("is_dev", default=False, help="run with a smaller dataset")
+    rows = Parameter("rows", default=1000)
+
+    @step
+    def start(self):
+        self.used_rows = 10 if self.is_dev else self.rows
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    DevFlow()
+'''
+
+READ_DEV_RUN = """
+import json
+from metaflow import Flow, namespace
+namespace(None)
+run = Flow("DevFlow").latest_run
+print(json.dumps({"is_dev": run["start"].task.data.is_dev, "rows": run["start"].task.data.used_rows}))
+"""
+
+
+@pytest.mark.slow
+def test_test_mode_under_another_name_takes_effect_in_a_real_run(tmp_path):
+    """`is_dev` (no type=, a False default, help "run with a smaller dataset") is the test mode: the launcher's
+    `--is_dev 1` reaches the flow as True."""
+    path = tmp_path / "dev_flow.py"
+    path.write_text(DEV_FLOW)
+    spec = run_spec(parse_module(DEV_FLOW, path).flows[0], path, Settings())
+    assert spec.test_option == "--is_dev"
+    env = spec.environment({"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+                            "METAFLOW_USER": "tester", "LANG": "C.UTF-8"})
+    result = subprocess.run(spec.command(sys.executable), cwd=spec.cwd, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    read = subprocess.run([sys.executable, "-c", READ_DEV_RUN], cwd=spec.cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert read.returncode == 0, read.stderr
+    assert json.loads(read.stdout.strip().splitlines()[-1]) == {"is_dev": True, "rows": 10}

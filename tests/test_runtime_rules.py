@@ -211,7 +211,7 @@ def test_mf108_what_the_join_provides(body, expected):
     assert len(found) == expected, [f.message for f in found]
     if found:
         assert found[0].data["artifact"] == "v"
-        assert "'join'" in found[0].message and "'end'" in found[0].message
+        assert "`join`" in found[0].message and "`end`" in found[0].message
 
 
 def test_mf108_silent_when_a_helper_method_writes_attributes():

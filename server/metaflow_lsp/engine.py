@@ -61,11 +61,11 @@ def check_module(module: Module, settings: Settings, project: Project | None = N
     for code, rule in RULES.items():
         if not settings.enabled(code, module.path):
             continue
-        severity = settings.severity_of(code, rule.severity)
         try:
             for hit in rule.check(context):
                 span = lines.clamp(hit.span)
                 if not _suppressed(lines.line(span.line), code):
+                    severity = settings.severity_of(code, hit.severity or rule.severity)
                     findings.append(Finding(code, hit.message, severity, span, hit.data))
         except Exception:  # one broken rule must not take the others (or the server) down
             if STRICT:

@@ -228,14 +228,27 @@ class Project:
 
     def ignore_root(self, directory: Path) -> Path | None:
         """The folder whose .gitignore covers `directory`: git's top level when `directory` is inside it, else the
-        nearest folder above holding `.git`, else the project root (None when `directory` is outside it)."""
+        nearest folder above holding `.git`. Without either (a copy of a repository, an unpacked archive), the
+        highest folder above holding a `.gitignore` or `pyproject.toml`, below the home folder and the filesystem
+        root: a repository's top-level .gitignore governs every folder under it. Else the project root (None when
+        `directory` is outside it)."""
         directory = directory.resolve()
         git_root = self.git_root
         if git_root is not None and directory.is_relative_to(git_root.resolve()):
             return git_root.resolve()
-        for candidate in (directory, *directory.parents):
+        above = (directory, *directory.parents)
+        for candidate in above:
             if (candidate / ".git").exists():
                 return candidate
+        home = Path.home().resolve() if "HOME" in os.environ else None
+        top = None
+        for candidate in above:
+            if candidate.parent == candidate or (home is not None and home.is_relative_to(candidate)):
+                break  # never a .gitignore of the home folder or above: those belong to no project
+            if (candidate / ".gitignore").is_file() or (candidate / "pyproject.toml").is_file():
+                top = candidate
+        if top is not None:
+            return top
         return self.root if directory.is_relative_to(self.root) else None
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..config import Settings
 from ..model import FlowClass, Parameter
+from ..testmode import find_test_mode
 
 # Tag on every run started from the editor (test mode, debugging, resume): find them with
 # `Flow(...).runs("ide-test-run")`. One constant; editors and tests read it from here or from the RunSpec.
@@ -87,18 +88,8 @@ class RunSpec:
 
 
 def find_test_mode_parameter(flow: FlowClass, settings: Settings) -> Parameter | None:
-    """The flow's test-mode Parameter: the first of `settings.test_mode_parameters` that names one, by option name
-    (what the command line uses) and else by class attribute. Only a Parameter with a literal name qualifies."""
-    candidates = [p for p in flow.parameters.values() if p.kind == "Parameter" and isinstance(p.option, str)]
-    for name in settings.test_mode_parameters:
-        for parameter in candidates:
-            if parameter.option == name:
-                return parameter
-    for name in settings.test_mode_parameters:
-        for parameter in candidates:
-            if parameter.attr == name:
-                return parameter
-    return None
+    """The flow's test-mode Parameter, as MF204-MF207 see it (`metaflow_lsp.testmode`)."""
+    return find_test_mode(flow, settings.test_mode_parameters).parameter
 
 
 def environment_option(flow: FlowClass) -> str | None:

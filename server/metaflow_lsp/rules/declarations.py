@@ -32,9 +32,8 @@ def decorator_below_step(context):
                     continue
                 yield Hit(
                     decorator.span,
-                    f"@{decorator.qualified} is below @step on step '{step.name}': Metaflow fails when the class is "
-                    f"loaded (BadStepDecoratorException). Move @{decorator.qualified} above @step; @step must be "
-                    "the decorator closest to def.",
+                    f"@{decorator.qualified} is below @step on step `{step.name}`: Metaflow fails when it loads the "
+                    f"flow. Move it above @step, which must be the decorator closest to `def`.",
                     {"decorator": decorator.qualified, "step": step.name,
                      "step_decorator_line": step_deco.span.line, "decorator_line": decorator.span.line},
                 )
@@ -55,16 +54,15 @@ def catch_on_split(context):
                 continue
             kind = graph[step.name].type
             if kind == "foreach":
-                what, how = "a foreach split", "foreach split steps"
+                what = "a foreach split"
             elif kind == "split-switch":
-                what, how = "a conditional (switch) step", "conditional switch steps"
+                what = "a switch step"
             else:
                 continue
             yield Hit(
                 catch.span,
-                f"@catch on step '{step.name}', which is {what}: Metaflow refuses to run the flow (@catch is not "
-                f"supported in {how}). Remove @catch here, or move the work that can fail into a step of its own "
-                "and put @catch there.",
+                f"@catch on step `{step.name}`, {what}: Metaflow refuses to run the flow. Move the work that can fail "
+                "into a step of its own and put @catch there.",
                 {"step": step.name, "split": kind},
             )
 
@@ -94,7 +92,7 @@ def retry_times_too_high(context):
                 continue
             yield Hit(
                 retry.span,
-                f"@retry(times={times}) on step '{step.name}': Metaflow allows at most {MAX_RETRIES} retries and "
+                f"@retry(times={times}) on step `{step.name}`: Metaflow allows at most {MAX_RETRIES} retries and "
                 f"refuses to run the flow. Use times={MAX_RETRIES} or fewer.",
                 {"times": times, "max": MAX_RETRIES, "step": step.name},
             )
@@ -130,9 +128,8 @@ def timeout_without_duration(context):
             detail = "no duration" if not timeout.kwargs else "a duration that adds up to 0 seconds"
             yield Hit(
                 timeout.span,
-                f"@{short_text(timeout.node)} on step '{step.name}' has {detail}: "
-                "Metaflow refuses to run the flow ('Specify a duration for @timeout'). Give seconds=, minutes= "
-                "or hours= (Metaflow truncates each to a whole number).",
+                f"@{short_text(timeout.node, 40)} on step `{step.name}` has {detail}: Metaflow refuses to run the "
+                "flow. Give seconds=, minutes= or hours=.",
                 {"step": step.name},
             )
 
@@ -180,10 +177,8 @@ def pypi_and_conda_mixed(context):
             pypi_decorators = pypi[1]
             step_level = [d for d in pypi_decorators + conda_decorators if any(d is s for s in step.decorators)]
             names = " and ".join("@" + d.qualified for d in pypi_decorators + conda_decorators)
-            message = (f"Step '{step.name}' gets both {names}: Metaflow cannot mix PyPI and Conda packages in one "
-                       "step and fails when it builds the environment ('Mixing and matching PyPI packages and "
-                       "Conda packages within a step is not yet supported'). Use only @pypi or only @conda "
-                       "for this step.")
+            message = (f"Step `{step.name}` gets both {names}: Metaflow cannot build one environment from PyPI and "
+                       "Conda packages. Use only one of them here.")
             data = {"step": step.name, "conda_packages": sorted(map(str, conda_packages))}
             if step_level:
                 yield Hit(step_level[-1].span, message, data)
@@ -193,9 +188,8 @@ def pypi_and_conda_mixed(context):
                 if own_class_decorator(flow, base) and id(base.node) not in reported_base:
                     reported_base.add(id(base.node))
                     yield Hit(base.span,
-                              f"{names} on {flow.name}: every step gets both PyPI and Conda packages, and Metaflow "
-                              "fails when it builds the environment ('Mixing and matching PyPI packages and Conda "
-                              "packages within a step is not yet supported'). Use only one of them.",
+                              f"{names} on `{flow.name}`: every step gets both PyPI and Conda packages, and Metaflow "
+                              "cannot build that environment. Use only one of them.",
                               {"flow": flow.name, "conda_packages": data["conda_packages"]})
 
 
@@ -224,24 +218,20 @@ def bad_parameter_name(context):
             if isinstance(option, str) and option in RESERVED_PARAMETER_NAMES:
                 span = Span.of(call.args[0]) if call.args else (keyword_span(call, "name") or parameter.span)
                 yield Hit(span,
-                          f"{kind} name '{option}' is reserved by Metaflow's command line: the flow does not start "
-                          f"('Parameter name '{option}' is a reserved word'). Choose another name, e.g. "
-                          f"'{option.replace('-', '_')}_value'.",
+                          f"{kind} name `{option}` is reserved by Metaflow's command line, so the flow does not "
+                          f"start. Choose another name, e.g. `{option.replace('-', '_')}_value`.",
                           {"attribute": parameter.attr, "name": option, "problem": "reserved"})
             attr = parameter.attr
             if attr == "next":
                 yield Hit(parameter.span,
-                          f"The {kind} is stored in the class attribute 'next', which replaces self.next(): every "
-                          "step fails at its transition (TypeError: 'str' object is not callable). Rename the "
-                          f"attribute, e.g. next_value = {kind}(...).",
+                          f"This {kind} is stored as `next`, which replaces `self.next()`: every step fails at its "
+                          f"transition. Rename the attribute, e.g. `next_value`.",
                           {"attribute": attr, "problem": "next"})
             elif attr in NON_PARAMETERS or attr.startswith("_"):
-                why = ("starts with '_'" if attr.startswith("_") else
-                       f"is one of FlowSpec's own names ({', '.join(sorted(NON_PARAMETERS))})")
+                why = "starts with `_`" if attr.startswith("_") else "is a name of FlowSpec's own"
                 yield Hit(parameter.span,
-                          f"The class attribute '{attr}' {why}, so Metaflow silently ignores this {kind}: there is "
-                          f"no command-line option for it and self.{attr} is not its value. Rename the attribute "
-                          f"(the option name can stay), e.g. {attr.strip('_') or 'param'}_param = {kind}(...).",
+                          f"Metaflow silently ignores this {kind}: its attribute `{attr}` {why}, so `self.{attr}` is "
+                          f"not its value. Rename it, e.g. `{attr.strip('_') or 'param'}_param`.",
                           {"attribute": attr, "problem": "ignored"})
             if kind == "Parameter" and parameter.has_kwarg("separator"):
                 separator = parameter.kwarg("separator")
@@ -250,10 +240,8 @@ def bad_parameter_name(context):
                 problem = _separator_type_problem(call)
                 if problem:
                     yield Hit(keyword_span(call, "separator") or parameter.span,
-                              f"Parameter '{option if isinstance(option, str) else attr}' has separator= but "
-                              f"{problem}: Metaflow refuses to run the flow ('Separator is only allowed for string "
-                              "parameters'). Drop type=/the non-string default (the value is then a list of str), "
-                              "or drop separator= and parse the value yourself.",
+                              f"Parameter `{option if isinstance(option, str) else attr}` has separator= but "
+                              f"{problem}: Metaflow refuses to run the flow, separators are for string Parameters.",
                               {"attribute": attr, "problem": "separator"})
 
 
@@ -267,7 +255,7 @@ def _separator_type_problem(call: ast.Call) -> str | None:
         name = type_node.attr if isinstance(type_node, ast.Attribute) else (
             type_node.id if isinstance(type_node, ast.Name) else None)
         if name in _NON_STR_TYPES:
-            return f"type={name}"
+            return f"`type={name}`"
         if name != "str":
             return None
     if "default" in keywords:
@@ -276,5 +264,5 @@ def _separator_type_problem(call: ast.Call) -> str | None:
             return None
         if not isinstance(default, str):
             kind = type(default).__name__
-            return f"its default {default!r} makes it a{'n' if kind[0] in 'aeiou' else ''} {kind} Parameter"
+            return f"its default `{default!r}` makes it a{'n' if kind[0] in 'aeiou' else ''} {kind} Parameter"
     return None

@@ -324,3 +324,10 @@ def short_text(node: ast.AST, limit: int = 60) -> str:
 
 def keyword_span(call: ast.Call, key: str) -> Span | None:
     return next((Span.of(k.value) for k in call.keywords if k.arg == key), None)
+
+
+def is_test_module(path) -> bool:
+    """pytest's default test files and `conftest.py` (MF112, MF202): their flows are defined for tests, which import
+    and run them."""
+    name = getattr(path, "name", "") if path is not None else ""
+    return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))

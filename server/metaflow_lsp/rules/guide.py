@@ -15,7 +15,9 @@ from pathlib import Path
 
 from ..model import FlowClass, Module, Parameter, Step, dotted_name
 from ..text import Span
+from ..testmode import FlowTestMode, find_test_mode, is_bool_parameter
 from ..walk import flatten
+from .facts import is_test_module
 from .registry import Hit, Severity, rule
 
 # -- shared helpers ------------------------------------------------------------------------------------------------
@@ -114,23 +116,8 @@ def _step_is_start(context, flow: FlowClass, step: Step) -> bool:
     return context.graph(flow).start_step == step.name
 
 
-def _normalized(name: str) -> str:
-    return name.replace("-", "_").lower()
-
-
-def _test_mode_parameters(flow: FlowClass, settings) -> list[Parameter] | None:
-    """The flow's test-mode Parameters (matched on the option name, as the command line sees it); None when a
-    Parameter's name is computed and could be one."""
-    names = {_normalized(n) for n in settings.test_mode_parameters}
-    found = []
-    for parameter in flow.parameters.values():
-        if parameter.kind == "IncludeFile":
-            continue
-        if not isinstance(parameter.option, str):
-            return None
-        if _normalized(parameter.option) in names:
-            found.append(parameter)
-    return found
+def _test_mode(flow: FlowClass, settings) -> FlowTestMode:
+    return find_test_mode(flow, settings.test_mode_parameters)
 
 
 def _runnable_leaf_flows(context) -> Iterator[FlowClass]:
@@ -146,9 +133,21 @@ def _assignment_span(parameter: Parameter) -> Span:
     return Span(parameter.span.line, parameter.span.col, end_line, end_col)
 
 
-def _names(items: list[str]) -> str:
+def _names(items: list[str], shown: int = 3) -> str:
+    """`a`, `b` and `c`; beyond `shown` names, "and N more" (the finding's data lists them all)."""
     quoted = [f"`{item}`" for item in items]
+    if len(quoted) > shown:
+        return ", ".join(quoted[:shown]) + f" and {len(quoted) - shown} more"
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def shown(text: str, limit: int = 48) -> str:
+    """Source text (a spec, a URL, an expression) in a message: in backticks, shortened in the middle so the message
+    stays one line."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit // 2 - 1] + "…" + text[-(limit // 2):]
+    return f"`{text}`"
 
 
 # -- MF201 ---------------------------------------------------------------------------------------------------------
@@ -174,11 +173,57 @@ def step_too_long(context):
         if count > limit:
             yield Hit(step.span,
                       f"Step `{step.name}` has {count} statements (limit {limit}): keep steps short and readable. "
-                      f"Extract it to common.py as a function the step calls.",
+                      f"Extract it to `common.py` as a function the step calls.",
                       {"statements": count, "limit": limit})
 
 
 # -- MF202 ---------------------------------------------------------------------------------------------------------
+
+
+# Metaflow's bases for custom decorators and mutators (metaflow.user_decorators): code Metaflow runs around steps and
+# flows, used where it is defined; never an artifact.
+USER_DECORATOR_BASES = {"UserStepDecorator", "UserStepDecoratorBase", "StepMutator", "FlowMutator"}
+USER_DECORATOR_FUNCTIONS = {"user_step_decorator"}
+
+
+def _last_name(node: ast.expr) -> str:
+    return (dotted_name(node.func if isinstance(node, ast.Call) else node) or "").rsplit(".", 1)[-1]
+
+
+def _is_test_code(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
+    """What pytest collects or calls: test functions and classes, fixtures, marked functions, hooks."""
+    if isinstance(node, ast.ClassDef):
+        return node.name.startswith("Test")
+    if node.name.startswith(("test", "pytest_")):
+        return True
+    return any(_last_name(d) == "fixture" or (dotted_name(d.func if isinstance(d, ast.Call) else d) or "")
+               .startswith(("pytest.", "mark.")) for d in node.decorator_list)
+
+
+def _decorator_code(module: Module, flows: list[FlowClass]) -> set[str]:
+    """Classes and functions of this module that decorate or mutate steps and flows: subclasses of Metaflow's
+    `UserStepDecorator` / `StepMutator` / `FlowMutator` (also through a class of this file), functions made with
+    `@user_step_decorator`, and any function written as a decorator on a flow or on one of its steps."""
+    found: set[str] = set()
+    changed = True
+    while changed:  # a mutator base of this file may come after its subclass's base
+        changed = False
+        for info in module.classes.values():
+            if info.name not in found and any(b.rsplit(".", 1)[-1] in USER_DECORATOR_BASES or b in found
+                                              for b in info.bases):
+                found.add(info.name)
+                changed = True
+    for info in module.functions.values():
+        if any(_last_name(d) in USER_DECORATOR_FUNCTIONS for d in info.node.decorator_list):
+            found.add(info.name)
+    for flow in flows:
+        decorators = list(flow.node.decorator_list)
+        decorators += [d for step in flow.steps.values() if step.path == module.path for d in step.node.decorator_list]
+        for decorator in decorators:
+            head = dotted_name(decorator.func if isinstance(decorator, ast.Call) else decorator)
+            if head is not None and "." not in head:
+                found.add(head)
+    return found
 
 
 @rule("MF202", "helper-in-flow-file", Severity.INFORMATION, "A helper function or class defined in a flow file")
@@ -186,27 +231,24 @@ def helper_in_flow_file(context):
     module = context.module
     if not context.flows:
         return
-    keep: set[str] = set()
+    keep: set[str] = set(module.main_calls)  # `def main(): ...` called by the main guard launches the flow
     for flow in context.flows:
         keep.update(cls.name for cls in _lineage_classes(module, flow.name))
     for info in module.classes.values():
         # A class with steps is a flow or a step mixin (perhaps for flows of other files): not a helper.
         if any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-               and any((dotted_name(d.func if isinstance(d, ast.Call) else d) or "").rsplit(".", 1)[-1] == "step"
-                       for d in s.decorator_list) for s in info.node.body):
+               and any(_last_name(d) == "step" for d in s.decorator_list) for s in info.node.body):
             keep.add(info.name)
+    keep |= _decorator_code(module, context.flows)
+    test_module = is_test_module(module.path)
     helpers: list[tuple[int, str, str, Span]] = []
-    for info in module.functions.values():
-        if info.name not in module.main_calls:  # `def main(): ...` called by the main guard launches the flow
-            helpers.append((info.span.line, "function", info.name, info.span))
-    for info in module.classes.values():
-        if info.name not in keep:
-            helpers.append((info.span.line, "class", info.name, info.span))
+    for kind, infos in (("function", module.functions.values()), ("class", module.classes.values())):
+        for info in infos:
+            if info.name not in keep and not (test_module and _is_test_code(info.node)):
+                helpers.append((info.span.line, kind, info.name, info.span))
     for _line, kind, name, span in sorted(helpers):
-        why = ("its instances pickle as `__main__." + name + "` and cannot be loaded outside this flow"
-               if kind == "class" else "other flows and notebooks cannot import it from a flow file")
-        yield Hit(span, f"Helper {kind} `{name}` is defined in a flow file: move it to common.py ({why}) and import "
-                        f"it from there.", {"name": name, "kind": kind})
+        yield Hit(span, f"Helper {kind} `{name}` is defined in a flow file: move it to `common.py`, so other flows "
+                        f"and notebooks can import it.", {"name": name, "kind": kind})
 
 
 # -- MF203 ---------------------------------------------------------------------------------------------------------
@@ -233,9 +275,41 @@ def metaflow_folders_not_ignored(project, directory: Path) -> dict | None:
         root = project.ignore_root(folder)
         if not missing or root is None:
             return None
-        return {"missing": missing, "gitignore": str(root / ".gitignore")}
+        return {"missing": missing, "gitignore": str(root / ".gitignore"), "folder": str(folder)}
 
     return project.git_answer(("MF203", str(directory)), compute)
+
+
+def _is_flow_file(project, path: Path) -> bool:
+    data = project.module(path) if path.suffix == ".py" else None
+    return bool(data is not None and data.ok and data.flows)
+
+
+def _reported_here(project, path: Path, state: dict) -> bool:
+    """MF203 once per repository: on the first flow file (in path order, as saved) of the project that misses the
+    same entries of the same .gitignore; on this file when there is none or it is not in the project's list. The
+    list is walked again every few seconds; the choice is kept for one list."""
+    files = project.cached_python_files()
+    current = path.resolve()
+    key = ("MF203-reporter", state["gitignore"], tuple(state["missing"]))
+    cached = project.git_answer(key, dict)  # {id(files): (files, first flow file or None)}
+    known = cached.get(id(files))
+    if known is None or known[0] is not files:
+        root = Path(state["gitignore"]).parent
+        first = None
+        for candidate in files:
+            if not candidate.is_relative_to(root):
+                continue
+            if not _is_flow_file(project, candidate):
+                continue  # as saved on disk, so every file agrees on the choice; parsed once per change
+            other = metaflow_folders_not_ignored(project, candidate.parent)
+            if other is not None and other["gitignore"] == state["gitignore"] and other["missing"] == state["missing"]:
+                first = candidate
+                break
+        cached.clear()
+        cached[id(files)] = known = (files, first)
+    first = known[1]
+    return first is None or first == current or current not in files
 
 
 @rule("MF203", "metaflow-folder-not-ignored", Severity.WARNING, "The repository's .gitignore does not ignore .metaflow")
@@ -245,18 +319,24 @@ def metaflow_folder_not_ignored(context):
         return
     flow = next((f for f in context.flows if f.own_steps), context.flows[0])
     state = metaflow_folders_not_ignored(project, Path(path).parent)  # resolved only when not cached
-    if state is None:
+    if state is None or not _reported_here(project, Path(path), state):
         return
     gitignore = Path(state["gitignore"])
+    folder = Path(state["folder"])
     try:
-        shown = gitignore.relative_to(project.root).as_posix()
+        shown_folder = folder.relative_to(gitignore.parent).as_posix()
     except ValueError:
-        shown = str(gitignore)
+        shown_folder = str(folder)
+    if len(shown_folder) > 40:
+        shown_folder = "…" + shown_folder[-39:]
+    where = "" if shown_folder == "." else f" in `{shown_folder}/`"
     entries = " and ".join(f"`{name}/`" for name in state["missing"])
-    yield Hit(flow.span, f"{entries} (the local datastore Metaflow writes next to this flow) "
-                         f"{'is' if len(state['missing']) == 1 else 'are'} not git-ignored: add "
-                         f"{'it' if len(state['missing']) == 1 else 'them'} to {shown}, or every run's artifacts "
-                         f"end up in commits.", dict(state))
+    plural = len(state["missing"]) > 1
+    spin_only = state["missing"] == [".metaflow_spin"]
+    what = "what `spin` writes" if spin_only else "the local datastore of every run"
+    yield Hit(flow.span, f"{entries}{where} ({what}) {'are' if plural else 'is'} not git-ignored: add "
+                         f"{'them' if plural else 'it'} to the repository's `.gitignore`.",
+              dict(state), Severity.INFORMATION if spin_only else None)
 
 
 # -- MF204 ---------------------------------------------------------------------------------------------------------
@@ -271,18 +351,17 @@ def _has_work_to_shrink(flow: FlowClass) -> bool:
 
 @rule("MF204", "no-test-mode-parameter", Severity.WARNING, "A flow without a test-mode Parameter")
 def no_test_mode_parameter(context):
-    names = context.settings.test_mode_parameters
+    name = context.settings.test_mode_parameters[0]
     for flow in _runnable_leaf_flows(context):
         if not flow.complete:
             continue
-        found = _test_mode_parameters(flow, context.settings)
-        if found is None or found or not _has_work_to_shrink(flow):
+        found = _test_mode(flow, context.settings)
+        if found.parameters or found.unknown or not _has_work_to_shrink(flow):
             continue
         yield Hit(flow.span,
-                  f"`{flow.name}` has no test-mode Parameter ({', '.join(names)}): add "
-                  f"`{names[0]} = Parameter(\"{names[0]}\", type=bool, default=False)` and use it to shrink the data "
-                  f"and the fan-outs, so `run --{names[0]} 1` checks the whole flow in minutes.",
-                  {"flow": flow.name, "parameter": names[0]})
+                  f"`{flow.name}` has no test-mode Parameter: add `{name} = Parameter(\"{name}\", type=bool, "
+                  f"default=False)` and shrink the data and fan-outs with it.",
+                  {"flow": flow.name, "parameter": name})
 
 
 # -- MF205 ---------------------------------------------------------------------------------------------------------
@@ -294,23 +373,19 @@ def test_mode_parameter_unused(context):
     for flow in context.flows:
         if not flow.complete:
             continue
-        found = _test_mode_parameters(flow, context.settings) or []
-        own = [p for p in found if p.owner == flow.name and p.kind == "Parameter"]
-        if not own:
+        parameter = _test_mode(flow, context.settings).parameter  # the one the launcher passes
+        if parameter is None or parameter.owner != flow.name:
             continue
         methods = _method_nodes(module, flow)
         if methods is None:
             continue
         reads, opaque = _scan_self(context, [s.node for s in flow.steps.values()] + methods)
-        if opaque:
+        if opaque or parameter.attr in reads:
             continue
-        for parameter in own:
-            if parameter.attr not in reads:
-                yield Hit(_assignment_span(parameter),
-                          f"Test-mode Parameter `{parameter.attr}` (--{parameter.option}) is never read: "
-                          f"`run --{parameter.option} 1` runs the full workload. Read `self.{parameter.attr}` in the "
-                          f"steps to shrink the data and the foreach lists.",
-                          {"parameter": parameter.attr, "option": parameter.option})
+        yield Hit(_assignment_span(parameter),
+                  f"Test-mode Parameter `{parameter.attr}` is never read, so `run --{parameter.option} 1` runs the "
+                  f"full workload: shrink the data and foreach lists under `self.{parameter.attr}`.",
+                  {"parameter": parameter.attr, "option": parameter.option})
 
 
 # -- MF206 ---------------------------------------------------------------------------------------------------------
@@ -421,7 +496,7 @@ def foreach_not_shrunk(context):
     for flow in context.flows:
         if not flow.complete:
             continue
-        test_mode = _test_mode_parameters(flow, context.settings)
+        test_mode = _test_mode(flow, context.settings).parameters
         if not test_mode:
             continue
         methods = _method_nodes(module, flow)
@@ -451,9 +526,8 @@ def foreach_not_shrunk(context):
                 reported.add(id(transition.call))
                 attr = test_mode[0].attr
                 yield Hit(transition.span,
-                          f"foreach over `self.{var}` fans out to the full list in test mode too: shorten it under "
-                          f"`self.{attr}` (e.g. `self.{var} = self.{var}[:2] if self.{attr} else self.{var}`) so a "
-                          f"test run starts a few tasks, not all of them.",
+                          f"foreach over `self.{var}` fans out to the full list in test mode too: shorten it when "
+                          f"`self.{attr}` is set (e.g. `[:2]`), so a test run starts a few tasks.",
                           {"foreach": var, "test_mode": attr})
 
 
@@ -462,12 +536,10 @@ def foreach_not_shrunk(context):
 
 def _validated_at_launch(parameter: Parameter) -> bool:
     """Parameters that Click already checks completely when the run starts: booleans and choices."""
-    kind = parameter.call.keywords and next((k.value for k in parameter.call.keywords if k.arg == "type"), None)
-    if isinstance(kind, ast.Name) and kind.id == "bool":
-        return True
+    kind = next((k.value for k in parameter.call.keywords if k.arg == "type"), None)
     if isinstance(kind, ast.Call) and (dotted_name(kind.func) or "").endswith("Choice"):
         return True
-    return isinstance(parameter.kwarg("default"), bool)
+    return is_bool_parameter(parameter)
 
 
 def _used_by_decorators(flow: FlowClass, module: Module, parameter: Parameter) -> bool:
@@ -494,21 +566,25 @@ def validate_parameters_in_start(context):
         start_reads, opaque = _scan_self(context, [start.node], flow.methods)
         if opaque:
             continue  # start hands `self` to a helper or a method, which may validate
-        test_mode = {p.attr for p in (_test_mode_parameters(flow, context.settings) or [])}
+        test_mode = _test_mode(flow, context.settings).attributes
         later_reads, _ = _scan_self(context, [s.node for s in flow.steps.values() if s is not start])
-        late = [p.attr for p in flow.parameters.values()
+        late = [p for p in flow.parameters.values()
                 if p.kind in ("Parameter", "Config") and p.attr in later_reads and p.attr not in start_reads
                 and p.attr not in test_mode and not _validated_at_launch(p)
                 and not (p.kind == "Config" and _used_by_decorators(flow, module, p))]
         if not late:
             continue
         reported.add(id(start.node))
-        plural = "s" if len(late) > 1 else ""
+        groups = []
+        for kind in ("Parameter", "Config"):
+            names = [p.attr for p in late if p.kind == kind]
+            if names:
+                groups.append(f"{kind}{'s' if len(names) > 1 else ''} {_names(names)}")
+        several = len(late) > 1
         yield Hit(start.span,
-                  f"Parameter{plural} {_names(late)} {'are' if plural else 'is'} first read after `{start.name}`, "
-                  f"which checks nothing: fail fast, validate {'them' if plural else 'it'} in `{start.name}` "
-                  f"(e.g. `assert self.{late[0]} ...`) so a bad value stops the run in seconds, not after the "
-                  f"earlier steps.", {"parameters": late})
+                  f"{', '.join(groups)} {'are' if several else 'is'} first read after `{start.name}`, which checks "
+                  f"nothing: validate {'them' if several else 'it'} in `{start.name}`, so a bad value fails in "
+                  f"seconds.", {"parameters": [p.attr for p in late]})
 
 
 # -- MF208 ---------------------------------------------------------------------------------------------------------
@@ -547,14 +623,30 @@ def _client_call(node: ast.AST, classes: dict[str, str], packages: set[str]) -> 
 CURRENT_RUN = {"run_id", "pathspec", "task_id", "step_name", "retry_count", "origin_run_id", "parallel"}
 
 
+def _class_constants(flow: FlowClass, module: Module) -> set[str]:
+    """Class attributes (`upstream = "TrainFlow"`) that no step or method assigns: fixed before the run starts.
+    None of them when a method lives in a file the model did not read."""
+    methods = _method_nodes(module, flow)
+    if methods is None:
+        return set()
+    written = {a.name for step in flow.steps.values() for a in step.writes()}
+    written |= {n.attr for method in methods for n in ast.walk(method)
+                if isinstance(n, ast.Attribute) and _is_self(n.value) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    return set(flow.class_attributes) - written
+
+
 def _static(expression: ast.AST, flow: FlowClass, module: Module, local: set[str]) -> bool:
     """Whether an argument names another run that is known before the run starts: literals, module-level names,
-    Parameters, `current.flow_name` (not the current run itself: `Run(current.pathspec)`)."""
+    Parameters, class constants, `current.flow_name` (not the current run itself: `Run(current.pathspec)`)."""
+    constants = None
     for node in ast.walk(expression):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in CURRENT_RUN:
             return False
         if isinstance(node, ast.Attribute) and _is_self(node.value):
-            if node.attr not in flow.parameters:
+            if node.attr in flow.parameters:
+                continue
+            constants = _class_constants(flow, module) if constants is None else constants
+            if node.attr not in constants:
                 return False
         elif isinstance(node, ast.Name):
             if node.id == "self":
@@ -564,6 +656,14 @@ def _static(expression: ast.AST, flow: FlowClass, module: Module, local: set[str
         elif isinstance(node, (ast.Call, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom)):
             return False
     return True
+
+
+def _this_flow(call: ast.Call) -> bool:
+    """`Flow(current.flow_name)` (the client class checked by the caller): the running flow itself, whose runs
+    include this one."""
+    return (len(call.args) == 1 and not call.keywords and isinstance(call.args[0], ast.Attribute)
+            and call.args[0].attr == "flow_name" and isinstance(call.args[0].value, ast.Name)
+            and call.args[0].value.id == "current")
 
 
 def _locals(function: FunctionNode) -> set[str]:
@@ -606,21 +706,25 @@ def load_other_flows_in_start(context):
         for target, call in sorted(loads, key=lambda item: (item[0].lineno, item[0].col_offset)):
             if ast.dump(call) in in_start:
                 continue
+            if _client_call(call, classes, packages) == "Flow" and _this_flow(call) \
+                    and not (isinstance(target, ast.Attribute) and target.attr == "latest_successful_run"):
+                continue  # this run (`Flow(current.flow_name)[current.run_id]`, `.latest_run`), not another one
             arguments = list(call.args) + [k.value for k in call.keywords]
             if not arguments or not all(_static(a, flow, module, local) for a in arguments):
                 continue  # built from this run's data: it cannot be loaded earlier
             text = ast.get_source_segment(module.source, target) or _client_call(call, classes, packages)
             yield Hit(Span.of(target),
-                      f"`{text}` is first loaded in step `{step.name}`: load it in `{start_name}` (e.g. store its "
-                      f"`.pathspec` in an artifact) so a missing or failed run stops the flow in seconds, not after "
-                      f"the steps before `{step.name}`.",
+                      f"{shown(text, 56)} is first loaded in step `{step.name}`: load it in `{start_name}` "
+                      f"and keep its `.pathspec`, so a missing run fails in seconds.",
                       {"step": step.name, "expression": text})
 
 
 # -- MF209 ---------------------------------------------------------------------------------------------------------
 
 INSTALLERS = {"pip", "pip3", "conda", "mamba", "micromamba"}
-INSTALL_TEXT = re.compile(r"(?:^|[\s/;&|])(?:pip3?|conda|mamba|micromamba)\s+install\b")
+# The installer must be the command (`pip install`, `/opt/conda/bin/conda install`, `python -m pip install`,
+# `sudo pip install`, after `;` / `&&` / `|`), not a word in its arguments (`echo pip install`).
+INSTALL_TEXT = re.compile(r"(?:^|[;&|]|\bsudo\s|\buv\s|\s-m\s)\s*(?:\S*/)?(?:pip3?|conda|mamba|micromamba)\s+install\b")
 SUBPROCESS_FUNCTIONS = {"run", "call", "check_call", "check_output", "Popen", "getoutput", "getstatusoutput"}
 OS_FUNCTIONS = {"system", "popen"}
 
@@ -682,11 +786,26 @@ def _installer_names(module: Module) -> dict[str, tuple[set[str], set[str]]]:
     return {name: _module_aliases(module, name) for name in ("subprocess", "os", "pip")}
 
 
+# The guide's helper that pip-installs packages at the start of a step (MF209 nudges, MF302 checks its specs).
+INSTALL_HELPER = "install_dependencies"
+
+
+def install_helper_names(module: Module) -> frozenset[str]:
+    """The names this file calls the guide's `install_dependencies` helper by: the name itself and what an import
+    binds it to (`from common import install_dependencies as deps`)."""
+    return frozenset({INSTALL_HELPER} | {i.bound_name for i in module.imports if i.name == INSTALL_HELPER})
+
+
+def is_install_helper_call(call: ast.Call, helpers: frozenset[str]) -> bool:
+    """`install_dependencies(...)`, `common.install_dependencies(...)` (any module or object), or an alias."""
+    name = dotted_name(call.func)
+    return name is not None and (name in helpers or name.rsplit(".", 1)[-1] == INSTALL_HELPER)
+
+
 def _runtime_install(call: ast.Call, names: dict[str, tuple[set[str], set[str]]]) -> list[str] | None:
+    """The packages (literal ones) when `call` runs pip / conda install, else None."""
     name = dotted_name(call.func) or ""
     head, _, last = name.rpartition(".")
-    if last == "install_dependencies":
-        return []
     argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in ("args", "command", "cmd")), None)
     if argument is None:
         return None
@@ -702,18 +821,70 @@ def _runtime_install(call: ast.Call, names: dict[str, tuple[set[str], set[str]]]
     return None
 
 
-@rule("MF209", "install-at-run-time", Severity.WARNING, "Packages installed with pip or conda inside a step")
+def _installs(nodes: list[ast.AST], names, helpers: frozenset[str]) -> list[tuple[ast.Call, list[str] | None]]:
+    """The install calls among `nodes`: (call, packages) for pip / conda, (call, None) for the guide's
+    `install_dependencies(...)` helper."""
+    found: list[tuple[ast.Call, list[str] | None]] = []
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        if is_install_helper_call(node, helpers):
+            found.append((node, None))
+            continue
+        packages = _runtime_install(node, names)
+        if packages is not None:
+            found.append((node, packages))
+    return found
+
+
+def _module_level_nodes(context) -> list[ast.AST]:
+    """The nodes a flow file runs when it is imported, which every task does: outside functions and classes
+    (the `__main__` block included: each task runs the file as its main script)."""
+    tree = context.module.tree
+    if tree is None:
+        return []
+
+    def compute() -> list[ast.AST]:
+        nodes: list[ast.AST] = []
+        stack = list(reversed(tree.body))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue  # runs when called, not when the file is imported
+            nodes.append(node)
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        return nodes
+
+    return context.memo(("module-level-nodes", id(tree)), compute)
+
+
+def _install_hit(node: ast.Call, packages: list[str] | None, step: str | None) -> Hit:
+    data = {"step": step, "packages": packages or []}
+    if packages is None:  # the guide's own helper: fine while developing, an environment decorator later
+        where = f"Step `{step}` installs" if step else "This module-level call installs (in every task)"
+        return Hit(Span.of(node), f"{where} packages with `install_dependencies`: fine while developing; consider "
+                                  f"@pypi or @conda once the flow settles.", {**data, "helper": True},
+                   Severity.INFORMATION)
+    listed = ", ".join(packages[:3]) + (", …" if len(packages) > 3 else "")
+    listed = f" ({listed})" if listed else ""
+    if step is None:
+        return Hit(Span.of(node), f"This module-level call installs packages{listed} in every task (each imports the "
+                                  f"flow file): declare them with @pypi or @conda.", data)
+    return Hit(Span.of(node), f"Step `{step}` installs packages at run time{listed}: declare them with @pypi or "
+                              f"@conda, so every task gets the same pinned environment.", data)
+
+
+@rule("MF209", "install-at-run-time", Severity.WARNING,
+      "Packages installed with pip or conda at run time, in a step or at module level")
 def install_at_run_time(context):
+    if not context.flows:
+        return
     names = _installer_names(context.module)
-    key = ("installs", tuple((name, frozenset(a), frozenset(b)) for name, (a, b) in sorted(names.items())))
+    helpers = install_helper_names(context.module)
+    key = ("installs", helpers, tuple((name, frozenset(a), frozenset(b)) for name, (a, b) in sorted(names.items())))
+    for node, packages in _installs(_module_level_nodes(context), names, helpers):
+        yield _install_hit(node, packages, None)
     for _flow, step in _steps_in_file(context):
-        installs = context.derived(step.node, key, lambda: [
-            (node, packages) for node in context.nodes(step.node) if isinstance(node, ast.Call)
-            for packages in [_runtime_install(node, names)] if packages is not None])
+        installs = context.derived(step.node, key, lambda: _installs(context.nodes(step.node), names, helpers))
         for node, packages in installs:
-            listed = f" ({', '.join(packages)})" if packages else ""
-            yield Hit(Span.of(node),
-                      f"Step `{step.name}` installs packages at run time{listed}: declare them with "
-                      f"@pypi(packages={{...}}) or @conda instead, so every task (and every retry, on any machine) "
-                      f"gets the same pinned environment without installing it again.",
-                      {"step": step.name, "packages": packages})
+            yield _install_hit(node, packages, step.name)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from ..model import Decorator, dotted_name, literal
 from ..text import Span
+from .guide import INSTALL_HELPER, install_helper_names, is_install_helper_call, shown as _shown
 from .registry import Hit, Severity, rule
 
 PACKAGE_DECORATORS = ("pypi", "conda", "pypi_base", "conda_base")
 BASE_DECORATORS = ("pypi_base", "conda_base")
-INSTALL_HELPER = "install_dependencies"
 FILE_SUFFIXES = (".txt", ".whl", ".tar.gz", ".tgz", ".zip", ".toml", ".cfg", ".py", ".in", ".lock")
 
 # Refs that are branches in practically every repository (compared case-insensitively).
@@ -122,6 +122,15 @@ class PackageEntry:
     key_span: Span
     value_span: Span
 
+    @property
+    def requirement(self) -> str:
+        """What Metaflow hands pip (`metaflow/plugins/pypi/pip.py`): name and value joined when the value is empty
+        or starts with `<`, `>`, `!`, `~` or `@` (`{"pkg @ git+https://h/r.git": "@main"}` is
+        `pkg @ git+https://h/r.git@main`), else `name==value`."""
+        if not self.spec.strip() or self.spec.strip().startswith(("<", ">", "!", "~", "@")):
+            return self.name + self.spec.strip()
+        return f"{self.name}=={self.spec.strip()}"
+
 
 def _own_decorators(context) -> Iterator[Decorator]:
     """Every @pypi / @conda / *_base written in this file on a flow or a class, each once."""
@@ -178,17 +187,14 @@ class InstallSpec:
 def install_specs(context) -> Iterator[InstallSpec]:
     """The literal specs given to `install_dependencies(...)` calls anywhere in the file: strings as positional
     arguments, in a list / tuple / set, or a dict of name to version (positional or any keyword)."""
-    tree = context.module.tree
-    if tree is None or INSTALL_HELPER not in context.module.source:
-        return
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        name = dotted_name(node.func)
-        if name is None or name.rsplit(".", 1)[-1] != INSTALL_HELPER:
-            continue
-        for argument in [*node.args, *(k.value for k in node.keywords if k.arg)]:
-            yield from _specs_in(argument)
+    module = context.module
+    if module.tree is None or INSTALL_HELPER not in module.source:
+        return  # neither called nor imported under another name
+    helpers = install_helper_names(module)
+    for node in context.nodes(module.tree):
+        if isinstance(node, ast.Call) and is_install_helper_call(node, helpers):
+            for argument in [*node.args, *(k.value for k in node.keywords if k.arg)]:
+                yield from _specs_in(argument)
 
 
 def _specs_in(node: ast.expr) -> Iterator[InstallSpec]:
@@ -213,23 +219,28 @@ def _specs_in(node: ast.expr) -> Iterator[InstallSpec]:
       "a @pypi / @conda package given as \"\", a range or \"latest\" instead of an exact version")
 def unpinned_package(context):
     for entry in package_entries(context):
-        kind = version_problem(entry.spec)
-        if kind is None:
-            vcs = vcs_reference(entry.spec) if entry.spec.strip().startswith("@") else None
-            if vcs is None or vcs.ref is not None:
-                continue
+        vcs = vcs_reference(entry.requirement)
+        if vcs is not None:
+            if vcs.ref is not None:
+                continue  # a tag or a commit (a branch is MF304's)
             kind = "vcs"
+        else:
+            kind = version_problem(entry.spec)
+            if kind is None:
+                continue
         deco = f"@{entry.decorator.name}"
         data = {"package": entry.name, "decorator": entry.decorator.name, "spec": entry.spec, "kind": kind}
+        name = _shown(entry.name)
         if kind == "empty":
-            yield Hit(entry.key_span, f"{entry.name!r} in {deco} has no version: each run may resolve a different "
-                                      f"one; pin an exact version", data)
+            yield Hit(entry.key_span, f"{name} in {deco} has no version: each run may resolve a different one; pin "
+                                      f"an exact version.", data)
         elif kind == "vcs":
-            yield Hit(entry.value_span, f"{entry.name!r} in {deco} installs {entry.spec.strip()[1:]!r} without a tag "
-                                        f"or commit: pin one with @<tag> or @<sha>", data)
+            span = entry.value_span if entry.spec.strip() else entry.key_span
+            yield Hit(span, f"{name} in {deco} installs a git URL without a tag or commit: pin one with `@<tag>` or "
+                            f"`@<sha>`.", data)
         else:
-            yield Hit(entry.value_span, f"{entry.name!r} in {deco} is a range ({entry.spec!r}), not an exact version: "
-                                        f"each run may resolve a different one", data)
+            yield Hit(entry.value_span, f"{name} in {deco} is a range ({_shown(entry.spec)}), not an exact version: "
+                                        f"each run may resolve a different one.", data)
 
 
 @rule("MF302", "unpinned-install-dependencies", Severity.WARNING,
@@ -240,24 +251,23 @@ def unpinned_install_dependencies(context):
             problem = version_problem(item.spec)
             if problem is None:
                 continue
-            shown = f"{item.name!r}: {item.spec!r}"
+            shown = _shown(f"{item.name}: {item.spec!r}" if item.spec.strip() else item.name)
             problem = "unpinned" if problem == "empty" else problem
         else:
             problem = requirement_problem(item.spec)
             if problem is None:
                 continue
-            shown = repr(item.spec)
+            shown = _shown(item.spec)
         data = {"spec": item.spec, "kind": problem}
         if item.name is not None:
             data["package"] = item.name
         if problem == "vcs":
-            message = f"install_dependencies spec {shown} names no tag or commit: it installs whatever the default " \
-                      f"branch holds when the step runs; add @<tag> or @<sha>"
+            message = f"`install_dependencies` installs {shown} without a tag or commit: add `@<tag>` or `@<sha>`."
         elif problem == "unpinned":
-            message = f"install_dependencies spec {shown} has no version: each run may install a different one; " \
-                      f"pin it with =="
+            message = f"`install_dependencies` installs {shown} with no version: each run may get a different one; " \
+                      f"pin it with `==`."
         else:
-            message = f"install_dependencies spec {shown} is a range, not an exact version: pin it with =="
+            message = f"`install_dependencies` installs {shown}, a range, not an exact version: pin it with `==`."
         yield Hit(item.span, message, data)
 
 
@@ -275,19 +285,19 @@ def base_environment_without_python(context):
         python = decorator.kwarg("python", None)
         if python is not None:
             continue  # a version, or computed
-        yield Hit(decorator.span, f"@{decorator.name} without python=: the environment gets the Python version of "
-                                  f"whatever interpreter launches the run; pin it, e.g. python=\"3.11\"",
+        yield Hit(decorator.span, f"@{decorator.name} has no `python=`: the environment gets the Python of whatever "
+                                  f"interpreter launches the run; pin it, e.g. `python=\"3.11\"`.",
                   {"decorator": decorator.name})
 
 
 @rule("MF304", "vcs-branch-reference", Severity.WARNING,
       "a git URL pinned to a branch (main, master, develop...) instead of a tag or commit")
 def vcs_branch_reference(context):
-    items: list[tuple[str, Span]] = [(e.spec, e.value_span) for e in package_entries(context)]
+    items: list[tuple[str, Span]] = [(e.requirement, e.value_span) for e in package_entries(context)]
     items += [(i.spec, i.span) for i in install_specs(context)]
     for spec, span in items:
         vcs = vcs_reference(spec)
         if vcs is None or vcs.ref is None or not branch_like(vcs.ref):
             continue
-        yield Hit(span, f"{vcs.url!r} follows the branch {vcs.ref!r}: every run may install a different commit; use "
-                        f"a tag or a commit sha", {"spec": spec, "ref": vcs.ref, "url": vcs.url})
+        yield Hit(span, f"{_shown(vcs.url)} follows the branch `{vcs.ref}`: every run may install a different commit; "
+                        f"use a tag or a commit sha.", {"spec": spec, "ref": vcs.ref, "url": vcs.url})

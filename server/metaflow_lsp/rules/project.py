@@ -48,10 +48,11 @@ def duplicated_helper(context):
         if not same:
             continue
         where = [f"{_shown_path(o.path, project.root, current)}:{o.span.line + 1}" for o in same]
-        also = f" (and {len(where) - 1} more: {', '.join(where[1:])})" if len(where) > 1 else ""
+        listed = ", ".join(f"`{w}`" for w in where[1:3]) + (", …" if len(where) > 3 else "")
+        also = f" (and {len(where) - 1} more: {listed})" if len(where) > 1 else ""
         yield Hit(info.span,
-                  f"helper {info.name}() is also defined, identically, in {where[0]}{also}: move it to common.py and "
-                  f"import it from both flows",
+                  f"Helper `{info.name}()` is also defined, identically, in `{where[0]}`{also}: move it to "
+                  f"`common.py` and import it in both flows.",
                   {"function": info.name,
                    "others": [{"path": str(o.path), "line": o.span.line} for o in same]})
 
@@ -69,11 +70,11 @@ def trigger_without_project(context):
         triggers = [d for d in flow.decorators if d.name in TRIGGER_DECORATORS]
         for decorator in triggers:
             inherited = id(decorator.node) not in own
-            message = (f"@{decorator.name} deploys {flow.name} without @project: test and production deployments "
-                       f"share one namespace and can overwrite each other; add @project(name=...)")
+            message = (f"@{decorator.name} deploys `{flow.name}` without @project: test and production deployments "
+                       f"share one namespace and overwrite each other. Add @project(name=...).")
             if inherited:
-                message = (f"{flow.name} inherits @{decorator.name} but has no @project: test and production "
-                           f"deployments share one namespace; add @project(name=...)")
+                message = (f"`{flow.name}` inherits @{decorator.name} but has no @project: test and production "
+                           f"deployments share one namespace. Add @project(name=...).")
             yield Hit(flow.span if inherited else decorator.span, message,
                       {"flow": flow.name, "decorator": decorator.name})
             if inherited:

@@ -46,6 +46,9 @@ class Hit:
     span: Span
     message: str
     data: dict[str, Any] | None = None
+    # This finding's own severity when it differs from the rule's default (a milder case of the same rule); a
+    # severity the user configures for the code still wins.
+    severity: Severity | None = None
 
 
 Check = Callable[["RuleContext"], Iterable[Hit]]

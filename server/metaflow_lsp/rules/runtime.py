@@ -13,7 +13,8 @@ from ..graph import FlowGraph
 from ..model import FLOW_API, FlowClass, Module, Step, literal
 from ..text import Span
 from .facts import (StepFacts, ancestors, class_assignment, descendants, facts_of, graph_is_sound, is_self,
-                    is_self_attr, keyword_span, method_defs, predecessors, reported_steps, written_names)
+                    is_self_attr, is_test_module, keyword_span, method_defs, predecessors, reported_steps,
+                    written_names)
 from .registry import Hit, Severity, rule
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -48,13 +49,13 @@ def assign_to_parameter(context):
                 name = access.name
                 parameter = flow.parameters.get(name)
                 if parameter is not None:
-                    what = f"the {parameter.kind} '{name}'"
+                    what = f"a {parameter.kind}"
                     if isinstance(parameter.option, str) and parameter.option != name:
-                        what += f" (--{parameter.option})"
+                        what += f" (`--{parameter.option}`)"
                 elif (name in flow.class_attributes and not name.startswith("_")
                       and name not in flow.methods and name not in flow.steps
                       and _is_data_value(class_assignment(module, flow, name))):
-                    what = f"the class attribute '{name}' of {flow.name}"
+                    what = "a class attribute of the flow"
                 else:
                     continue
                 facts = facts or facts_of(context, step, flow)
@@ -63,9 +64,8 @@ def assign_to_parameter(context):
                 verb = "assigns" if access.kind == "write" else "deletes"
                 yield Hit(
                     access.span,
-                    f"Step '{step.name}' {verb} self.{name}, which is {what}: Metaflow makes it read-only in every "
-                    "step, so this task fails (AttributeError: Flow level attributes and Parameters are not "
-                    f"modifiable). Store the value under another artifact name, e.g. self.{name.lower()}_value.",
+                    f"Step `{step.name}` {verb} `self.{name}`, {what}: it is read-only in steps, so this task "
+                    f"fails. Use another name, e.g. `self.{name.lower()}_value`.",
                     {"step": step.name, "name": name},
                 )
 
@@ -185,7 +185,7 @@ def artifact_lost_at_join(context):
             step_facts = facts[name]
             merged_all = False
             excluded: set[str] = set()
-            joins_text = " / ".join(f"'{j}'" for j in sorted(last_joins[name])) or "the join"
+            joins_text = " / ".join(f"`{j}`" for j in sorted(last_joins[name])) or "the join"
             for access in step.accesses:
                 if access.name == "merge_artifacts" and id(access.node) in step_facts.merges:
                     include, exclude = _merge_effect(step_facts.merges[id(access.node)])
@@ -200,7 +200,7 @@ def artifact_lost_at_join(context):
                 if access.kind != "read" or not readable(access.name):
                     continue
                 hit = _lost_read(access.name, access.span, step, available, merged_all, excluded, step_facts,
-                                 joins_text, id(access.node), f"self.{access.name} is read")
+                                 joins_text, id(access.node), f"`self.{access.name}`")
                 if hit:
                     available.add(access.name)  # one report per artifact and step is enough
                     yield hit
@@ -208,7 +208,7 @@ def artifact_lost_at_join(context):
                 if not readable(artifact):
                     continue
                 hit = _lost_read(artifact, span, step, available, merged_all, excluded, step_facts, joins_text,
-                                 None, f'{key}="{artifact}" reads self.{artifact}')
+                                 None, f'`{key}="{artifact}"`')
                 if hit:
                     yield hit
 
@@ -242,17 +242,15 @@ def _lost_read(artifact: str, span: Span, step: Step, available: set[str], merge
     if node_id is not None and (node_id in facts.nested or artifact in facts.loop_writes.get(node_id, ())):
         return None
     if step.is_join:
-        where = f"the join step '{step.name}'"
-        fix = (f"Assign it first (e.g. self.{artifact} = inputs[0].{artifact}, or pick a value from the branches) "
-               "or call self.merge_artifacts(inputs)" + (f" without excluding '{artifact}'" if artifact in excluded
-                                                         else "") + " before reading it.")
+        where = f"join step `{step.name}`"
+        fix = ("Set it from `inputs`, or stop excluding it from `self.merge_artifacts`." if artifact in excluded
+               else "Set it from `inputs` or with `self.merge_artifacts(inputs)` first.")
     else:
-        where = f"step '{step.name}', after the join {joins_text},"
-        fix = (f"Assign self.{artifact} in the join (from inputs) or call self.merge_artifacts(inputs) there.")
+        where = f"step `{step.name}` (after {joins_text})"
+        fix = "Set it or merge it in the join."
     return Hit(
         span,
-        f"In {where} {what}, but the artifact '{artifact}' is not set since the join and the join does not "
-        f"merge it: Metaflow carries nothing across a join, so this task fails with AttributeError. {fix}",
+        f"{what} in {where} is not set, so this task fails: a join carries nothing over. {fix}",
         {"artifact": artifact, "step": step.name, "joins": joins_text},
     )
 
@@ -301,14 +299,12 @@ def input_outside_foreach(context):
                 if access.name not in ("input", "index") or access.kind != "read":
                     continue
                 if step.is_join:
-                    why = ("a join does not run per foreach item. Read the items through inputs instead "
-                           "(e.g. [i.value for i in inputs]).")
+                    why = "a join does not run per foreach item. Read the items through `inputs` instead."
                 else:
-                    why = (f"'{step.name}' does not run inside a foreach (only the steps from a foreach split to its "
-                           f"join get self.{access.name}). Pass the value as an artifact instead.")
+                    why = "it does not run inside a foreach. Pass the value as an artifact instead."
                 yield Hit(
                     access.span,
-                    f"self.{access.name} in step '{step.name}' is always None: {why}",
+                    f"`self.{access.name}` in step `{step.name}` is always None: {why}",
                     {"step": step.name, "name": access.name},
                 )
 
@@ -343,9 +339,8 @@ def foreach_on_unset_artifact(context):
                     continue
                 yield Hit(
                     keyword_span(transition.call, "foreach") or transition.span,
-                    f'foreach="{var}" in step \'{step.name}\', but neither this step nor any step before it sets '
-                    f"self.{var}: the split fails at run time (Foreach variable self.{var} ... does not exist). "
-                    f"Assign self.{var} = [...] before self.next(), or name the artifact that holds the items.",
+                    f'`foreach="{var}"` in step `{step.name}`, but no step up to here sets `self.{var}`: the split '
+                    f"fails at run time. Assign `self.{var}` before `self.next()`.",
                     {"step": step.name, "foreach": var},
                 )
 
@@ -386,14 +381,14 @@ def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Modul
         if name in local_other:
             return None
         if name in local_defs:
-            return f"the function {name} defined in the step"
+            return f"the function `{name}` defined in the step"
         if name in module.constants or name in module.classes:
             return None
         if name in module.functions:
-            return f"the function {name}"
+            return f"the function `{name}`"
         imported = module.imported(name)
         if imported is not None and imported.name and _imported_function(imported, module, context):
-            return f"the function {name} (imported from {'.' * imported.level}{imported.module})"
+            return f"the function `{name}` (from `{'.' * imported.level}{imported.module}`)"
         return None
     if isinstance(value, ast.Attribute):
         if is_self(value.value):
@@ -403,7 +398,7 @@ def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Modul
             decorators = [d for d in method.decorator_list]
             if any(not (isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")) for d in decorators):
                 return None  # a property or something else we cannot judge
-            return f"the method self.{value.attr}"
+            return f"the method `self.{value.attr}`"
         if isinstance(value.value, ast.Name):
             owner = value.value.id
             if owner in local_other:
@@ -415,14 +410,14 @@ def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Modul
                         if any(not (isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod"))
                                for d in statement.decorator_list):
                             return None
-                        return f"the method {owner}.{value.attr}"
+                        return f"the method `{owner}.{value.attr}`"
                 return None
             imported = module.imported(owner)
             if imported is not None and imported.name is None and context.resolver is not None:
                 other = _resolve(context, imported.module, imported.level, module)
                 if other is not None and other.ok and value.attr in other.functions \
                         and value.attr not in other.constants:
-                    return f"the function {owner}.{value.attr}"
+                    return f"the function `{owner}.{value.attr}`"
     return None
 
 
@@ -510,10 +505,8 @@ def function_artifact(context):
                         continue
                     yield Hit(
                         access.span,
-                        f"self.{artifact} is read in step '{name}', but step '{writer}' (line {write_span.line + 1}) "
-                        f"stored {source} in it: Metaflow does not persist functions, so later steps have no "
-                        f"'{artifact}' (AttributeError). Call the function directly (or make it a method of the "
-                        "flow), or store the data needed to rebuild it.",
+                        f"Step `{name}` reads `self.{artifact}`, which step `{writer}` (line {write_span.line + 1}) set "
+                        f"to {source}: Metaflow does not persist functions. Call it directly.",
                         {"artifact": artifact, "step": name, "writer": writer, "line": write_span.line},
                     )
                     break
@@ -539,7 +532,7 @@ def missing_main_guard(context):
     if module.tree is None:
         return
     path_name = module.path.name if module.path else ""
-    if path_name.startswith("test_") or path_name.endswith("_test.py") or path_name == "conftest.py":
+    if is_test_module(module.path):
         return  # flows in tests are imported and run by the test code
     used_as_base = {base.rsplit(".", 1)[-1] for info in module.classes.values() for base in info.bases}
     candidates = [flow for flow in module.flows if flow.name not in module.main_calls
@@ -565,13 +558,11 @@ def missing_main_guard(context):
         if graph.start_step is None or graph.end_step is None or graph.start_step == graph.end_step:
             continue  # not a complete flow (or a one-step oddity): a base or a work in progress
         if module.main_guard is not None:
-            message = (f"{flow.name} is never run: the `if __name__ == \"__main__\":` block of this file does not "
-                       f"call {flow.name}(), so `python {path_name or 'flow.py'} run` runs something else. Call "
-                       f"{flow.name}() there, or move the flow to a file of its own.")
+            message = (f"`{flow.name}` is never run: the `__main__` block does not call `{flow.name}()`, so "
+                       f"`python {path_name or 'flow.py'} run` runs something else. Call it there.")
         else:
-            message = (f"{flow.name} has no `if __name__ == \"__main__\": {flow.name}()` at the end of the file: "
-                       f"`python {path_name or 'flow.py'} run` exits with status 0 and runs nothing. Add the "
-                       "guard.")
+            message = (f"`{flow.name}` is never run: the file has no `if __name__ == \"__main__\": {flow.name}()`, so "
+                       f"`python {path_name or 'flow.py'} run` does nothing. Add the guard.")
         yield Hit(flow.span, message, {"flow": flow.name, "has_guard": module.main_guard is not None})
 
 
