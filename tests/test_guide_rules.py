@@ -388,6 +388,7 @@ from metaflow import FlowSpec, step
 class HelloFlow(FlowSpec):
     @step
     def start(self):
+        self.rows = build_rows()
         self.next(self.end)
 
     @step
@@ -420,20 +421,55 @@ def pytest_configure(config):
 
 def build_rows():
     return []
+
+
+def expected_rows():
+    return []
 """
 
 
 @pytest.mark.parametrize("name", ["test_hello.py", "hello_test.py", "conftest.py"])
 def test_mf202_test_modules_keep_tests_fixtures_and_hooks(tmp_path, write, name):
-    """Tests and fixtures of a module that defines a flow for its tests cannot move to common.py."""
+    """Tests, fixtures and the helpers of tests in a module that defines a flow for its tests stay there; a helper
+    the flow's steps call is the flow's, and belongs in common.py."""
     found = findings(write(name, TEST_MODULE), "MF202")
     assert [f.data["name"] for f in found] == ["build_rows"]
+
+
+def test_mf202_parameter_mixins_are_part_of_the_flow(tmp_path, write):
+    """A class holding Parameters is mixed into flows (here or in other files): not a helper to move."""
+    source = '''
+        from metaflow import FlowSpec, Parameter, step
+
+
+        class DataParameters:
+            rows = Parameter("rows", type=int, default=1000)
+
+
+        class Settings:
+            rows = 1000
+
+
+        class TrainFlow(FlowSpec):  # DataParameters is mixed into the flows of other files
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+
+
+        if __name__ == "__main__":
+            TrainFlow()
+    '''
+    assert [f.data["name"] for f in findings(write("train.py", source), "MF202")] == ["Settings"]
 
 
 def test_mf202_same_names_outside_a_test_module_are_helpers(tmp_path, write):
     found = findings(write("hello.py", TEST_MODULE), "MF202")
     assert [f.data["name"] for f in found] == ["flow_path", "runs_the_flow", "test_hello", "TestHello",
-                                               "pytest_configure", "build_rows"]
+                                               "pytest_configure", "build_rows", "expected_rows"]
     assert found[3].message == ("Helper class `TestHello` is defined in a flow file: move it to `common.py`, so "
                                 "other flows and notebooks can import it.")
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..builder import PARAMETER_KINDS
 from ..model import FlowClass, Module, Parameter, Step, dotted_name
 from ..text import Span
 from ..testmode import FlowTestMode, find_test_mode, is_bool_parameter
@@ -200,6 +201,13 @@ def _is_test_code(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -
                .startswith(("pytest.", "mark.")) for d in node.decorator_list)
 
 
+def _declares_step_or_parameter(statement: ast.stmt) -> bool:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return any(_last_name(d) == "step" for d in statement.decorator_list)
+    value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+    return isinstance(value, ast.Call) and _last_name(value) in PARAMETER_KINDS
+
+
 def _decorator_code(module: Module, flows: list[FlowClass]) -> set[str]:
     """Classes and functions of this module that decorate or mutate steps and flows: subclasses of Metaflow's
     `UserStepDecorator` / `StepMutator` / `FlowMutator` (also through a class of this file), functions made with
@@ -235,16 +243,20 @@ def helper_in_flow_file(context):
     for flow in context.flows:
         keep.update(cls.name for cls in _lineage_classes(module, flow.name))
     for info in module.classes.values():
-        # A class with steps is a flow or a step mixin (perhaps for flows of other files): not a helper.
-        if any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-               and any(_last_name(d) == "step" for d in s.decorator_list) for s in info.node.body):
+        # A class with steps or Parameters is a flow or a mixin of one (perhaps for flows of other files): part of
+        # the flow's definition, not a helper.
+        if any(_declares_step_or_parameter(statement) for statement in info.node.body):
             keep.add(info.name)
     keep |= _decorator_code(module, context.flows)
     test_module = is_test_module(module.path)
+    if test_module:  # a test module's own helpers serve its tests; only what the flow's steps call is the flow's
+        called_by_steps = {node.id for flow in context.flows for step in flow.own_steps
+                           for node in context.nodes(step.node) if isinstance(node, ast.Name)}
     helpers: list[tuple[int, str, str, Span]] = []
     for kind, infos in (("function", module.functions.values()), ("class", module.classes.values())):
         for info in infos:
-            if info.name not in keep and not (test_module and _is_test_code(info.node)):
+            if info.name not in keep and not (test_module and (_is_test_code(info.node)
+                                                               or info.name not in called_by_steps)):
                 helpers.append((info.span.line, kind, info.name, info.span))
     for _line, kind, name, span in sorted(helpers):
         yield Hit(span, f"Helper {kind} `{name}` is defined in a flow file: move it to `common.py`, so other flows "
