@@ -128,3 +128,13 @@ def test_rules_lists_every_code_and_explain_prints_the_page():
     page = run("explain", "mf201")
     assert page.returncode == 0 and page.stdout.startswith("# MF201")
     assert run("explain", "MF999").returncode == 2
+
+
+def test_git_ignored_files_are_skipped_whatever_their_names(project):
+    """Names go to git NUL-separated: a file name with a line break is one name, and git's rule still applies."""
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    (project / ".gitignore").write_text("generated_*\n")
+    (project / "flows" / "generated_\nflow.py").write_text(BROKEN)
+    result = run("check", "--select", "MF0", "flows", cwd=project)
+    reported = {line.split(":")[0] for line in result.stdout.splitlines()}
+    assert reported == {"flows/train.py"}, result.stdout

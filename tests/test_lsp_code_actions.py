@@ -19,6 +19,7 @@ from lsprotocol import types
 from metaflow_lsp.config import Settings
 from metaflow_lsp.engine import check_source
 from metaflow_lsp.project import Project
+from metaflow_lsp.text import split_lines
 from test_lsp_session import TIMEOUT, capabilities, open_document, pull, replace_all, session, write
 
 FLOW = '''
@@ -56,7 +57,7 @@ def path_of(uri: str) -> Path:
 
 
 def _offset(text: str, position: types.Position) -> int:
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text, keepends=True)  # LSP's lines, as an editor counts them
     if position.line >= len(lines):
         return len(text)
     line = lines[position.line]

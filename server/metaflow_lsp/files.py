@@ -1,5 +1,5 @@
-"""Reading files a repository provides, which may be anything: only regular files are read, and at most
-`MAX_FILE_BYTES` of them.
+"""Reading and writing files a repository provides, which may be anything: only regular files are read, and at most
+`MAX_FILE_BYTES` of them; nothing is written outside the project.
 
 A name is no promise: `zero.py` may link to /dev/zero (endless), `x.py` may be a FIFO (an open that waits for a
 writer forever), `_self.json` a 4 GB file. So every read opens without blocking (O_NONBLOCK: a FIFO opens at once),
@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import errno
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -27,6 +28,13 @@ class NotRegularFile(OSError):
 
     def __init__(self, path: Path | str):
         super().__init__(errno.EINVAL, "not a regular file", str(path))
+
+
+class OutsideProject(OSError):
+    """The path's real location (symlinks followed) is not inside the project folder: never written."""
+
+    def __init__(self, path: Path | str, real: Path):
+        super().__init__(errno.EXDEV, f"leads out of the project folder (to {real})", str(path))
 
 
 class FileTooLarge(OSError):
@@ -96,3 +104,35 @@ def is_regular_file(path: Path | str) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except (OSError, ValueError):
         return False
+
+
+def write_inside(root: Path | str, path: Path | str, data: bytes) -> None:
+    """Writes `data` to `path`, which must really lie inside `root`: a link (of the file or of a folder on the way)
+    that leads out raises `OutsideProject`, an existing FIFO or device `NotRegularFile`, and nothing is written.
+
+    The bytes go to a fresh file created with O_EXCL | O_NOFOLLOW beside the real target, renamed over it: a link
+    planted under a temporary name is never followed, and a hard link to the old file keeps the old content. An
+    existing file keeps its permissions."""
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(os.path.realpath(root)):
+        raise OutsideProject(path, real)
+    try:
+        mode: int | None = os.stat(real).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise NotRegularFile(path)
+    real.parent.mkdir(parents=True, exist_ok=True)
+    temporary = real.with_name(f".{real.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        # mode 0o666 less the umask, as any new file gets
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                             | getattr(os, "O_BINARY", 0), 0o666)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+        if mode is not None:
+            os.chmod(temporary, stat.S_IMODE(mode))
+        os.replace(temporary, real)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -432,8 +432,10 @@ def _drop_git_ignored(directory: Path, files: list[Path]) -> list[Path]:
     if _git_check_ignore(git_root, directory.resolve()):
         return files
     try:
-        result = _git(["check-ignore", "--stdin"], git_root, text=True, input="\n".join(str(f) for f in files))
+        # -z: NUL-separated both ways, so a file name holding a line break or a form feed is one name
+        result = _git(["check-ignore", "-z", "--stdin"], git_root, text=True,
+                      input="\0".join(str(f) for f in files) + "\0")
     except (OSError, subprocess.SubprocessError):
         return files
-    ignored = {line.strip() for line in result.stdout.splitlines()}
+    ignored = set(result.stdout.split("\0"))
     return [f for f in files if str(f) not in ignored]

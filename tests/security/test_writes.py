@@ -172,3 +172,48 @@ def test_rewriting_keeps_the_files_permissions(tmp_path):
     assert "WriteFlow (test mode)" in launch.read_text()
     assert launch.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in (workspace / ".vscode").iterdir()) == ["launch.json"]  # no temporary file left
+
+
+RETRY_FLOW = '''
+from metaflow import FlowSpec, retry, step
+
+
+class RetryFlow(FlowSpec):
+    @retry(times=9)
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    RetryFlow()
+'''
+
+
+@pytest.mark.parametrize("case", ["gitignore-linked-out", "flow-linked-out"])
+def test_fix_never_writes_outside_the_project(tmp_path, case):
+    """`metaflow-lsp fix` rewrites flows and extends .gitignore (MF103, MF203): never through a link that leads out.
+    The file elsewhere keeps its bytes, the command says what it did not write and exits 1."""
+    workspace, outside = tmp_path / "workspace", tmp_path / "outside"
+    write(workspace, "pyproject.toml", "[project]\nname = 'hostile'\n")
+    write(outside, "victim.txt", "precious\n")
+    write(outside, "flow.py", RETRY_FLOW)
+    if case == "gitignore-linked-out":
+        write(workspace, "flows/retry.py", RETRY_FLOW)
+        os.symlink(outside / "victim.txt", workspace / ".gitignore")
+    else:
+        write(workspace, ".gitignore", ".metaflow/\n.metaflow_spin/\n")
+        (workspace / "flows").mkdir()
+        os.symlink(outside / "flow.py", workspace / "flows" / "retry.py")
+    before = _snapshot(outside)
+    result = subprocess.run([str(CONSOLE_SCRIPT), "fix", "flows"], cwd=workspace, capture_output=True, text=True,
+                            timeout=60)
+    assert _snapshot(outside) == before
+    assert result.returncode == 1, result.stderr
+    assert "not written: leads out of the project folder" in result.stderr
+    if case == "gitignore-linked-out":  # the flow inside the project is still fixed
+        assert "@retry(times=4)" in (workspace / "flows" / "retry.py").read_text()

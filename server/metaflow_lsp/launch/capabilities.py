@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from ..files import read_source
+
 PROBE_TIMEOUT = 20  # seconds
 _PROBE = (
     "import sys\n"
@@ -43,7 +45,7 @@ def metaflow_package(python: str) -> Path | None:
 
 def package_has_spin(package: Path) -> bool:
     try:
-        cli = (package / "cli.py").read_text(encoding="utf-8", errors="replace")
+        cli = read_source(package / "cli.py")
     except OSError:
         return False
     return '"spin":' in cli or "'spin':" in cli or (package / "cli_components" / "spin_cmd.py").is_file()

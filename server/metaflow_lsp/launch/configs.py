@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +23,8 @@ from typing import Any
 
 from ..builder import parse_module
 from ..config import Settings, load
-from ..project import read_source, walk_python_files
+from ..files import NotRegularFile, read_source, read_text, write_inside
+from ..project import walk_python_files
 from . import jsonc
 from .runspec import DEBUGGER, RunSpec, run_spec
 
@@ -121,7 +120,7 @@ def write_launch_json(root: Path, specs: list[RunSpec], names: list[str], report
     except jsonc.JsoncError as error:
         report.errors.append(f"{path}: not valid JSON with comments ({error}); left unchanged")
         return
-    _write(path, old, new, report)
+    _write(path, root, old, new, report)
 
 
 # -- PyCharm ---------------------------------------------------------------------------------------------------------
@@ -191,7 +190,7 @@ def write_pycharm(root: Path, specs: list[RunSpec], names: list[str], report: Wr
             except ValueError as error:
                 report.errors.append(f"{path}: {error}; left unchanged")
                 continue
-        _write(path, old, new, report)
+        _write(path, root, old, new, report)
 
 
 # The options that make it a test-mode run of this flow: ours on every rewrite. The others (the interpreter,
@@ -264,40 +263,25 @@ def _read_target(path: Path, root: Path, report: WriteReport) -> str | None | ob
         report.errors.append(f"{path}: leads out of the workspace folder (to {real}); left unchanged")
         return _REFUSED
     try:
-        mode = real.stat().st_mode
+        return read_text(real)
     except FileNotFoundError:
         return None
-    except OSError as error:
-        report.errors.append(f"{path}: cannot read it ({error.strerror or error}); left unchanged")
-        return _REFUSED
-    if not stat.S_ISREG(mode):
+    except NotRegularFile:
         report.errors.append(f"{path}: not a regular file; left unchanged")
         return _REFUSED
-    try:
-        return real.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        report.errors.append(f"{path}: cannot read it ({error}); left unchanged")
+        report.errors.append(f"{path}: cannot read it ({getattr(error, 'strerror', None) or error}); left unchanged")
         return _REFUSED
 
 
-def _write(path: Path, old: str | None, new: str, report: WriteReport) -> None:
-    """Writes `new` at the real path of `path` (checked by _read_target): a fresh temporary file, then a rename."""
+def _write(path: Path, root: Path, old: str | None, new: str, report: WriteReport) -> None:
+    """Writes `new` at `path` (checked by _read_target), never outside `root`."""
     if old == new:
         report.unchanged.append(path)
         return
-    real = Path(os.path.realpath(path))
-    temporary = real.with_name(f".{real.name}.{secrets.token_hex(6)}.tmp")
     try:
-        real.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL | O_NOFOLLOW: never an existing file or link; mode 0o666 less the umask, as any new file gets.
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(new.encode("utf-8"))  # bytes: keep the file's own line endings
-        if old is not None:  # the file keeps its permissions
-            os.chmod(temporary, stat.S_IMODE(real.stat().st_mode))
-        os.replace(temporary, real)
+        write_inside(root, path, new.encode("utf-8"))  # bytes: keep the file's own line endings
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         report.errors.append(f"{path}: cannot write it ({error.strerror or error})")
         return
     report.written.append(path)

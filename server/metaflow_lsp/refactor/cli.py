@@ -12,6 +12,7 @@ change), 1 when findings remain that need a person (or, with --diff, files would
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def register(commands) -> None:
 
 def run_fix(args: argparse.Namespace) -> int:
     from .. import config
-    from ..files import FileTooLarge, has_bom, read_bytes
+    from ..files import FileTooLarge, has_bom, read_bytes, write_inside
     from ..project import Project, find_root, walk_python_files
     from ..text import LineIndex
     from . import fixes
@@ -50,7 +51,7 @@ def run_fix(args: argparse.Namespace) -> int:
         return fixes.read_disk(path)
 
     projects: dict[Path, Project] = {}
-    fixed_count = changed_files = 0
+    fixed_count = changed_files = unwritten = 0
     remaining_rows: list[str] = []
     reported_errors: set[str] = set()
     for path in dict.fromkeys(walk_python_files(args.paths)):
@@ -70,22 +71,27 @@ def run_fix(args: argparse.Namespace) -> int:
         except UnicodeDecodeError as error:
             print(f"metaflow-lsp: {path}: not fixed, cannot read it as UTF-8 ({error})", file=sys.stderr)
             continue
-        root = find_root(path.resolve())
+        root = find_root(Path(os.path.abspath(path)))  # where the user named it: a link's target may be elsewhere
         project = projects.setdefault(root, Project(root))
         context = fixes.FixContext(path, settings, project, read)
         plan, remaining = fixes.fix_all(source, context)
+        unwritten_before = unwritten
         for change in plan.changes:
             if args.diff:
                 sys.stdout.write(unified_diff(change, _shown(change.path)))
                 pending[change.path] = change.new
             else:
-                change.path.parent.mkdir(parents=True, exist_ok=True)
                 bom = b"\xef\xbb\xbf" if not change.is_new and has_bom(change.path) else b""  # read without it
-                change.path.write_bytes(bom + change.new.encode("utf-8"))
+                try:  # never through a link out of the project (a .gitignore linked to ~/.bashrc)
+                    write_inside(root, change.path, bom + change.new.encode("utf-8"))
+                except OSError as error:
+                    print(f"metaflow-lsp: {change.path}: not written: {error.strerror}", file=sys.stderr)
+                    unwritten += 1
+                    continue
             changed_files += 1
         if plan.changes and not args.diff:
             project.forget_git_answers()
-        if plan.fixed:
+        if plan.fixed and unwritten == unwritten_before:
             fixed_count += len(plan.fixed)
             verb = "would fix" if args.diff else "fixed"
             print(f"{path}: {verb} {', '.join(plan.fixed)}", file=sys.stderr)
@@ -101,8 +107,10 @@ def run_fix(args: argparse.Namespace) -> int:
     summary = f"{verb} {fixed_count} problem{'s' if fixed_count != 1 else ''}"
     if remaining_rows:
         summary += f"; {len(remaining_rows)} left that need a person (listed above)"
+    if unwritten:
+        summary += f"; {unwritten} file{'s' if unwritten != 1 else ''} not written (see above)"
     print(summary + ".", file=sys.stderr)
-    if remaining_rows or (args.diff and changed_files):
+    if remaining_rows or unwritten or (args.diff and changed_files):
         return EXIT_FINDINGS
     return EXIT_CLEAN
 
