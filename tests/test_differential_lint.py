@@ -29,7 +29,7 @@ from metaflow_lsp.engine import check_module
 from metaflow_lsp.graph import FlowGraph
 from metaflow_lsp.model import FlowClass, Module
 from metaflow_lsp.rules.facts import PARALLEL_STEP_DECORATORS, is_parallel_step
-from metaflow_lsp.rules.graph import cyclic_steps, scopes
+from metaflow_lsp.rules.graph_checks import cyclic_steps, scopes
 
 # Metaflow's check -> our code(s).
 CODES: dict[str, tuple[str, ...]] = {

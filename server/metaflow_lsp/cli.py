@@ -67,11 +67,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_optional_commands(commands) -> None:
     """Commands of the fix and launcher features, each defined next to its feature."""
-    from .launch import cli as launch_cli
-    from .refactor import cli as refactor_cli
+    from .launch import run_commands
+    from .refactor import fix_command
 
-    refactor_cli.register(commands)
-    launch_cli.register(commands)
+    fix_command.register(commands)
+    run_commands.register(commands)
 
 
 def _code_list(text: str) -> list[str]:
