@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..project import function_fingerprint
 from .registry import Hit, Severity, rule
+
+if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
+    from ..context import RuleContext
 
 TRIGGER_DECORATORS = ("schedule", "trigger", "trigger_on_finish")
 
@@ -29,7 +33,7 @@ def _shown_path(path: Path, root: Path | None, current: Path | None) -> str:
 
 @rule("MF401", "duplicated-helper", Severity.WARNING,
       "the same module-level helper defined in two flow files: move it to common.py")
-def duplicated_helper(context):
+def duplicated_helper(context: RuleContext):
     project, module = context.project, context.module
     if project is None or module.path is None or not module.flows or not module.functions:
         return
@@ -59,7 +63,7 @@ def duplicated_helper(context):
 
 @rule("MF402", "trigger-without-project", Severity.WARNING,
       "@schedule / @trigger / @trigger_on_finish on a flow without @project")
-def trigger_without_project(context):
+def trigger_without_project(context: RuleContext):
     module = context.module
     # A flow that another class of this file extends is a base: its subclass is what gets deployed, and is checked.
     extended = {base.rsplit(".", 1)[-1] for info in module.classes.values() for base in info.bases}
