@@ -63,7 +63,9 @@ class Rule:
     check: Check = field(repr=False, compare=False)
 
 
-RULES: dict[str, Rule] = {}
+RULES: dict[str, Rule] = {}  # filled by importing the families: ask `rules.RULES` (or `rules.load()`), not this
+
+SYNTAX_ERROR = "MF000"  # reported by the engine while parsing; always enabled
 
 
 def rule(code: str, name: str, severity: Severity, summary: str) -> Callable[[Check], Check]:
