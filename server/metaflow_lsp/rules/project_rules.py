@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..project import function_fingerprint
+from ..flow_index import function_fingerprint
 from .registry import Hit, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
