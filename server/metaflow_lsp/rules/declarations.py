@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
 # --------------------------------------------------------------------------------------------------------------------
 
 @rule("MF101", "decorator-below-step", Severity.ERROR,
-      "A Metaflow step decorator is placed below @step (@step must be the decorator closest to def)")
+      "A Metaflow step decorator is placed below @step (@step must be the decorator closest to def)",
+      silent="decorators not from Metaflow; decorators above `@step`; steps of other files")
 def decorator_below_step(context: RuleContext):
     for _flow, step in context.steps_in_file():
         index = step.step_decorator_index
@@ -43,7 +44,8 @@ def decorator_below_step(context: RuleContext):
 # MF102
 # --------------------------------------------------------------------------------------------------------------------
 
-@rule("MF102", "catch-on-split", Severity.ERROR, "@catch on a foreach or switch split step")
+@rule("MF102", "catch-on-split", Severity.ERROR, "@catch on a foreach or switch split step",
+      silent="`@catch` on static splits, linear steps or joins; a `catch` not from Metaflow")
 def catch_on_split(context: RuleContext):
     for flow, step in context.steps_in_file():
         graph = context.graph(flow)
@@ -72,7 +74,8 @@ def catch_on_split(context: RuleContext):
 MAX_RETRIES = 4  # metaflow_config.MAX_ATTEMPTS (6) - 2
 
 
-@rule("MF103", "retry-times-too-high", Severity.ERROR, "@retry(times=N) with N above 4")
+@rule("MF103", "retry-times-too-high", Severity.ERROR, "@retry(times=N) with N above 4",
+      silent="`times` of 4 or less, computed, or spread with `**`; a `retry` not from Metaflow")
 def retry_times_too_high(context: RuleContext):
     for flow, step in context.steps_in_file():
         retry = context.metaflow_decorator(step, "retry")
@@ -98,7 +101,8 @@ def retry_times_too_high(context: RuleContext):
 # MF104
 # --------------------------------------------------------------------------------------------------------------------
 
-@rule("MF104", "timeout-without-duration", Severity.ERROR, "@timeout with no duration, or a zero one")
+@rule("MF104", "timeout-without-duration", Severity.ERROR, "@timeout with no duration, or a zero one",
+      silent="computed durations, `**options`, any non-zero duration")
 def timeout_without_duration(context: RuleContext):
     for flow, step in context.steps_in_file():
         timeout = context.metaflow_decorator(step, "timeout")
@@ -154,7 +158,8 @@ def _env_side(context: RuleContext, step: Step, flow: FlowClass, step_name: str,
     return packages, decorators
 
 
-@rule("MF105", "pypi-and-conda-mixed", Severity.ERROR, "A step mixes @pypi and @conda packages")
+@rule("MF105", "pypi-and-conda-mixed", Severity.ERROR, "A step mixes @pypi and @conda packages",
+      silent="`@conda(python=...)` without packages; disabled or computed sides")
 def pypi_and_conda_mixed(context: RuleContext):
     reported_base = set()
     for flow, step in context.steps_in_file():
@@ -192,7 +197,8 @@ _NON_STR_TYPES = frozenset({"int", "float", "bool", "JSONType", "dict", "list", 
 
 
 @rule("MF106", "bad-parameter-name", Severity.ERROR,
-      "A Parameter with a reserved name, an attribute name Metaflow ignores, or a separator on a non-string type")
+      "A Parameter with a reserved name, an attribute name Metaflow ignores, or a separator on a non-string type",
+      silent="computed names; declarations of other files; separators Metaflow may accept")
 def bad_parameter_name(context: RuleContext):
     module = context.module
     seen: set[int] = set()

@@ -122,7 +122,8 @@ def _names(names: Iterable[str]) -> str:
 # ---- per step ------------------------------------------------------------------------------------------------------
 
 
-@rule("MF001", "reserved-step-name", Severity.ERROR, "A step is named name, next, input, index or cmd")
+@rule("MF001", "reserved-step-name", Severity.ERROR, "A step is named name, next, input, index or cmd",
+      silent="steps defined in another file; artifacts or methods with those names")
 @each_flow(whole_flow=False)
 def reserved_step_name(scope: Scope):
     for node in scope.local_nodes():
@@ -132,7 +133,8 @@ def reserved_step_name(scope: Scope):
 
 
 @rule("MF007", "invalid-step-name", Severity.ERROR,
-      "A step name has characters other than a-z, 0-9 and _ or starts with _")
+      "A step name has characters other than a-z, 0-9 and _ or starts with _",
+      silent="steps defined in another file; methods that are not steps")
 @each_flow(whole_flow=False)
 def invalid_step_name(scope: Scope):
     for node in scope.local_nodes():
@@ -144,7 +146,8 @@ def invalid_step_name(scope: Scope):
 
 
 @rule("MF008", "step-arguments", Severity.ERROR,
-      "A step takes the wrong arguments (too many, a join that splits, no self)")
+      "A step takes the wrong arguments (too many, a join that splits, no self)",
+      silent="steps defined in another file; a join by its transition in a partial graph")
 @each_flow(whole_flow=False)
 def step_arguments(scope: Scope):
     for node in scope.local_nodes():
@@ -170,7 +173,8 @@ def step_arguments(scope: Scope):
         yield scope.at_def(node, message, step=name, args=args)
 
 
-@rule("MF009", "missing-next", Severity.ERROR, "A step other than the end step does not end with self.next(...)")
+@rule("MF009", "missing-next", Severity.ERROR, "A step other than the end step does not end with self.next(...)",
+      silent="abstract steps of a base class; a possible end step when a base is unread")
 @each_flow(whole_flow=False)
 def missing_next(scope: Scope):
     flow = scope.flow
@@ -212,7 +216,8 @@ def _invalid_reason(node: Node) -> str:
 
 
 @rule("MF010", "invalid-transition", Severity.ERROR,
-      "A step's self.next(...) is not one of the forms Metaflow supports")
+      "A step's self.next(...) is not one of the forms Metaflow supports",
+      silent="steps defined in another file; a `self.next` that is not the last statement")
 @each_flow(whole_flow=False)
 def invalid_transition(scope: Scope):
     for node in scope.local_nodes():
@@ -221,7 +226,8 @@ def invalid_transition(scope: Scope):
                                 step=node.name)
 
 
-@rule("MF015", "invalid-switch", Severity.ERROR, "A switch self.next({...}, condition=...) has fewer than two cases")
+@rule("MF015", "invalid-switch", Severity.ERROR, "A switch self.next({...}, condition=...) has fewer than two cases",
+      silent="steps defined in another file")
 @each_flow(whole_flow=False)
 def invalid_switch(scope: Scope):
     for node in scope.local_nodes():
@@ -251,20 +257,23 @@ def _missing_terminal(scope: Scope, which: str) -> Iterator[Hit | None]:
                                    f"annotate one with `@step({which}=True)`.")
 
 
-@rule("MF002", "missing-start-step", Severity.ERROR, "The flow has no start step, or several @step(start=True)")
+@rule("MF002", "missing-start-step", Severity.ERROR, "The flow has no start step, or several @step(start=True)",
+      silent="flows with an unreadable base; intermediate base classes")
 @each_flow(whole_flow=True)
 def missing_start_step(scope: Scope):
     yield from _missing_terminal(scope, "start")
 
 
-@rule("MF003", "missing-end-step", Severity.ERROR, "The flow has no end step, or several @step(end=True)")
+@rule("MF003", "missing-end-step", Severity.ERROR, "The flow has no end step, or several @step(end=True)",
+      silent="flows with an unreadable base; intermediate base classes")
 @each_flow(whole_flow=True)
 def missing_end_step(scope: Scope):
     yield from _missing_terminal(scope, "end")
 
 
 @rule("MF004", "ambiguous-start-or-end", Severity.ERROR,
-      "A step is annotated start/end while another step is named start/end")
+      "A step is annotated start/end while another step is named start/end",
+      silent="flows with an unreadable base; intermediate base classes")
 @each_flow(whole_flow=True)
 def ambiguous_start_or_end(scope: Scope):
     graph = scope.graph
@@ -276,7 +285,8 @@ def ambiguous_start_or_end(scope: Scope):
 
 
 @rule("MF005", "start-or-end-degree", Severity.ERROR,
-      "The start step has incoming transitions or the end step outgoing ones")
+      "The start step has incoming transitions or the end step outgoing ones",
+      silent="flows with an unreadable base; intermediate base classes")
 @each_flow(whole_flow=True)
 def start_or_end_degree(scope: Scope):
     graph = scope.graph
@@ -291,7 +301,8 @@ def start_or_end_degree(scope: Scope):
                                 f"must not call `self.next(...)`.", step=end.name)
 
 
-@rule("MF006", "end-step-not-terminal", Severity.ERROR, "The end step calls self.next(...) or is a join step")
+@rule("MF006", "end-step-not-terminal", Severity.ERROR, "The end step calls self.next(...) or is a join step",
+      silent="flows with an unreadable base; intermediate base classes")
 @each_flow(whole_flow=True)
 def end_step_not_terminal(scope: Scope):
     graph = scope.graph
@@ -313,7 +324,8 @@ def _known(graph: FlowGraph, names: Iterable[str]) -> list[str]:
     return [n for n in names if n in graph]
 
 
-@rule("MF011", "unknown-transition-target", Severity.ERROR, "self.next(...) names a step the flow does not have")
+@rule("MF011", "unknown-transition-target", Severity.ERROR, "self.next(...) names a step the flow does not have",
+      silent="unreadable bases, intermediate base classes, steps defined in another file")
 @each_flow(whole_flow=True)
 def unknown_transition_target(scope: Scope):
     graph = scope.graph
@@ -407,7 +419,8 @@ def _loop_through(graph: FlowGraph, name: str, first: str, component: set[str]) 
     return [name] + list(reversed(path))
 
 
-@rule("MF012", "graph-cycle", Severity.ERROR, "The steps form a loop (only a switch may loop back to itself)")
+@rule("MF012", "graph-cycle", Severity.ERROR, "The steps form a loop (only a switch may loop back to itself)",
+      silent="flows with an unreadable base; intermediate base classes; a switch looping to itself")
 @each_flow(whole_flow=True)
 def graph_cycle(scope: Scope):
     for name, loop in cyclic_steps(scope.graph).items():
@@ -420,7 +433,8 @@ def _reachable_unknown(graph: FlowGraph) -> bool:
     return any(n not in graph for name in graph.reachable() for n in graph[name].out_funcs)
 
 
-@rule("MF013", "unreachable-step", Severity.ERROR, "A step cannot be reached from the start step")
+@rule("MF013", "unreachable-step", Severity.ERROR, "A step cannot be reached from the start step",
+      silent="unreadable bases, base classes; flows where a reachable step names an unknown one")
 @each_flow(whole_flow=True)
 def unreachable_step(scope: Scope):
     graph = scope.graph
@@ -451,7 +465,8 @@ def _meeting_step(graph: FlowGraph, split: str) -> str | None:
     return None
 
 
-@rule("MF014", "unbalanced-split-join", Severity.ERROR, "Splits and joins do not match")
+@rule("MF014", "unbalanced-split-join", Severity.ERROR, "Splits and joins do not match",
+      silent="unreadable bases, base classes; graphs with loops or unknown targets")
 @each_flow(whole_flow=True)
 def unbalanced_split_join(scope: Scope):
     graph = scope.graph
@@ -527,7 +542,8 @@ def unbalanced_split_join(scope: Scope):
         yield scope.at_def(graph[name], message, step=name)
 
 
-@rule("MF016", "empty-foreach", Severity.ERROR, "A foreach goes straight into a join step")
+@rule("MF016", "empty-foreach", Severity.ERROR, "A foreach goes straight into a join step",
+      silent="flows with an unreadable base; intermediate base classes")
 @each_flow(whole_flow=True)
 def empty_foreach(scope: Scope):
     graph = scope.graph
@@ -541,7 +557,8 @@ def empty_foreach(scope: Scope):
 
 
 @rule("MF017", "num-parallel-without-parallel-step", Severity.ERROR,
-      "self.next(..., num_parallel=) goes to a step without @parallel")
+      "self.next(..., num_parallel=) goes to a step without @parallel",
+      silent="steps with a decorator it does not know (an extension's may be parallel)")
 @each_flow(whole_flow=True)
 def num_parallel_without_parallel_step(scope: Scope):
     graph = scope.graph
@@ -561,7 +578,8 @@ def num_parallel_without_parallel_step(scope: Scope):
                       {"step": node.name, "targets": plain})
 
 
-@rule("MF018", "parallel-step-not-followed-by-join", Severity.ERROR, "A @parallel step is not followed by a join step")
+@rule("MF018", "parallel-step-not-followed-by-join", Severity.ERROR, "A @parallel step is not followed by a join step",
+      silent="steps with a decorator it does not know; unreadable bases, base classes")
 @each_flow(whole_flow=True)
 def parallel_step_not_followed_by_join(scope: Scope):
     graph = scope.graph
@@ -575,7 +593,8 @@ def parallel_step_not_followed_by_join(scope: Scope):
 
 
 @rule("MF019", "parallel-step-without-num-parallel", Severity.ERROR,
-      "A @parallel step is reached without num_parallel=")
+      "A @parallel step is reached without num_parallel=",
+      silent="steps with a decorator it does not know; unreadable bases, base classes")
 @each_flow(whole_flow=True)
 def parallel_step_without_num_parallel(scope: Scope):
     graph = scope.graph
@@ -587,7 +606,8 @@ def parallel_step_without_num_parallel(scope: Scope):
                                step=node.name, callers=callers)
 
 
-@rule("MF020", "conditional-path-into-join", Severity.ERROR, "A switch transitions directly to a join step")
+@rule("MF020", "conditional-path-into-join", Severity.ERROR, "A switch transitions directly to a join step",
+      silent="flows with an unreadable base; intermediate base classes")
 @each_flow(whole_flow=True)
 def conditional_path_into_join(scope: Scope):
     graph = scope.graph

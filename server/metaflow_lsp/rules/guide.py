@@ -148,7 +148,8 @@ def count_statements(step: Step, nodes: list[ast.AST] | None = None) -> int:
     return sum(1 for node in (nodes or flatten(step.node)) if isinstance(node, ast.stmt)) - left_out
 
 
-@rule("MF201", "step-too-long", Severity.WARNING, "A step body with more statements than max-step-statements")
+@rule("MF201", "step-too-long", Severity.WARNING, "A step body with more statements than max-step-statements",
+      silent="docstring and final `self.next`; steps of other files")
 def step_too_long(context: RuleContext):
     limit = context.settings.max_step_statements
     for _flow, step in context.steps_in_file():
@@ -216,7 +217,8 @@ def _decorator_code(module: Module, flows: list[FlowClass]) -> set[str]:
     return found
 
 
-@rule("MF202", "helper-in-flow-file", Severity.INFORMATION, "A helper function or class defined in a flow file")
+@rule("MF202", "helper-in-flow-file", Severity.INFORMATION, "A helper function or class defined in a flow file",
+      silent="flow classes and mixins, `main()`, decorators and mutators, test helpers")
 def helper_in_flow_file(context: RuleContext):
     module = context.module
     if not context.flows:
@@ -306,7 +308,8 @@ def _reported_here(project, path: Path, state: dict) -> bool:
     return first is None or first == current or current not in files
 
 
-@rule("MF203", "metaflow-folder-not-ignored", Severity.WARNING, "The repository's .gitignore does not ignore .metaflow")
+@rule("MF203", "metaflow-folder-not-ignored", Severity.WARNING, "The repository's .gitignore does not ignore .metaflow",
+      silent="folders with no `.git` and no `.gitignore`; files without a flow; home-folder ignores")
 def metaflow_folder_not_ignored(context: RuleContext):
     project, path = context.project, context.module.path
     if project is None or path is None or not context.flows:
@@ -343,7 +346,8 @@ def _has_work_to_shrink(flow: FlowClass) -> bool:
         t.kind in ("foreach", "parallel", "split") for step in flow.steps.values() for t in step.transitions)
 
 
-@rule("MF204", "no-test-mode-parameter", Severity.WARNING, "A flow without a test-mode Parameter")
+@rule("MF204", "no-test-mode-parameter", Severity.WARNING, "A flow without a test-mode Parameter",
+      silent="flows with nothing to shrink, unreadable bases, base classes, computed names")
 def no_test_mode_parameter(context: RuleContext):
     name = context.settings.test_mode_parameters[0]
     for flow in context.runnable_flows():
@@ -361,7 +365,8 @@ def no_test_mode_parameter(context: RuleContext):
 # -- MF205 ---------------------------------------------------------------------------------------------------------
 
 
-@rule("MF205", "test-mode-parameter-unused", Severity.WARNING, "A test-mode Parameter that no step reads")
+@rule("MF205", "test-mode-parameter-unused", Severity.WARNING, "A test-mode Parameter that no step reads",
+      silent="`self` handed to a helper; a test-mode Parameter inherited from a base")
 def test_mode_parameter_unused(context: RuleContext):
     module = context.module
     for flow in context.complete_flows():
@@ -481,7 +486,8 @@ def _mentions(context: RuleContext, function: ast.AST, attribute: str) -> bool:
 
 
 @rule("MF206", "foreach-not-shrunk-in-test-mode", Severity.HINT,
-      "A foreach list that the test-mode Parameter never shortens")
+      "A foreach list that the test-mode Parameter never shortens",
+      silent="foreach over a Parameter or Config; lists built by helpers given `self`")
 def foreach_not_shrunk(context: RuleContext):
     module = context.module
     reported: set[int] = set()
@@ -540,7 +546,8 @@ def _used_by_decorators(flow: FlowClass, module: Module, parameter: Parameter) -
 
 
 @rule("MF207", "validate-parameters-in-start", Severity.HINT,
-      "Parameters first read after start while start validates nothing")
+      "Parameters first read after start while start validates nothing",
+      silent="booleans, choices, test mode; a start that asserts, raises or hands `self` on")
 def validate_parameters_in_start(context: RuleContext):
     module = context.module
     reported: set[int] = set()
@@ -664,7 +671,8 @@ def _locals(function: FunctionNode) -> set[str]:
 
 
 @rule("MF208", "load-other-flows-in-start", Severity.WARNING,
-      "Runs of other flows loaded after start instead of in start")
+      "Runs of other flows loaded after start instead of in start",
+      silent="the run itself (`current.run_id`); pathspecs built from this run's data")
 def load_other_flows_in_start(context: RuleContext):
     module = context.module
     classes, packages = _client_names(module)
@@ -748,7 +756,8 @@ def _install_hit(node: ast.Call, packages: list[str] | None, step: str | None) -
 
 
 @rule("MF209", "install-at-run-time", Severity.WARNING,
-      "Packages installed with pip or conda at run time, in a step or at module level")
+      "Packages installed with pip or conda at run time, in a step or at module level",
+      silent="commands built in variables; installs in helpers nobody calls at import time")
 def install_at_run_time(context: RuleContext):
     if not context.flows:
         return

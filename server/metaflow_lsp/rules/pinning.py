@@ -221,7 +221,8 @@ def _specs_in(node: ast.expr) -> Iterator[InstallSpec]:
 
 
 @rule("MF301", "unpinned-package", Severity.WARNING,
-      "a @pypi / @conda package given as \"\", a range or \"latest\" instead of an exact version")
+      "a @pypi / @conda package given as \"\", a range or \"latest\" instead of an exact version",
+      silent="computed versions; exact versions, conda builds, git tags and commits")
 def unpinned_package(context: RuleContext):
     for entry in package_entries(context):
         vcs = vcs_reference(entry.requirement)
@@ -249,7 +250,8 @@ def unpinned_package(context: RuleContext):
 
 
 @rule("MF302", "unpinned-install-dependencies", Severity.WARNING,
-      "an install_dependencies(...) spec without an exact version, tag or commit")
+      "an install_dependencies(...) spec without an exact version, tag or commit",
+      silent="exact pins, VCS refs (MF304), URLs, paths, options, computed specs")
 def unpinned_install_dependencies(context: RuleContext):
     for item in install_specs(context):
         if item.is_dict_entry:
@@ -277,7 +279,8 @@ def unpinned_install_dependencies(context: RuleContext):
 
 
 @rule("MF303", "base-environment-without-python", Severity.WARNING,
-      "@pypi_base / @conda_base without python=")
+      "@pypi_base / @conda_base without python=",
+      silent="step-level `@pypi` / `@conda`; computed `python=`; disabled environments")
 def base_environment_without_python(context: RuleContext):
     for decorator in _own_decorators(context):
         if decorator.name not in BASE_DECORATORS:
@@ -296,7 +299,8 @@ def base_environment_without_python(context: RuleContext):
 
 
 @rule("MF304", "vcs-branch-reference", Severity.WARNING,
-      "a git URL pinned to a branch (main, master, develop...) instead of a tag or commit")
+      "a git URL pinned to a branch (main, master, develop...) instead of a tag or commit",
+      silent="refs that may be tags, commit shas, URLs without a ref, computed specs")
 def vcs_branch_reference(context: RuleContext):
     items: list[tuple[str, Span]] = [(e.requirement, e.value_span) for e in package_entries(context)]
     items += [(i.spec, i.span) for i in install_specs(context)]

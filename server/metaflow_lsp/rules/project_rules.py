@@ -32,7 +32,8 @@ def _shown_path(path: Path, root: Path | None, current: Path | None) -> str:
 
 
 @rule("MF401", "duplicated-helper", Severity.WARNING,
-      "the same module-level helper defined in two flow files: move it to common.py")
+      "the same module-level helper defined in two flow files: move it to common.py",
+      silent="different bodies or signatures, empty bodies, files without a flow, methods")
 def duplicated_helper(context: RuleContext):
     project, module = context.project, context.module
     if project is None or module.path is None or not module.flows or not module.functions:
@@ -62,7 +63,8 @@ def duplicated_helper(context: RuleContext):
 
 
 @rule("MF402", "trigger-without-project", Severity.WARNING,
-      "@schedule / @trigger / @trigger_on_finish on a flow without @project")
+      "@schedule / @trigger / @trigger_on_finish on a flow without @project",
+      silent="flows with `@project` (own or inherited), unreadable bases, extended classes")
 def trigger_without_project(context: RuleContext):
     module = context.module
     # A flow that another class of this file extends is a base: its subclass is what gets deployed, and is checked.

@@ -39,7 +39,8 @@ def _is_data_value(value: ast.expr | None) -> bool:
 
 
 @rule("MF107", "assign-to-parameter", Severity.ERROR,
-      "Assignment to a Parameter, Config or public class attribute inside a step")
+      "Assignment to a Parameter, Config or public class attribute inside a step",
+      silent="`_` attributes, class attributes holding functions; nested functions")
 def assign_to_parameter(context: RuleContext):
     module = context.module
     for flow, step in context.steps_in_file():
@@ -114,7 +115,8 @@ def _transition_reads(step: Step) -> list[tuple[str, Span, str]]:
 
 
 @rule("MF108", "artifact-lost-at-join", Severity.ERROR,
-      "An artifact read at or after a join that the join neither assigns nor merges")
+      "An artifact read at or after a join that the join neither assigns nor merges",
+      silent="flows it cannot see whole; dynamic attributes; guarded reads; `inputs.a.x`")
 def artifact_lost_at_join(context: RuleContext):
     seen: set[int] = set()
     for flow in context.sound_flows():
@@ -275,7 +277,8 @@ def _methods_hidden(context: RuleContext, flow: FlowClass) -> bool:
 # --------------------------------------------------------------------------------------------------------------------
 
 @rule("MF109", "input-outside-foreach", Severity.WARNING,
-      "self.input / self.index in a step that does not run inside a foreach")
+      "self.input / self.index in a step that does not run inside a foreach",
+      silent="steps inside a foreach (up to its join) and `@parallel` children; broken graphs")
 def input_outside_foreach(context: RuleContext):
     seen: set[int] = set()
     for flow in context.sound_flows():
@@ -307,7 +310,8 @@ def input_outside_foreach(context: RuleContext):
 # --------------------------------------------------------------------------------------------------------------------
 
 @rule("MF110", "foreach-on-unset-artifact", Severity.ERROR,
-      "foreach=\"x\" where no step before the split (nor the split itself) sets self.x")
+      "foreach=\"x\" where no step before the split (nor the split itself) sets self.x",
+      silent="Parameters, Configs, class attributes; dynamic writes before the split")
 def foreach_on_unset_artifact(context: RuleContext):
     seen: set[int] = set()
     for flow in context.sound_flows():
@@ -438,7 +442,8 @@ def _self_stores(context: RuleContext, step: Step) -> list[tuple[ast.Attribute, 
 
 
 @rule("MF111", "function-artifact", Severity.ERROR,
-      "A function or lambda stored on self and read in a later step (Metaflow does not persist functions)")
+      "A function or lambda stored on self and read in a later step (Metaflow does not persist functions)",
+      silent="functions Metaflow pickles (builtins, installed packages, partials, classes)")
 def function_artifact(context: RuleContext):
     module = context.module
     for flow in context.complete_flows():
@@ -504,7 +509,8 @@ def _looks_like_base(name: str) -> bool:
 
 
 @rule("MF112", "missing-main-guard", Severity.WARNING,
-      "A flow file that never calls its flow class (no `if __name__ == \"__main__\": Flow()`)")
+      "A flow file that never calls its flow class (no `if __name__ == \"__main__\": Flow()`)",
+      silent="classes called or passed anywhere in the file, bases, test files")
 def missing_main_guard(context: RuleContext):
     module = context.module
     if module.tree is None:
