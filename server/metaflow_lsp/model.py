@@ -239,6 +239,8 @@ class FlowClass:
 
     @property
     def own_steps(self) -> list[Step]:
+        """The steps this class defines itself (not a base's or a mixin's). For the steps a file reports, use
+        `RuleContext.steps_in_file()`, which also has those of bases and mixins defined in the same file."""
         return [s for s in self.steps.values() if s.owner == self.name]
 
     def decorator(self, name: str) -> Decorator | None:

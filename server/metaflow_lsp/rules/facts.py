@@ -185,7 +185,7 @@ class StepFacts:
                         key = literal(node.args[1])
                         if isinstance(key, str) and (func.id == "hasattr" or len(node.args) >= 3):
                             self.guarded.add(key)
-            elif isinstance(node, ast.Attribute) and is_self(node.value) and node.attr in ("__dict__", "__class__"):
+            elif is_self_attr(node) and node.attr in ("__dict__", "__class__"):
                 self.opaque = True
             elif is_self(node):
                 parent = parents.get(id(node))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..builder import PARAMETER_KINDS
-from ..model import FlowClass, Module, Parameter, Step, dotted_name, is_self
+from ..model import FlowClass, Module, Parameter, Step, dotted_name, is_self, is_self_attr
 from ..text import Span
 from ..testmode import FlowTestMode, find_test_mode, is_bool_parameter
 from ..walk import flatten
@@ -76,7 +76,7 @@ def _scan_self_in(flat: list[ast.AST], methods: set[str]) -> tuple[set[str], boo
     receivers: set[int] = set()
     handled: set[int] = set()
     for node in flat:
-        if isinstance(node, ast.Attribute) and is_self(node.value):
+        if is_self_attr(node):
             receivers.add(id(node.value))
             reads.add(node.attr)
             if node.attr in methods:
@@ -416,9 +416,9 @@ class _TestModeUse:
         if node is None:
             return False
         for child in ast.walk(node):
-            if isinstance(child, ast.Attribute) and is_self(child.value) and child.attr in self.test_mode:
+            if is_self_attr(child) and child.attr in self.test_mode:
                 return True
-            if isinstance(child, ast.Attribute) and is_self(child.value) and child.attr in self.methods:
+            if is_self_attr(child) and child.attr in self.methods:
                 return True  # one of the flow's methods may read the test-mode Parameter
             if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and child.id in self.tainted:
                 return True
@@ -427,10 +427,10 @@ class _TestModeUse:
         return False
 
     def _mentions_var(self, node: ast.AST) -> bool:
-        return any(isinstance(c, ast.Attribute) and is_self(c.value) and c.attr == self.var for c in ast.walk(node))
+        return any(is_self_attr(c) and c.attr == self.var for c in ast.walk(node))
 
     def _writes_var(self, targets: list[ast.expr]) -> bool:
-        return any(isinstance(c, ast.Attribute) and is_self(c.value) and c.attr == self.var
+        return any(is_self_attr(c) and c.attr == self.var
                    and isinstance(c.ctx, ast.Store) for t in targets for c in ast.walk(t))
 
     def body(self, statements: list[ast.stmt], under: bool) -> None:
@@ -481,7 +481,7 @@ class _TestModeUse:
 def _mentions(context: RuleContext, function: ast.AST, attribute: str) -> bool:
     """Whether `self.<attribute>` appears in a function (its set of names is kept while the function is unchanged)."""
     names = context.derived(function, "self-attributes", lambda: {
-        n.attr for n in context.nodes(function) if isinstance(n, ast.Attribute) and is_self(n.value)})
+        n.attr for n in context.nodes(function) if is_self_attr(n)})
     return attribute in names
 
 
@@ -627,7 +627,7 @@ def _class_constants(flow: FlowClass, module: Module) -> set[str]:
         return set()
     written = {a.name for step in flow.steps.values() for a in step.writes()}
     written |= {n.attr for method in methods for n in ast.walk(method)
-                if isinstance(n, ast.Attribute) and is_self(n.value) and isinstance(n.ctx, (ast.Store, ast.Del))}
+                if is_self_attr(n) and isinstance(n.ctx, (ast.Store, ast.Del))}
     return set(flow.class_attributes) - written
 
 
@@ -638,7 +638,7 @@ def _static(expression: ast.AST, flow: FlowClass, module: Module, local: set[str
     for node in ast.walk(expression):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in CURRENT_RUN:
             return False
-        if isinstance(node, ast.Attribute) and is_self(node.value):
+        if is_self_attr(node):
             if node.attr in flow.parameters:
                 continue
             constants = _class_constants(flow, module) if constants is None else constants

@@ -69,8 +69,8 @@ def trigger_without_project(context: RuleContext):
     module = context.module
     # A flow that another class of this file extends is a base: its subclass is what gets deployed, and is checked.
     extended = {base.rsplit(".", 1)[-1] for info in module.classes.values() for base in info.bases}
-    for flow in context.flows:
-        if not flow.complete or flow.name in extended or flow.decorator("project") is not None:
+    for flow in context.complete_flows():
+        if flow.name in extended or flow.decorator("project") is not None:
             continue
         own = {id(node) for node in flow.node.decorator_list}
         triggers = [d for d in flow.decorators if d.name in TRIGGER_DECORATORS]
