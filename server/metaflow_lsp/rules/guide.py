@@ -9,31 +9,24 @@ installed at run time). Every rule stays silent where the model cannot see the w
 from __future__ import annotations
 
 import ast
-import re
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..builder import PARAMETER_KINDS
-from ..model import FlowClass, Module, Parameter, Step, dotted_name
+from ..model import FlowClass, Module, Parameter, Step, dotted_name, is_self, is_self_attr
 from ..text import Span
 from ..testmode import FlowTestMode, find_test_mode, is_bool_parameter
 from ..walk import flatten
 from .facts import is_test_module
+from .installs import find_installs, install_helper_names, installer_names
 from .registry import Hit, Severity, rule
+
+if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
+    from ..context import RuleContext
 
 # -- shared helpers ------------------------------------------------------------------------------------------------
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-def _steps_in_file(context) -> Iterator[tuple[FlowClass, Step]]:
-    """Each step defined in this file once (a mixin's step shared by two flows is reported once), with a flow."""
-    seen: set[int] = set()
-    for flow in context.flows:
-        for step in flow.steps.values():
-            if step.path == context.module.path and id(step.node) not in seen:
-                seen.add(id(step.node))
-                yield flow, step
 
 
 def _lineage_classes(module: Module, name: str) -> list[ast.ClassDef]:
@@ -63,11 +56,7 @@ def _method_nodes(module: Module, flow: FlowClass) -> list[FunctionNode] | None:
     return list(nodes.values())
 
 
-def _is_self(node: ast.AST) -> bool:
-    return isinstance(node, ast.Name) and node.id == "self"
-
-
-def _scan_self(context, roots: list[ast.AST], methods: set[str] = frozenset()) -> tuple[set[str], bool]:
+def _scan_self(context: RuleContext, roots: list[ast.AST], methods: set[str] = frozenset()) -> tuple[set[str], bool]:
     """Names read as `self.<name>` (also `getattr(self, "name")` and a switch's `condition="name"`) in `roots`, and
     whether `self` escapes where reads cannot be followed: handed to a function, aliased, `getattr` with a computed
     name, or a call of one of the flow's own `methods`. Computed per function, and kept while it is unchanged."""
@@ -87,45 +76,38 @@ def _scan_self_in(flat: list[ast.AST], methods: set[str]) -> tuple[set[str], boo
     receivers: set[int] = set()
     handled: set[int] = set()
     for node in flat:
-        if isinstance(node, ast.Attribute) and _is_self(node.value):
+        if is_self_attr(node):
             receivers.add(id(node.value))
             reads.add(node.attr)
             if node.attr in methods:
                 opaque = True
         elif isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else None
-            if name in ("getattr", "hasattr", "setattr", "delattr") and node.args and _is_self(node.args[0]):
+            if name in ("getattr", "hasattr", "setattr", "delattr") and node.args and is_self(node.args[0]):
                 handled.add(id(node.args[0]))
                 key = node.args[1] if len(node.args) > 1 else None
                 if isinstance(key, ast.Constant) and isinstance(key.value, str):
                     reads.add(key.value)
                 else:
                     opaque = True
-            elif name == "isinstance" and node.args and _is_self(node.args[0]):
+            elif name == "isinstance" and node.args and is_self(node.args[0]):
                 handled.add(id(node.args[0]))
             for keyword in node.keywords:
                 if (keyword.arg == "condition" and isinstance(keyword.value, ast.Constant)
                         and isinstance(keyword.value.value, str)):
                     reads.add(keyword.value.value)
     for node in flat:
-        if _is_self(node) and isinstance(node.ctx, ast.Load) and id(node) not in receivers and id(node) not in handled:
+        if is_self(node) and isinstance(node.ctx, ast.Load) and id(node) not in receivers and id(node) not in handled:
             opaque = True
     return reads, opaque
 
 
-def _step_is_start(context, flow: FlowClass, step: Step) -> bool:
+def _step_is_start(context: RuleContext, flow: FlowClass, step: Step) -> bool:
     return context.graph(flow).start_step == step.name
 
 
 def _test_mode(flow: FlowClass, settings) -> FlowTestMode:
     return find_test_mode(flow, settings.test_mode_parameters)
-
-
-def _runnable_leaf_flows(context) -> Iterator[FlowClass]:
-    """Flows someone runs: they have a start step and are no intermediate base class (`RuleContext.is_base_flow`)."""
-    for flow in context.flows:
-        if not context.is_base_flow(flow) and context.graph(flow).start_step is not None:
-            yield flow
 
 
 def _assignment_span(parameter: Parameter) -> Span:
@@ -166,10 +148,11 @@ def count_statements(step: Step, nodes: list[ast.AST] | None = None) -> int:
     return sum(1 for node in (nodes or flatten(step.node)) if isinstance(node, ast.stmt)) - left_out
 
 
-@rule("MF201", "step-too-long", Severity.WARNING, "A step body with more statements than max-step-statements")
-def step_too_long(context):
+@rule("MF201", "step-too-long", Severity.WARNING, "A step body with more statements than max-step-statements",
+      silent="docstring and final `self.next`; steps of other files")
+def step_too_long(context: RuleContext):
     limit = context.settings.max_step_statements
-    for _flow, step in _steps_in_file(context):
+    for _flow, step in context.steps_in_file():
         count = context.derived(step.node, "statements", lambda: count_statements(step, context.nodes(step.node)))
         if count > limit:
             yield Hit(step.span,
@@ -234,8 +217,9 @@ def _decorator_code(module: Module, flows: list[FlowClass]) -> set[str]:
     return found
 
 
-@rule("MF202", "helper-in-flow-file", Severity.INFORMATION, "A helper function or class defined in a flow file")
-def helper_in_flow_file(context):
+@rule("MF202", "helper-in-flow-file", Severity.INFORMATION, "A helper function or class defined in a flow file",
+      silent="flow classes and mixins, `main()`, decorators and mutators, test helpers")
+def helper_in_flow_file(context: RuleContext):
     module = context.module
     if not context.flows:
         return
@@ -324,8 +308,9 @@ def _reported_here(project, path: Path, state: dict) -> bool:
     return first is None or first == current or current not in files
 
 
-@rule("MF203", "metaflow-folder-not-ignored", Severity.WARNING, "The repository's .gitignore does not ignore .metaflow")
-def metaflow_folder_not_ignored(context):
+@rule("MF203", "metaflow-folder-not-ignored", Severity.WARNING, "The repository's .gitignore does not ignore .metaflow",
+      silent="folders with no `.git` and no `.gitignore`; files without a flow; home-folder ignores")
+def metaflow_folder_not_ignored(context: RuleContext):
     project, path = context.project, context.module.path
     if project is None or path is None or not context.flows:
         return
@@ -361,11 +346,12 @@ def _has_work_to_shrink(flow: FlowClass) -> bool:
         t.kind in ("foreach", "parallel", "split") for step in flow.steps.values() for t in step.transitions)
 
 
-@rule("MF204", "no-test-mode-parameter", Severity.WARNING, "A flow without a test-mode Parameter")
-def no_test_mode_parameter(context):
+@rule("MF204", "no-test-mode-parameter", Severity.WARNING, "A flow without a test-mode Parameter",
+      silent="flows with nothing to shrink, unreadable bases, base classes, computed names")
+def no_test_mode_parameter(context: RuleContext):
     name = context.settings.test_mode_parameters[0]
-    for flow in _runnable_leaf_flows(context):
-        if not flow.complete:
+    for flow in context.runnable_flows():
+        if context.graph(flow).start_step is None:
             continue
         found = _test_mode(flow, context.settings)
         if found.parameters or found.unknown or not _has_work_to_shrink(flow):
@@ -379,12 +365,11 @@ def no_test_mode_parameter(context):
 # -- MF205 ---------------------------------------------------------------------------------------------------------
 
 
-@rule("MF205", "test-mode-parameter-unused", Severity.WARNING, "A test-mode Parameter that no step reads")
-def test_mode_parameter_unused(context):
+@rule("MF205", "test-mode-parameter-unused", Severity.WARNING, "A test-mode Parameter that no step reads",
+      silent="`self` handed to a helper; a test-mode Parameter inherited from a base")
+def test_mode_parameter_unused(context: RuleContext):
     module = context.module
-    for flow in context.flows:
-        if not flow.complete:
-            continue
+    for flow in context.complete_flows():
         parameter = _test_mode(flow, context.settings).parameter  # the one the launcher passes
         if parameter is None or parameter.owner != flow.name:
             continue
@@ -431,21 +416,21 @@ class _TestModeUse:
         if node is None:
             return False
         for child in ast.walk(node):
-            if isinstance(child, ast.Attribute) and _is_self(child.value) and child.attr in self.test_mode:
+            if is_self_attr(child) and child.attr in self.test_mode:
                 return True
-            if isinstance(child, ast.Attribute) and _is_self(child.value) and child.attr in self.methods:
+            if is_self_attr(child) and child.attr in self.methods:
                 return True  # one of the flow's methods may read the test-mode Parameter
             if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and child.id in self.tainted:
                 return True
-            if isinstance(child, ast.Call) and any(_is_self(a) for a in child.args + [k.value for k in child.keywords]):
+            if isinstance(child, ast.Call) and any(is_self(a) for a in child.args + [k.value for k in child.keywords]):
                 return True  # a helper given `self` may read the test-mode Parameter
         return False
 
     def _mentions_var(self, node: ast.AST) -> bool:
-        return any(isinstance(c, ast.Attribute) and _is_self(c.value) and c.attr == self.var for c in ast.walk(node))
+        return any(is_self_attr(c) and c.attr == self.var for c in ast.walk(node))
 
     def _writes_var(self, targets: list[ast.expr]) -> bool:
-        return any(isinstance(c, ast.Attribute) and _is_self(c.value) and c.attr == self.var
+        return any(is_self_attr(c) and c.attr == self.var
                    and isinstance(c.ctx, ast.Store) for t in targets for c in ast.walk(t))
 
     def body(self, statements: list[ast.stmt], under: bool) -> None:
@@ -493,21 +478,20 @@ class _TestModeUse:
                 self.handled = True
 
 
-def _mentions(context, function: ast.AST, attribute: str) -> bool:
+def _mentions(context: RuleContext, function: ast.AST, attribute: str) -> bool:
     """Whether `self.<attribute>` appears in a function (its set of names is kept while the function is unchanged)."""
     names = context.derived(function, "self-attributes", lambda: {
-        n.attr for n in context.nodes(function) if isinstance(n, ast.Attribute) and _is_self(n.value)})
+        n.attr for n in context.nodes(function) if is_self_attr(n)})
     return attribute in names
 
 
 @rule("MF206", "foreach-not-shrunk-in-test-mode", Severity.HINT,
-      "A foreach list that the test-mode Parameter never shortens")
-def foreach_not_shrunk(context):
+      "A foreach list that the test-mode Parameter never shortens",
+      silent="foreach over a Parameter or Config; lists built by helpers given `self`")
+def foreach_not_shrunk(context: RuleContext):
     module = context.module
     reported: set[int] = set()
-    for flow in context.flows:
-        if not flow.complete:
-            continue
+    for flow in context.complete_flows():
         test_mode = _test_mode(flow, context.settings).parameters
         if not test_mode:
             continue
@@ -516,7 +500,7 @@ def foreach_not_shrunk(context):
             continue
         functions = [s.node for s in flow.steps.values()] + methods
         for step in flow.steps.values():
-            if step.path != module.path:
+            if not context.defined_here(step):
                 continue
             for transition in step.transitions:
                 var = transition.foreach
@@ -562,16 +546,16 @@ def _used_by_decorators(flow: FlowClass, module: Module, parameter: Parameter) -
 
 
 @rule("MF207", "validate-parameters-in-start", Severity.HINT,
-      "Parameters first read after start while start validates nothing")
-def validate_parameters_in_start(context):
+      "Parameters first read after start while start validates nothing",
+      silent="booleans, choices, test mode; a start that asserts, raises or hands `self` on")
+def validate_parameters_in_start(context: RuleContext):
     module = context.module
     reported: set[int] = set()
-    for flow in context.flows:
-        if not flow.complete or context.is_base_flow(flow):
-            continue  # a base class's start may be overridden, its later steps are its subclasses'
+    # not on a base class: its start may be overridden, its later steps are its subclasses'
+    for flow in context.runnable_flows():
         start_name = context.graph(flow).start_step
         start = flow.steps.get(start_name) if start_name else None
-        if start is None or start.path != module.path or id(start.node) in reported:
+        if start is None or not context.defined_here(start) or id(start.node) in reported:
             continue
         if any(isinstance(n, (ast.Assert, ast.Raise)) for n in context.nodes(start.node)):
             continue
@@ -643,7 +627,7 @@ def _class_constants(flow: FlowClass, module: Module) -> set[str]:
         return set()
     written = {a.name for step in flow.steps.values() for a in step.writes()}
     written |= {n.attr for method in methods for n in ast.walk(method)
-                if isinstance(n, ast.Attribute) and _is_self(n.value) and isinstance(n.ctx, (ast.Store, ast.Del))}
+                if is_self_attr(n) and isinstance(n.ctx, (ast.Store, ast.Del))}
     return set(flow.class_attributes) - written
 
 
@@ -654,7 +638,7 @@ def _static(expression: ast.AST, flow: FlowClass, module: Module, local: set[str
     for node in ast.walk(expression):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in CURRENT_RUN:
             return False
-        if isinstance(node, ast.Attribute) and _is_self(node.value):
+        if is_self_attr(node):
             if node.attr in flow.parameters:
                 continue
             constants = _class_constants(flow, module) if constants is None else constants
@@ -687,13 +671,14 @@ def _locals(function: FunctionNode) -> set[str]:
 
 
 @rule("MF208", "load-other-flows-in-start", Severity.WARNING,
-      "Runs of other flows loaded after start instead of in start")
-def load_other_flows_in_start(context):
+      "Runs of other flows loaded after start instead of in start",
+      silent="the run itself (`current.run_id`); pathspecs built from this run's data")
+def load_other_flows_in_start(context: RuleContext):
     module = context.module
     classes, packages = _client_names(module)
     if not classes and not packages:
         return
-    for flow, step in _steps_in_file(context):
+    for flow, step in context.steps_in_file():
         if not flow.complete:
             continue
         start_name = context.graph(flow).start_step
@@ -733,123 +718,7 @@ def load_other_flows_in_start(context):
 
 # -- MF209 ---------------------------------------------------------------------------------------------------------
 
-INSTALLERS = {"pip", "pip3", "conda", "mamba", "micromamba"}
-# The installer must be the command (`pip install`, `/opt/conda/bin/conda install`, `python -m pip install`,
-# `sudo pip install`, after `;` / `&&` / `|`), not a word in its arguments (`echo pip install`).
-INSTALL_TEXT = re.compile(r"(?:^|[;&|]|\bsudo\s|\buv\s|\s-m\s)\s*(?:\S*/)?(?:pip3?|conda|mamba|micromamba)\s+install\b")
-SUBPROCESS_FUNCTIONS = {"run", "call", "check_call", "check_output", "Popen", "getoutput", "getstatusoutput"}
-OS_FUNCTIONS = {"system", "popen"}
-
-
-def _text(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}"
-                       for v in node.values)
-    return None
-
-
-VALUE_OPTIONS = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f",
-                 "--find-links", "-t", "--target", "--prefix", "--root", "-n", "--name", "-p", "--channel"}
-
-
-def _packages(words: list[str | None]) -> list[str]:
-    """The package specs among the words after `install`: not options, nor the values of options."""
-    packages, skip = [], False
-    for word in words:
-        if skip:
-            skip = False
-        elif word is None or "{" in word:
-            continue
-        elif word.startswith("-"):
-            skip = word in VALUE_OPTIONS
-        else:
-            packages.append(word)
-    return packages
-
-
-def _install_command(argument: ast.AST) -> list[str] | None:
-    """The packages (literal ones) when `argument` is a pip / conda install command, else None."""
-    if isinstance(argument, (ast.List, ast.Tuple)):
-        words = [_text(e) for e in argument.elts]
-        for index, word in enumerate(words):
-            if word is not None and word.rsplit("/", 1)[-1] in INSTALLERS and "install" in words[index + 1:]:
-                return _packages(words[words.index("install", index) + 1:])
-        return None
-    text = _text(argument)
-    if text is None:
-        return None
-    match = INSTALL_TEXT.search(text)
-    if match is None:
-        return None
-    return _packages(re.split(r"[;&|]", text[match.end():], maxsplit=1)[0].split())
-
-
-def _module_aliases(module: Module, name: str) -> tuple[set[str], set[str]]:
-    """Names bound to module `name`, and names bound to its functions."""
-    modules = {i.bound_name for i in module.imports if i.module == name and i.name is None and not i.level}
-    functions = {i.bound_name for i in module.imports if i.module == name and i.name is not None and not i.level}
-    return modules, functions
-
-
-def _installer_names(module: Module) -> dict[str, tuple[set[str], set[str]]]:
-    """For subprocess, os and pip: the names bound to the module, and the names bound to its functions."""
-    return {name: _module_aliases(module, name) for name in ("subprocess", "os", "pip")}
-
-
-# The guide's helper that pip-installs packages at the start of a step (MF209 nudges, MF302 checks its specs).
-INSTALL_HELPER = "install_dependencies"
-
-
-def install_helper_names(module: Module) -> frozenset[str]:
-    """The names this file calls the guide's `install_dependencies` helper by: the name itself and what an import
-    binds it to (`from common import install_dependencies as deps`)."""
-    return frozenset({INSTALL_HELPER} | {i.bound_name for i in module.imports if i.name == INSTALL_HELPER})
-
-
-def is_install_helper_call(call: ast.Call, helpers: frozenset[str]) -> bool:
-    """`install_dependencies(...)`, `common.install_dependencies(...)` (any module or object), or an alias."""
-    name = dotted_name(call.func)
-    return name is not None and (name in helpers or name.rsplit(".", 1)[-1] == INSTALL_HELPER)
-
-
-def _runtime_install(call: ast.Call, names: dict[str, tuple[set[str], set[str]]]) -> list[str] | None:
-    """The packages (literal ones) when `call` runs pip / conda install, else None."""
-    name = dotted_name(call.func) or ""
-    head, _, last = name.rpartition(".")
-    argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in ("args", "command", "cmd")), None)
-    if argument is None:
-        return None
-    subprocess_modules, subprocess_functions = names["subprocess"]
-    os_modules, os_functions = names["os"]
-    pip_modules, _ = names["pip"]
-    if (head in subprocess_modules and last in SUBPROCESS_FUNCTIONS) or (not head and name in subprocess_functions) \
-            or (head in os_modules and last in OS_FUNCTIONS) or (not head and name in os_functions):
-        return _install_command(argument)
-    if head in pip_modules and last == "main" and isinstance(argument, (ast.List, ast.Tuple)) and argument.elts \
-            and _text(argument.elts[0]) == "install":
-        return _packages([_text(e) for e in argument.elts[1:]])
-    return None
-
-
-def _installs(nodes: list[ast.AST], names, helpers: frozenset[str]) -> list[tuple[ast.Call, list[str] | None]]:
-    """The install calls among `nodes`: (call, packages) for pip / conda, (call, None) for the guide's
-    `install_dependencies(...)` helper."""
-    found: list[tuple[ast.Call, list[str] | None]] = []
-    for node in nodes:
-        if not isinstance(node, ast.Call):
-            continue
-        if is_install_helper_call(node, helpers):
-            found.append((node, None))
-            continue
-        packages = _runtime_install(node, names)
-        if packages is not None:
-            found.append((node, packages))
-    return found
-
-
-def _module_level_nodes(context) -> list[ast.AST]:
+def _module_level_nodes(context: RuleContext) -> list[ast.AST]:
     """The nodes a flow file runs when it is imported, which every task does: outside functions and classes
     (the `__main__` block included: each task runs the file as its main script)."""
     tree = context.module.tree
@@ -887,16 +756,17 @@ def _install_hit(node: ast.Call, packages: list[str] | None, step: str | None) -
 
 
 @rule("MF209", "install-at-run-time", Severity.WARNING,
-      "Packages installed with pip or conda at run time, in a step or at module level")
-def install_at_run_time(context):
+      "Packages installed with pip or conda at run time, in a step or at module level",
+      silent="commands built in variables; installs in helpers nobody calls at import time")
+def install_at_run_time(context: RuleContext):
     if not context.flows:
         return
-    names = _installer_names(context.module)
+    names = installer_names(context.module)
     helpers = install_helper_names(context.module)
     key = ("installs", helpers, tuple((name, frozenset(a), frozenset(b)) for name, (a, b) in sorted(names.items())))
-    for node, packages in _installs(_module_level_nodes(context), names, helpers):
+    for node, packages in find_installs(_module_level_nodes(context), names, helpers):
         yield _install_hit(node, packages, None)
-    for _flow, step in _steps_in_file(context):
-        installs = context.derived(step.node, key, lambda: _installs(context.nodes(step.node), names, helpers))
+    for _flow, step in context.steps_in_file():
+        installs = context.derived(step.node, key, lambda: find_installs(context.nodes(step.node), names, helpers))
         for node, packages in installs:
             yield _install_hit(node, packages, step.name)
