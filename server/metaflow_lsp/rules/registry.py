@@ -61,6 +61,7 @@ FAMILIES = {
     "declarations": "runtime",
     "runtime": "runtime",
     "guide": "guide",
+    "fail_fast": "guide",
     "pinning": "pinning (MF3xx)",
     "project_rules": "project (MF4xx)",
 }
