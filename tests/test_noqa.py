@@ -85,3 +85,13 @@ async def test_server_pull_diagnostics(tmp_path):
             reported[case] = {d.code for d in report.items}
             assert all(d.severity == types.DiagnosticSeverity.Error for d in report.items)
     assert reported == {case: expected for case, (_, expected) in CASES.items()}
+
+
+def test_a_string_that_reads_noqa_silences_nothing(tmp_path):
+    """Only a comment silences: `"# noqa"` inside a string on the reported line is data, not a request."""
+    source = FLOW.replace("        print(self.test_mode)\n", '        self.test_mode = "# noqa"\n')
+    (tmp_path / "flow.py").write_text(source.format(comment=""), encoding="utf-8")
+    (tmp_path / "silenced.py").write_text(source.replace('"# noqa"', '"x"  # noqa').format(comment=""),
+                                          encoding="utf-8")
+    rows = json.loads(run("check", "--format", "json", "--select", "MF107", ".", cwd=tmp_path).stdout)
+    assert [(r["path"], r["code"], r["line"]) for r in rows] == [("flow.py", "MF107", LINE + 2)]

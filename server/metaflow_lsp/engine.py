@@ -3,9 +3,11 @@ language server, so both report exactly the same things."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,13 +60,16 @@ def check_module(module: Module, settings: Settings, project: Project | None = N
         return [_syntax_finding(module.syntax_error, lines)]
     context = RuleContext(module, settings, project, reuse)
     findings: list[Finding] = []
+    comments: dict[int, str] | None = None  # the file's `# noqa` comments, read when a finding's line may have one
     for code, rule in RULES.items():
         if not settings.enabled(code, module.path):
             continue
         try:
             for hit in rule.check(context):
                 span = lines.clamp(hit.span)
-                if not _suppressed(lines.line(span.line), code):
+                if "noqa" in lines.line(span.line).lower() and comments is None:
+                    comments = noqa_comments(module.source)
+                if not (comments and _suppressed(comments.get(span.line), code)):
                     severity = settings.severity_of(code, hit.severity or rule.severity)
                     findings.append(Finding(code, hit.message, severity, span, hit.data))
         except Exception:  # one broken rule must not take the others (or the server) down
@@ -75,10 +80,21 @@ def check_module(module: Module, settings: Settings, project: Project | None = N
     return findings
 
 
-def _suppressed(line: str, code: str) -> bool:
-    if "#" not in line:
-        return False
-    match = NOQA.search(line)
+def noqa_comments(source: str) -> dict[int, str]:
+    """The comments holding `noqa`, by 0-based line: real comments only, so a string that reads "# noqa" silences
+    nothing. Read with `tokenize` (only for files that mention noqa on a reported line: it costs about a parse)."""
+    comments: dict[int, str] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source, newline="").readline):
+            if token.type == tokenize.COMMENT and NOQA.search(token.string):
+                comments[token.start[0] - 1] = token.string
+    except (tokenize.TokenError, SyntaxError):  # the file parsed, so this is not expected; keep what was read
+        pass
+    return comments
+
+
+def _suppressed(comment: str | None, code: str) -> bool:
+    match = NOQA.search(comment) if comment else None
     if match is None:
         return False
     codes = match.group("codes")
