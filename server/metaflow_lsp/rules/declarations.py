@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 
 from ..model import UNKNOWN, FlowClass, Module, Step, literal
+from ..refactor.fix_table import NoData, declare_fix, lazy
 from ..text import Span
 from .facts import (METAFLOW_STEP_DECORATORS, NON_PARAMETERS, RESERVED_PARAMETER_NAMES, class_nodes,
                     has_star_kwargs, keyword_span, metaflow_name, own_class_decorator, reported_steps, short_text,
@@ -42,6 +43,12 @@ def decorator_below_step(context):
 # --------------------------------------------------------------------------------------------------------------------
 # MF102
 # --------------------------------------------------------------------------------------------------------------------
+
+
+# The only order Metaflow accepts; the other decorators keep their order: safe.
+declare_fix("MF101", NoData, title=lambda data, context: "Move @step directly above def", safe=True,
+            apply=lazy("fixes", "move_step_plan"))
+
 
 @rule("MF102", "catch-on-split", Severity.ERROR, "@catch on a foreach or switch split step")
 def catch_on_split(context):
@@ -101,6 +108,12 @@ def retry_times_too_high(context):
 # --------------------------------------------------------------------------------------------------------------------
 # MF104
 # --------------------------------------------------------------------------------------------------------------------
+
+
+# Metaflow refuses more; the largest value it accepts changes nothing else: safe.
+declare_fix("MF103", NoData, title=lambda data, context: f"Set @retry times to {MAX_RETRIES} (the most Metaflow allows)",
+            safe=True, apply=lazy("fixes", "clamp_retry_plan"))
+
 
 @rule("MF104", "timeout-without-duration", Severity.ERROR, "@timeout with no duration, or a zero one")
 def timeout_without_duration(context):

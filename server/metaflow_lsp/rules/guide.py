@@ -11,10 +11,12 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..builder import PARAMETER_KINDS
 from ..model import FlowClass, Module, Parameter, Step, dotted_name
+from ..refactor.fix_table import declare_fix, lazy, quoted
 from ..text import Span
 from ..testmode import FlowTestMode, find_test_mode, is_bool_parameter
 from ..walk import flatten
@@ -265,6 +267,17 @@ def helper_in_flow_file(context):
 
 # -- MF203 ---------------------------------------------------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class HelperData:
+    name: str | None = None
+
+
+# Moves code to another file: unsafe.
+declare_fix("MF202", HelperData, safe=False, apply=lazy("fixes", "move_helper_plan"),
+            title=lambda data, context: f"Move {quoted(data.name, 'this helper')} to common.py")
+
+
 METAFLOW_FOLDERS = (".metaflow", ".metaflow_spin")
 
 
@@ -354,6 +367,18 @@ def metaflow_folder_not_ignored(context):
 # -- MF204 ---------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class GitignoreData:
+    missing: list[str] = field(default_factory=list)
+    gitignore: str | None = None
+
+
+# Only adds lines to .gitignore (creating it when missing): safe.
+declare_fix("MF203", GitignoreData, safe=True, apply=lazy("fixes", "gitignore_plan"),
+            title=lambda data, context: f"Add {', '.join(data.missing or METAFLOW_FOLDERS[:1])} to .gitignore",
+            writes=lambda data: Path(data.gitignore) if data.gitignore else None)
+
+
 def _has_work_to_shrink(flow: FlowClass) -> bool:
     """Whether a test mode would have anything to make smaller: inputs (Parameters, Configs, files) or a fan-out.
     A hello-world flow with neither runs as fast as it ever will."""
@@ -379,6 +404,16 @@ def no_test_mode_parameter(context):
 # -- MF205 ---------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TestModeFlowData:
+    flow: str | None = None
+
+
+# Adds a command-line option to the flow: unsafe.
+declare_fix("MF204", TestModeFlowData, safe=False, apply=lazy("fixes", "test_mode_parameter_plan"),
+            title=lambda data, context: "Add a `test_mode` Parameter to the flow")
+
+
 @rule("MF205", "test-mode-parameter-unused", Severity.WARNING, "A test-mode Parameter that no step reads")
 def test_mode_parameter_unused(context):
     module = context.module
@@ -401,6 +436,16 @@ def test_mode_parameter_unused(context):
 
 
 # -- MF206 ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnusedTestModeData:
+    parameter: str | None = None
+
+
+# Inserts code for the user to fill in: unsafe.
+declare_fix("MF205", UnusedTestModeData, safe=False, apply=lazy("fixes", "use_test_mode_plan"),
+            title=lambda data, context: f"Use {quoted(data.parameter, 'the test-mode Parameter')} to shrink the run")
 
 
 def _bound_names(target: ast.expr) -> list[str]:
