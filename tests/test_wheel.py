@@ -83,7 +83,7 @@ def test_wheel_holds_the_package_its_rule_pages_and_metadata(dist):
     assert pages == {f"metaflow_lsp/docs/rules/{code}.md" for code in RULES}  # rule pages only, not docs/dev
     assert {"metaflow_lsp/__main__.py", "metaflow_lsp/lsp/server.py", "metaflow_lsp/refactor/extract.py"} <= names
     assert not any(name.startswith(("tests/", "server/", "docs/")) for name in names)
-    assert "metaflow-lsp = metaflow_lsp.cli:main" in entry_points
+    assert "metaflow-lsp = metaflow_lsp._bootstrap:console" in entry_points
     headers, _, description = metadata.partition("\n\n")
     assert f"Version: {__version__}" in headers
     assert "License-Expression: Apache-2.0" in headers
