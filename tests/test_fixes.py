@@ -98,6 +98,20 @@ def test_fix_fixture(case, tmp_path):
     assert {name.lstrip("."): text for name, text in others.items()} == expected
 
 
+def test_fix_titles_read_only_data_of_the_declared_type():
+    """A finding's data comes back from the editor as JSON: a value of the wrong type is ignored, not trusted."""
+    mf203, mf205 = fix_table.fix_for("MF203"), fix_table.fix_for("MF205")
+    context = fixes.FixContext(None)
+    assert mf203.title(fix_table.typed_data(mf203.data, {"missing": [".metaflow_spin"]}), context) == \
+        "Add .metaflow_spin to .gitignore"
+    assert mf203.title(fix_table.typed_data(mf203.data, {"missing": [".metaflow", 3]}), context) == \
+        "Add .metaflow to .gitignore"
+    assert mf205.title(fix_table.typed_data(mf205.data, {"parameter": "quick"}), context) == \
+        "Use `quick` to shrink the run"
+    assert mf205.title(fix_table.typed_data(mf205.data, {"parameter": ["quick"]}), context) == \
+        "Use the test-mode Parameter to shrink the run"
+
+
 STEPS_USING_TEST_MODE = '''
 @step
 def start(self):

@@ -21,8 +21,10 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 def register(commands) -> None:
     """Adds `fix` to the `metaflow-lsp` parser."""
+    from .fix_table import safe_codes  # the rules are loaded already: `metaflow-lsp` imports the engine
+
     fix = commands.add_parser(
-        "fix", help="apply the safe fixes (MF101, MF103, MF112, MF203) to flow files",
+        "fix", help=f"apply the safe fixes ({', '.join(sorted(safe_codes()))}) to flow files",
         description="Applies the fixes that need no decision (the editor's 'Fix all safe Metaflow problems') and "
                     "lists what is left. Exit code 0: nothing left to fix; 1: findings remain (or, with --diff, "
                     "files would change); 2: usage error.")
