@@ -1,15 +1,16 @@
 """Code actions: textDocument/codeAction lists them, codeAction/resolve computes their edits.
 
-Listing is cheap: it reads the document's cached analysis (`server.analysis`), the fix table
-(`refactor.fix_table`, declared next to the rules) and the cached "can this step be extracted" answer; no libcst, no file read. Each action carries
-`data` = {uri, version, action, code, line, ...}; `codeAction/resolve` runs the libcst fix on the document's current
+Listing is cheap: it reads the document's cached analysis (`server.analysis`), the fix table (`refactor.fix_table`,
+declared next to the rules) and the ast-only "can this step be extracted" answer; no libcst, no file read. Each
+action carries `data` = {uri, version, action, code, line, ...}; `codeAction/resolve` runs the libcst fix on the document's current
 text (the editor's unsaved buffer, never the disk copy of an open file) and returns one WorkspaceEdit.
 
 Offered:
-- a quick fix per finding that has one in the fix table, and "Disable MFxxx for this line" for every finding;
+- a quick fix per finding that has one in the fix table (disabled with the reason when the table says it cannot
+  be made there, and the client shows disabled actions), and "Disable MFxxx for this line" for every finding;
 - `source.fixAll.metaflow-lsp`: the table's safe fixes in one edit, when there is one to make;
-- "Extract step body to common.py" (refactor.extract) on the step at the cursor, and as the quick fix of MF201;
-  disabled with the reason when the step cannot be extracted (and the client shows disabled actions).
+- "Extract step body to common.py" (refactor.extract) on the step at the cursor, unless MF201's fix (the same
+  extraction) is listed already; disabled with the reason when the step cannot be extracted.
 
 Resolving runs libcst, which takes a second on a big file: it runs on a worker thread, one edit at a time, so the
 server keeps answering meanwhile, and a `$/cancelRequest` answers at once (a queued edit is dropped; one already
@@ -116,26 +117,20 @@ async def list_actions(ls: MetaflowLanguageServer, params: types.CodeActionParam
         return to_diagnostic(finding, result.lines, ls.settings_for(uri), encoding_of(ls))
 
     at_cursor = [f for f in result.findings if _overlaps(f, first, last) and f.code != "MF000"]
-    extracted_steps: set[str] = set()
     if _wanted(types.CodeActionKind.QuickFix, only):
         for finding in at_cursor:
             linked = [_diagnostic_for(finding, params.context.diagnostics, diagnostic)]
-            if finding.code == "MF201":
-                step = _step_at(result, finding.span.line)
-                if step is not None:
-                    action = _extract_action(result, step, base, types.CodeActionKind.QuickFix, client)
-                    if action is not None:
-                        action.diagnostics = linked
-                        actions.append(action)
-                        extracted_steps.add(step)
-            else:
-                declared = fix_table.fix_for(finding.code)
-                title = await _quick_fix_title(ls, uri, declared, finding) if declared else None
-                if title is not None:
-                    actions.append(types.CodeAction(
-                        title=title, kind=types.CodeActionKind.QuickFix, diagnostics=linked,
-                        is_preferred=declared.safe or None,
-                        data={**base, "action": "fix", "code": finding.code, "line": finding.span.line}))
+            declared = fix_table.fix_for(finding.code)
+            title = await _quick_fix_title(ls, uri, declared, finding) if declared else None
+            if title is None:
+                continue
+            action = types.CodeAction(
+                title=title, kind=types.CodeActionKind.QuickFix, diagnostics=linked, is_preferred=declared.safe or None,
+                data={**base, "action": "fix", "code": finding.code, "line": finding.span.line})
+            if declared.unavailable is not None:
+                action = _disabled_when(action, _why_unavailable(result, declared, finding), client)
+            if action is not None:
+                actions.append(action)
         for finding in at_cursor:
             actions.append(types.CodeAction(
                 title=fix_table.noqa_title(finding.code), kind=types.CodeActionKind.QuickFix,
@@ -144,11 +139,9 @@ async def list_actions(ls: MetaflowLanguageServer, params: types.CodeActionParam
     if _wanted(types.CodeActionKind.RefactorExtract, only):
         for line in sorted({first, last}):
             step = _step_at(result, line)
-            if step is not None and step not in extracted_steps:
-                action = _extract_action(result, step, base, types.CodeActionKind.RefactorExtract, client)
-                if action is not None:
-                    actions.append(action)
-                    extracted_steps.add(step)
+            action = _extract_action(result, step, base, client) if step is not None else None
+            if action is not None and all(a.title != action.title for a in actions):  # not MF201's fix again
+                actions.append(action)
     if _wanted(fix_table.FIX_ALL_KIND, only) and any(f.code in fix_table.safe_codes() for f in result.findings):
         actions.append(types.CodeAction(title=fix_table.FIX_ALL_TITLE, kind=fix_table.FIX_ALL_KIND,
                                         data={**base, "action": "fixAll"}))
@@ -204,16 +197,30 @@ def _step_at(result: CheckResult, line: int) -> str | None:
     return None
 
 
-def _extract_action(result: CheckResult, step: str, base: dict, kind: str, client: Client) -> types.CodeAction | None:
+def _extract_action(result: CheckResult, step: str, base: dict, client: Client) -> types.CodeAction | None:
     from ..refactor.extract_analysis import can_extract  # ast only: no libcst while listing
 
-    try:
-        reason = _too_large_to_edit(result.module.source) or can_extract(result.module, step)
-    except Exception as error:  # a bug there must not hide the other actions
-        log.exception("can_extract failed")
-        reason = str(error) or "cannot extract this step"
-    action = types.CodeAction(title=f"Extract body of step `{step}` to common.py", kind=kind,
+    action = types.CodeAction(title=f"Extract body of step `{step}` to common.py",
+                              kind=types.CodeActionKind.RefactorExtract,
                               data={**base, "action": "extract", "step": step, "code": "MF201"})
+    return _disabled_when(action, _refusal(result, lambda: can_extract(result.module, step)), client)
+
+
+def _why_unavailable(result: CheckResult, declared: fix_table.Fix, finding: Finding) -> str | None:
+    return _refusal(result, lambda: declared.unavailable(result.module, declared.data_of(finding)))
+
+
+def _refusal(result: CheckResult, reason: Callable[[], str | None]) -> str | None:
+    """Why an action cannot run on this document: too large to edit, or `reason()`."""
+    try:
+        return _too_large_to_edit(result.module.source) or reason()
+    except Exception as error:  # a bug there must not hide the other actions
+        log.exception("checking whether an action can run failed")
+        return str(error) or "cannot make this change"
+
+
+def _disabled_when(action: types.CodeAction, reason: str | None, client: Client) -> types.CodeAction | None:
+    """`action`, disabled with `reason` when there is one (and left out for clients that show no disabled ones)."""
     if reason:
         if not client.shows_disabled:
             return None

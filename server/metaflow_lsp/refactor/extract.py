@@ -95,6 +95,13 @@ def extract_plan(source: str, path: Path | None, step: str, read: Callable[[Path
         ["MF201"])
 
 
+def extract_step_plan(request, data) -> FixPlan:
+    """MF201's fix (`apply` in the fix table): Extract step body on the step the finding names."""
+    if not data.step:
+        raise FixError("cannot tell which step this is about")
+    return extract_plan(request.source, request.context.path, data.step, request.context.read)
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Names
 
@@ -492,4 +499,4 @@ def _same_import(statement: ast.Import | ast.ImportFrom, need: NeededImport) -> 
     return False
 
 
-__all__ = ["ExtractError", "ExtractResult", "can_extract", "extract_plan", "extract_step", "COMMON_FILE"]
+__all__ = ["ExtractError", "ExtractResult", "can_extract", "extract_plan", "extract_step", "extract_step_plan", "COMMON_FILE"]

@@ -11,8 +11,8 @@ cannot run as written into one that does, without choosing anything for the user
 time as quick fixes only. Each declaration says why it is one or the other.
 
 Code actions (`lsp/code_actions.py`), fix-all and `metaflow-lsp fix` (`fixes.fix_all`, `fix_command.py`) all read
-`FIXES`; the only action not in it is "Extract step body to common.py" (refactor/extract.py), a refactoring offered on
-any step, which is also the quick fix of MF201.
+`FIXES`. The one action not in it is the refactoring "Extract step body to common.py" on any step at the cursor
+(refactor/extract.py), which MF201's fix runs too.
 """
 
 from __future__ import annotations
@@ -102,6 +102,9 @@ class Fix(Generic[D]):
     writes: Callable[[D], Path | None] | None = None
     # The title needs the installed packages (`FixContext.installed_version`): the list asks the interpreter first.
     asks_interpreter: bool = False
+    # Why the fix cannot be made here, known cheaply from the model (ast only); the list shows the action disabled
+    # with the reason (MF201: a step Extract cannot move). None: always offered.
+    unavailable: Callable[[Module, D], str | None] | None = None
 
     def data_of(self, finding: Finding) -> D:
         return typed_data(self.data, finding.data)
@@ -118,11 +121,12 @@ FIXES: dict[str, Fix] = {}
 
 def declare_fix(code: str, data: type[D], *, title: Callable[[D, FixContext], str | None], safe: bool,
                 apply: Callable[[FixRequest, D], FixPlan], writes: Callable[[D], Path | None] | None = None,
-                asks_interpreter: bool = False) -> Fix[D]:
+                asks_interpreter: bool = False,
+                unavailable: Callable[[Module, D], str | None] | None = None) -> Fix[D]:
     """Adds the fix of `code` to the table; one per code."""
     if code in FIXES:
         raise ValueError(f"fix for {code} declared twice")
-    FIXES[code] = declared = Fix(code, data, title, safe, apply, writes, asks_interpreter)
+    FIXES[code] = declared = Fix(code, data, title, safe, apply, writes, asks_interpreter, unavailable)
     return declared
 
 

@@ -177,7 +177,24 @@ def step_too_long(context):
             yield Hit(step.span,
                       f"Step `{step.name}` has {count} statements (limit {limit}): keep steps short and readable. "
                       f"Extract it to `common.py` as a function the step calls.",
-                      {"statements": count, "limit": limit})
+                      {"statements": count, "limit": limit, "step": step.name})
+
+
+@dataclass(frozen=True)
+class LongStepData:
+    step: str | None = None
+
+
+def _extract_refusal(module: Module, data: LongStepData) -> str | None:
+    from ..refactor.extract_analysis import can_extract  # ast only: cheap enough for the list
+
+    return can_extract(module, data.step) if data.step else "cannot tell which step this is about"
+
+
+# Extract step body moves the body to common.py, a refactoring the user should look at: unsafe.
+declare_fix("MF201", LongStepData, safe=False, apply=lazy("extract", "extract_step_plan"),
+            title=lambda data, context: f"Extract body of step `{data.step}` to common.py" if data.step else None,
+            unavailable=_extract_refusal)
 
 
 # -- MF202 ---------------------------------------------------------------------------------------------------------
