@@ -15,7 +15,6 @@ cannot be downloaded on these machines. pycharm-plugin/ci/github-workflow.yml bu
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import shutil
