@@ -119,3 +119,21 @@ def test_nearest_pyproject_is_a_parents(tmp_path):
     (tmp_path / "flows" / "deep").mkdir(parents=True)
     settings, errors = load(tmp_path / "flows" / "deep")
     assert (settings.ignore, settings.root, errors) == (("MF2",), tmp_path.resolve(), [])
+
+
+def test_settings_load_without_importing_a_rule_module(tmp_path):
+    """The settings depend on the registry only: reading a pyproject (with a severity table) loads no rule module;
+    the rule modules load when a setting names codes to check."""
+    import subprocess
+    import sys
+
+    (tmp_path / "pyproject.toml").write_text('[tool.metaflow-lsp]\nmax-step-statements = 9\n', encoding="utf-8")
+    script = (
+        "import sys; from pathlib import Path; from metaflow_lsp import config\n"
+        f"settings, errors = config.load(Path({str(tmp_path)!r}))\n"
+        "assert settings.max_step_statements == 9 and not errors, (settings, errors)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('metaflow_lsp.rules.')))\n"
+        "config.apply({'select': ['MF2', 'MF999']}, settings, 'test')\n"
+        "print('metaflow_lsp.rules.guide' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.split("\n")[:2] == ["['metaflow_lsp.rules.registry']", "True"]

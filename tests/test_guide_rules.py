@@ -14,7 +14,8 @@ import pytest
 from metaflow_lsp import config
 from metaflow_lsp.config import Settings
 from metaflow_lsp.engine import check_source
-from metaflow_lsp.project import Project, _ignored_by_files, find_root
+from metaflow_lsp.gitignore import ignored_by_files
+from metaflow_lsp.project import Project, find_root
 from metaflow_lsp.rules import Severity
 
 FLOW = """
@@ -228,7 +229,7 @@ def test_gitignore_reader_agrees_with_git(tmp_path, gitignores):
     (tmp_path / "flows" / "deep").mkdir(parents=True, exist_ok=True)
     for relative in (".metaflow", "flows/.metaflow", "flows/deep/.metaflow"):
         result = subprocess.run(["git", "check-ignore", "-q", "--no-index", relative + "/"], cwd=tmp_path)
-        assert _ignored_by_files(tmp_path.resolve(), tmp_path / relative, True) is (result.returncode == 0), relative
+        assert ignored_by_files(tmp_path.resolve(), tmp_path / relative, True) is (result.returncode == 0), relative
 
 
 # -- MF201: long steps -----------------------------------------------------------------------------------------------

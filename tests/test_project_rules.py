@@ -11,7 +11,8 @@ from pathlib import Path
 from conftest import check_text
 from metaflow_lsp.config import Settings
 from metaflow_lsp.engine import check_source
-from metaflow_lsp.project import Project, function_fingerprint
+from metaflow_lsp.flow_index import function_fingerprint
+from metaflow_lsp.project import Project
 
 FLOW_TEMPLATE = """
 from metaflow import FlowSpec, step
@@ -223,11 +224,13 @@ def test_second_check_answers_from_the_index(tmp_path, monkeypatch):
     assert {f.data["function"] for f in first} == {"load_data", *(f"helper_{i}" for i in range(20))}
     assert all(len(f.data["others"]) == 60 for f in first)
 
+    import subprocess
+
     touched = []
-    real_parse, real_run = project_module.parse_module, project_module.subprocess.run
+    real_parse, real_run = project_module.parse_module, subprocess.run
     monkeypatch.setattr(project_module, "parse_module", lambda *a, **k: touched.append(("parse", a[1]))
                         or real_parse(*a, **k))
-    monkeypatch.setattr(project_module.subprocess, "run", lambda *a, **k: touched.append(("run", a[0]))
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: touched.append(("run", a[0]))
                         or real_run(*a, **k))
     monkeypatch.setattr(Path, "read_bytes", lambda self: touched.append(("read", self)) or b"")
     monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: touched.append(("read", self)) or "")

@@ -23,6 +23,7 @@ from .model import (
     Step,
     Transition,
     dotted_name,
+    is_self_attr,
     literal,
 )
 from .files import read_source
@@ -151,10 +152,6 @@ _CONDITIONAL_EXPRESSIONS = (ast.Lambda, ast.IfExp, ast.BoolOp, ast.ListComp, ast
                             ast.GeneratorExp)
 
 
-def _is_self_attribute(node: ast.AST) -> bool:
-    return type(node) is ast.Attribute and type(node.value) is ast.Name and node.value.id == "self"
-
-
 class _StepReader:
     """One pass over a step body: `self.next` calls and `self.x` accesses, in evaluation order.
 
@@ -179,7 +176,7 @@ class _StepReader:
                 self._expression(target, conditional)
         elif kind is ast.AugAssign:
             self._expression(node.value, conditional)
-            if _is_self_attribute(node.target):
+            if is_self_attr(node.target):
                 self._record(node.target, "read", conditional, False)
                 self._record(node.target, "write", conditional, False)
             else:
@@ -237,7 +234,7 @@ class _StepReader:
                     continue
             elif kind is ast.Call:
                 func = node.func
-                if _is_self_attribute(func):
+                if is_self_attr(func):
                     if func.attr == "next":
                         # Its arguments name steps, not artifacts: `self.train` in `self.next(self.train)`.
                         self.transitions.append(classify_next(node, conditional=maybe))
@@ -491,13 +488,19 @@ class _Lineage:
         return False
 
     def _resolve(self, module_name: str, level: int, path: Path | None) -> Module | None:
-        resolver = self.reader.resolver
-        if resolver is None:
-            return None
-        try:
-            return resolver(module_name, level, path)
-        except (OSError, RecursionError):
-            return None
+        return resolve_import(self.reader.resolver, module_name, level, path)
+
+
+def resolve_import(resolver: ModuleResolver | None, module_name: str, level: int, importer: Path | None
+                   ) -> Module | None:
+    """The project module an import names, parsed, or None: no resolver (a file checked alone), not a project file,
+    or a file that cannot be read."""
+    if resolver is None:
+        return None
+    try:
+        return resolver(module_name, level, importer)
+    except (OSError, RecursionError, ValueError):
+        return None
 
 
 def read_imports(statement: ast.Import | ast.ImportFrom) -> list[Import]:
@@ -537,4 +540,4 @@ def file_resolver(cache: dict | None = None) -> ModuleResolver:
     return resolve
 
 
-__all__ = ["parse_module", "file_resolver", "classify_next", "read_step", "is_main_guard", "FLOW_API"]
+__all__ = ["parse_module", "file_resolver", "resolve_import", "classify_next", "read_step", "is_main_guard", "FLOW_API"]

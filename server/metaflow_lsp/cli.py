@@ -89,14 +89,15 @@ def _rules(args: argparse.Namespace) -> int:
     from .rules import RULES
 
     if args.format == "json":
-        print(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.label, "summary": r.summary}
-                          for r in RULES.values()], indent=2))
+        print(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.label, "summary": r.summary,
+                           "silent": r.silent} for r in RULES.values()], indent=2))
         return EXIT_CLEAN
     if args.format == "markdown":
-        print("| Code | Name | Default severity | What it reports |")
-        print("| --- | --- | --- | --- |")
+        print("| Code | Name | Default severity | What it reports | Stays silent on |")
+        print("| --- | --- | --- | --- | --- |")
         for rule in RULES.values():
-            print(f"| [{rule.code}](docs/rules/{rule.code}.md) | {rule.name} | {rule.severity.label} | {rule.summary} |")
+            print(f"| [{rule.code}](docs/rules/{rule.code}.md) | {rule.name} | {rule.severity.label} | {rule.summary} "
+                  f"| {rule.silent} |")
         return EXIT_CLEAN
     for rule in RULES.values():
         print(f"{rule.code}  {rule.name:<34} {rule.severity.label:<11} {rule.summary}")

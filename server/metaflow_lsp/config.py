@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .files import read_text
-from .rules import RULES, SYNTAX_ERROR, Severity
+from .rules.registry import SYNTAX_ERROR, Severity
 
 DEFAULT_TEST_MODE_PARAMETERS = ("test_mode", "smoke", "dry_run", "quick")
 
@@ -64,12 +64,20 @@ def _kebab(key: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", key).replace("_", "-").lower()
 
 
+def known_codes() -> frozenset[str]:
+    """Every rule code, from the registry: the rule modules load the first time a setting names codes, not when the
+    settings load."""
+    from .rules import load
+
+    return frozenset(load()) | {SYNTAX_ERROR}
+
+
 def _codes(value: Any, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"`{key}` must be a list of rule codes, like [\"MF201\", \"MF3\"]")
-    known = set(RULES) | {SYNTAX_ERROR}
+    known = known_codes()
     for code in value:
         if not code or not any(k.startswith(code.upper()) for k in known):
             raise ValueError(f"`{key}` names {code!r}, which is no rule code or prefix (see `metaflow-lsp rules`)")

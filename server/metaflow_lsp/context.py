@@ -1,19 +1,22 @@
-"""What a rule sees: the module's model, settings, and (for project rules) the project around the file."""
+"""What a rule sees: the module's model, settings, and (for project rules) the project around the file, with the
+questions every family asks (which steps this file reports, which flows are whole enough to judge, which decorators
+are Metaflow's) answered once."""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .builder import ModuleResolver
+from .builder import ModuleResolver, resolve_import
 from .config import Settings
 from .graph import FlowGraph
-from .model import FlowClass, Module
+from .model import Decorator, FlowClass, Module, Step
 from .project import Project
 from .reuse import NodeReuse
+from .rules.facts import metaflow_name
 from .walk import flatten, parents_of
 
 T = TypeVar("T")
@@ -42,6 +45,63 @@ class RuleContext:
         if graph is None or graph.flow is not flow:
             graph = self._graphs[flow.name] = FlowGraph(flow)
         return graph
+
+    # -- the steps this file reports ------------------------------------------------------------------------------
+
+    def defined_here(self, step: Step) -> bool:
+        """Whether the step's `def` is in this file (the flow's own, or a base's or mixin's defined here): only those
+        are reported here; a step from another file is reported when that file is checked."""
+        return step.path == self.module.path
+
+    def steps_in_file(self, flows: Iterable[FlowClass] | None = None, seen: set[int] | None = None
+                      ) -> Iterator[tuple[FlowClass, Step]]:
+        """Each step defined in this file, once (a mixin's step shared by two flows is reported once), with the first
+        of `flows` (default: every flow of the file) that has it. A rule that prepares each flow before its steps
+        calls this per flow (`[flow]`) with one `seen` set for the whole run."""
+        seen = set() if seen is None else seen
+        for flow in self.flows if flows is None else flows:
+            for step in flow.steps.values():
+                if self.defined_here(step) and id(step.node) not in seen:
+                    seen.add(id(step.node))
+                    yield flow, step
+
+    # -- the flows whole enough to judge ---------------------------------------------------------------------------
+
+    def complete_flows(self) -> Iterator[FlowClass]:
+        """Flows whose every base class was read: no step, Parameter or decorator the model cannot see."""
+        return (flow for flow in self.flows if flow.complete)
+
+    def runnable_flows(self) -> Iterator[FlowClass]:
+        """Complete flows that are no intermediate base class (`is_base_flow`): rules about the whole flow."""
+        return (flow for flow in self.complete_flows() if not self.is_base_flow(flow))
+
+    def sound_flows(self) -> Iterator[FlowClass]:
+        """Runnable flows whose graph is sound (`is_sound`): rules that follow the data along the graph."""
+        return (flow for flow in self.runnable_flows() if self.is_sound(flow))
+
+    def is_sound(self, flow: FlowClass) -> bool:
+        """Start and end found, the walk finished, and every reachable step ends in a valid `self.next` to known
+        steps (the end step in none); never for an intermediate base class, whose subclasses may override any
+        step."""
+        return self.memo(("sound-graph", id(flow)), lambda: self._is_sound(flow))
+
+    def _is_sound(self, flow: FlowClass) -> bool:
+        if self.is_base_flow(flow):
+            return False
+        graph = self.graph(flow)
+        if graph.start_step is None or graph.end_step is None or not graph.traversal_complete:
+            return False
+        for name in graph.reachable():
+            node = graph[name]
+            step = node.step
+            if name != graph.end_step and (node.type is None or step.tail is None or step.tail.kind == "invalid"):
+                return False
+            if step.num_args > 1 and node.type != "join":
+                return False
+            for transition in step.transitions:
+                if transition.kind == "invalid" or any(t not in flow.steps for t in transition.target_names):
+                    return False
+        return True
 
     def is_base_flow(self, flow: FlowClass) -> bool:
         """Whether `flow` is an intermediate base class, a partial graph by design, rather than a flow someone runs:
@@ -96,6 +156,21 @@ class RuleContext:
         """`id(node) -> parent` for the nodes under `root`."""
         return self.derived(root, "parents", lambda: parents_of(self.nodes(root)))
 
+    # -- Metaflow's decorators, imports ----------------------------------------------------------------------------
+
+    def metaflow_name(self, decorator: Decorator) -> str | None:
+        """The Metaflow name of a decorator of this file, through any alias (`@mf.retry`, `@r` after `from metaflow
+        import retry as r`), or None when it is not (or may not be) Metaflow's."""
+        return metaflow_name(decorator, self.module)
+
+    def metaflow_decorator(self, step: Step, name: str) -> Decorator | None:
+        """The first decorator of `step` that is Metaflow's `@name`, however it was imported."""
+        return next((d for d in step.decorators if d.name and self.metaflow_name(d) == name), None)
+
     @property
     def resolver(self) -> ModuleResolver | None:
         return self.project.resolver if self.project else None
+
+    def imported_module(self, module_name: str, level: int = 0) -> Module | None:
+        """The project module an import of this file names, parsed through the project's cache, or None."""
+        return resolve_import(self.resolver, module_name, level, self.module.path)

@@ -53,6 +53,16 @@ def literal(node: ast.expr | None) -> Any:
         return UNKNOWN
 
 
+def is_self(node: ast.AST) -> bool:
+    """`self` (the step's or method's first argument, by the name every flow uses)."""
+    return type(node) is ast.Name and node.id == "self"
+
+
+def is_self_attr(node: ast.AST, name: str | None = None) -> bool:
+    """`self.<name>` (any name when `name` is None)."""
+    return type(node) is ast.Attribute and is_self(node.value) and (name is None or node.attr == name)
+
+
 def dotted_name(node: ast.expr) -> str | None:
     """`a.b.c` for a chain of attribute accesses on a name, else None."""
     parts = []
@@ -229,6 +239,8 @@ class FlowClass:
 
     @property
     def own_steps(self) -> list[Step]:
+        """The steps this class defines itself (not a base's or a mixin's). For the steps a file reports, use
+        `RuleContext.steps_in_file()`, which also has those of bases and mixins defined in the same file."""
         return [s for s in self.steps.values() if s.owner == self.name]
 
     def decorator(self, name: str) -> Decorator | None:

@@ -132,8 +132,9 @@ def declare_fix(code: str, data: type[D], *, title: Callable[[D, FixContext], st
 
 def declared_fixes() -> dict[str, Fix]:
     """The whole table, by code."""
-    from .. import rules  # noqa: F401  (the declarations run when the rule modules are imported)
+    from ..rules import load
 
+    load()  # the declarations run when the rule modules are imported
     return FIXES
 
 

@@ -5,44 +5,40 @@ ignores). Checked with real runs; see docs/dev/runtime-facts.md.
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
-from ..model import UNKNOWN, FlowClass, Module, Step, literal
+from ..model import UNKNOWN, FlowClass, Step, literal
 from ..refactor.fix_table import NoData, declare_fix, lazy
 from ..text import Span
 from .facts import (METAFLOW_STEP_DECORATORS, NON_PARAMETERS, RESERVED_PARAMETER_NAMES, class_nodes,
-                    has_star_kwargs, keyword_span, metaflow_name, own_class_decorator, reported_steps, short_text,
-                    step_decorator)
+                    has_star_kwargs, keyword_span, own_class_decorator, short_text)
 from .registry import Hit, Severity, rule
+
+if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
+    from ..context import RuleContext
 
 # --------------------------------------------------------------------------------------------------------------------
 # MF101
 # --------------------------------------------------------------------------------------------------------------------
 
 @rule("MF101", "decorator-below-step", Severity.ERROR,
-      "A Metaflow step decorator is placed below @step (@step must be the decorator closest to def)")
-def decorator_below_step(context):
-    seen: set[int] = set()
-    module = context.module
-    for flow in context.flows:
-        for step in reported_steps(context, flow, seen):
-            index = step.step_decorator_index
-            step_deco = step.decorators[index]
-            for decorator in step.decorators[index + 1:]:
-                name = metaflow_name(decorator, module)
-                if name is None or name not in METAFLOW_STEP_DECORATORS:
-                    continue
-                yield Hit(
-                    decorator.span,
-                    f"@{decorator.qualified} is below @step on step `{step.name}`: Metaflow fails when it loads the "
-                    f"flow. Move it above @step, which must be the decorator closest to `def`.",
-                    {"decorator": decorator.qualified, "step": step.name,
-                     "step_decorator_line": step_deco.span.line, "decorator_line": decorator.span.line},
-                )
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# MF102
-# --------------------------------------------------------------------------------------------------------------------
+      "A Metaflow step decorator is placed below @step (@step must be the decorator closest to def)",
+      silent="decorators not from Metaflow; decorators above `@step`; steps of other files")
+def decorator_below_step(context: RuleContext):
+    for _flow, step in context.steps_in_file():
+        index = step.step_decorator_index
+        step_deco = step.decorators[index]
+        for decorator in step.decorators[index + 1:]:
+            name = context.metaflow_name(decorator)
+            if name is None or name not in METAFLOW_STEP_DECORATORS:
+                continue
+            yield Hit(
+                decorator.span,
+                f"@{decorator.qualified} is below @step on step `{step.name}`: Metaflow fails when it loads the "
+                f"flow. Move it above @step, which must be the decorator closest to `def`.",
+                {"decorator": decorator.qualified, "step": step.name,
+                 "step_decorator_line": step_deco.span.line, "decorator_line": decorator.span.line},
+            )
 
 
 # The only order Metaflow accepts; the other decorators keep their order: safe.
@@ -50,28 +46,31 @@ declare_fix("MF101", NoData, title=lambda data, context: "Move @step directly ab
             apply=lazy("fixes", "move_step_plan"))
 
 
-@rule("MF102", "catch-on-split", Severity.ERROR, "@catch on a foreach or switch split step")
-def catch_on_split(context):
-    seen: set[int] = set()
-    for flow in context.flows:
+# --------------------------------------------------------------------------------------------------------------------
+# MF102
+# --------------------------------------------------------------------------------------------------------------------
+
+@rule("MF102", "catch-on-split", Severity.ERROR, "@catch on a foreach or switch split step",
+      silent="`@catch` on static splits, linear steps or joins; a `catch` not from Metaflow")
+def catch_on_split(context: RuleContext):
+    for flow, step in context.steps_in_file():
         graph = context.graph(flow)
-        for step in reported_steps(context, flow, seen):
-            catch = step_decorator(step, "catch", context.module)
-            if catch is None or step.name not in graph:
-                continue
-            kind = graph[step.name].type
-            if kind == "foreach":
-                what = "a foreach split"
-            elif kind == "split-switch":
-                what = "a switch step"
-            else:
-                continue
-            yield Hit(
-                catch.span,
-                f"@catch on step `{step.name}`, {what}: Metaflow refuses to run the flow. Move the work that can fail "
-                "into a step of its own and put @catch there.",
-                {"step": step.name, "split": kind},
-            )
+        catch = context.metaflow_decorator(step, "catch")
+        if catch is None or step.name not in graph:
+            continue
+        kind = graph[step.name].type
+        if kind == "foreach":
+            what = "a foreach split"
+        elif kind == "split-switch":
+            what = "a switch step"
+        else:
+            continue
+        yield Hit(
+            catch.span,
+            f"@catch on step `{step.name}`, {what}: Metaflow refuses to run the flow. Move the work that can fail "
+            "into a step of its own and put @catch there.",
+            {"step": step.name, "split": kind},
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -81,33 +80,27 @@ def catch_on_split(context):
 MAX_RETRIES = 4  # metaflow_config.MAX_ATTEMPTS (6) - 2
 
 
-@rule("MF103", "retry-times-too-high", Severity.ERROR, "@retry(times=N) with N above 4")
-def retry_times_too_high(context):
-    seen: set[int] = set()
-    for flow in context.flows:
-        for step in reported_steps(context, flow, seen):
-            retry = step_decorator(step, "retry", context.module)
-            if retry is None or has_star_kwargs(retry):
+@rule("MF103", "retry-times-too-high", Severity.ERROR, "@retry(times=N) with N above 4",
+      silent="`times` of 4 or less, computed, or spread with `**`; a `retry` not from Metaflow")
+def retry_times_too_high(context: RuleContext):
+    for flow, step in context.steps_in_file():
+        retry = context.metaflow_decorator(step, "retry")
+        if retry is None or has_star_kwargs(retry):
+            continue
+        times = retry.kwarg("times")
+        if isinstance(times, str):
+            try:
+                times = int(times)
+            except ValueError:
                 continue
-            times = retry.kwarg("times")
-            if isinstance(times, str):
-                try:
-                    times = int(times)
-                except ValueError:
-                    continue
-            if isinstance(times, bool) or not isinstance(times, int) or times <= MAX_RETRIES:
-                continue
-            yield Hit(
-                retry.span,
-                f"@retry(times={times}) on step `{step.name}`: Metaflow allows at most {MAX_RETRIES} retries and "
-                f"refuses to run the flow. Use times={MAX_RETRIES} or fewer.",
-                {"times": times, "max": MAX_RETRIES, "step": step.name},
-            )
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# MF104
-# --------------------------------------------------------------------------------------------------------------------
+        if isinstance(times, bool) or not isinstance(times, int) or times <= MAX_RETRIES:
+            continue
+        yield Hit(
+            retry.span,
+            f"@retry(times={times}) on step `{step.name}`: Metaflow allows at most {MAX_RETRIES} retries and "
+            f"refuses to run the flow. Use times={MAX_RETRIES} or fewer.",
+            {"times": times, "max": MAX_RETRIES, "step": step.name},
+        )
 
 
 # Metaflow refuses more; the largest value it accepts changes nothing else: safe.
@@ -115,47 +108,50 @@ declare_fix("MF103", NoData, title=lambda data, context: f"Set @retry times to {
             safe=True, apply=lazy("fixes", "clamp_retry_plan"))
 
 
-@rule("MF104", "timeout-without-duration", Severity.ERROR, "@timeout with no duration, or a zero one")
-def timeout_without_duration(context):
-    seen: set[int] = set()
-    for flow in context.flows:
-        for step in reported_steps(context, flow, seen):
-            timeout = step_decorator(step, "timeout", context.module)
-            if timeout is None or timeout.args or has_star_kwargs(timeout):
-                continue
-            if any(key not in ("seconds", "minutes", "hours") for key in timeout.kwargs):
-                continue  # `**options` or a misspelt key: another problem, and nothing certain here
-            total = 0
-            for key, factor in (("hours", 3600), ("minutes", 60), ("seconds", 1)):
-                value = timeout.kwarg(key, 0)
-                if value is UNKNOWN or isinstance(value, bool):
-                    total = None
-                    break
-                try:
-                    total += int(value) * factor
-                except (TypeError, ValueError, OverflowError):
-                    total = None
-                    break
-            if total != 0:
-                continue
-            detail = "no duration" if not timeout.kwargs else "a duration that adds up to 0 seconds"
-            yield Hit(
-                timeout.span,
-                f"@{short_text(timeout.node, 40)} on step `{step.name}` has {detail}: Metaflow refuses to run the "
-                "flow. Give seconds=, minutes= or hours=.",
-                {"step": step.name},
-            )
+# --------------------------------------------------------------------------------------------------------------------
+# MF104
+# --------------------------------------------------------------------------------------------------------------------
+
+@rule("MF104", "timeout-without-duration", Severity.ERROR, "@timeout with no duration, or a zero one",
+      silent="computed durations, `**options`, any non-zero duration")
+def timeout_without_duration(context: RuleContext):
+    for flow, step in context.steps_in_file():
+        timeout = context.metaflow_decorator(step, "timeout")
+        if timeout is None or timeout.args or has_star_kwargs(timeout):
+            continue
+        if any(key not in ("seconds", "minutes", "hours") for key in timeout.kwargs):
+            continue  # `**options` or a misspelt key: another problem, and nothing certain here
+        total = 0
+        for key, factor in (("hours", 3600), ("minutes", 60), ("seconds", 1)):
+            value = timeout.kwarg(key, 0)
+            if value is UNKNOWN or isinstance(value, bool):
+                total = None
+                break
+            try:
+                total += int(value) * factor
+            except (TypeError, ValueError, OverflowError):
+                total = None
+                break
+        if total != 0:
+            continue
+        detail = "no duration" if not timeout.kwargs else "a duration that adds up to 0 seconds"
+        yield Hit(
+            timeout.span,
+            f"@{short_text(timeout.node, 40)} on step `{step.name}` has {detail}: Metaflow refuses to run the "
+            "flow. Give seconds=, minutes= or hours=.",
+            {"step": step.name},
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------------
 # MF105
 # --------------------------------------------------------------------------------------------------------------------
 
-def _env_side(step: Step, flow: FlowClass, module: Module, step_name: str, base_name: str):
+def _env_side(context: RuleContext, step: Step, flow: FlowClass, step_name: str, base_name: str):
     """(present, packages, decorators) for one side (pypi or conda) of a step, with the flow-level decorator merged
     the way Metaflow merges it. packages is a dict, or UNKNOWN; None means the side is absent."""
-    step_deco = step_decorator(step, step_name, module)
-    base = next((d for d in flow.decorators if metaflow_name(d, module) == base_name), None)
+    step_deco = context.metaflow_decorator(step, step_name)
+    base = next((d for d in flow.decorators if context.metaflow_name(d) == base_name), None)
     if step_deco is None and base is None:
         return None
     packages: dict = {}
@@ -173,37 +169,35 @@ def _env_side(step: Step, flow: FlowClass, module: Module, step_name: str, base_
     return packages, decorators
 
 
-@rule("MF105", "pypi-and-conda-mixed", Severity.ERROR, "A step mixes @pypi and @conda packages")
-def pypi_and_conda_mixed(context):
-    seen: set[int] = set()
-    module = context.module
+@rule("MF105", "pypi-and-conda-mixed", Severity.ERROR, "A step mixes @pypi and @conda packages",
+      silent="`@conda(python=...)` without packages; disabled or computed sides")
+def pypi_and_conda_mixed(context: RuleContext):
     reported_base = set()
-    for flow in context.flows:
-        for step in reported_steps(context, flow, seen):
-            pypi = _env_side(step, flow, module, "pypi", "pypi_base")
-            conda = _env_side(step, flow, module, "conda", "conda_base")
-            if not pypi or not conda:  # absent (None) or unknown
-                continue
-            conda_packages, conda_decorators = conda
-            if not conda_packages:
-                continue  # @conda(python=...) alone adds no conda packages: Metaflow accepts it
-            pypi_decorators = pypi[1]
-            step_level = [d for d in pypi_decorators + conda_decorators if any(d is s for s in step.decorators)]
-            names = " and ".join("@" + d.qualified for d in pypi_decorators + conda_decorators)
-            message = (f"Step `{step.name}` gets both {names}: Metaflow cannot build one environment from PyPI and "
-                       "Conda packages. Use only one of them here.")
-            data = {"step": step.name, "conda_packages": sorted(map(str, conda_packages))}
-            if step_level:
-                yield Hit(step_level[-1].span, message, data)
-            else:
-                # Both come from the class: every step fails; say it once, on the class decorator.
-                base = conda_decorators[-1]
-                if own_class_decorator(flow, base) and id(base.node) not in reported_base:
-                    reported_base.add(id(base.node))
-                    yield Hit(base.span,
-                              f"{names} on `{flow.name}`: every step gets both PyPI and Conda packages, and Metaflow "
-                              "cannot build that environment. Use only one of them.",
-                              {"flow": flow.name, "conda_packages": data["conda_packages"]})
+    for flow, step in context.steps_in_file():
+        pypi = _env_side(context, step, flow, "pypi", "pypi_base")
+        conda = _env_side(context, step, flow, "conda", "conda_base")
+        if not pypi or not conda:  # absent (None) or unknown
+            continue
+        conda_packages, conda_decorators = conda
+        if not conda_packages:
+            continue  # @conda(python=...) alone adds no conda packages: Metaflow accepts it
+        pypi_decorators = pypi[1]
+        step_level = [d for d in pypi_decorators + conda_decorators if any(d is s for s in step.decorators)]
+        names = " and ".join("@" + d.qualified for d in pypi_decorators + conda_decorators)
+        message = (f"Step `{step.name}` gets both {names}: Metaflow cannot build one environment from PyPI and "
+                   "Conda packages. Use only one of them here.")
+        data = {"step": step.name, "conda_packages": sorted(map(str, conda_packages))}
+        if step_level:
+            yield Hit(step_level[-1].span, message, data)
+        else:
+            # Both come from the class: every step fails; say it once, on the class decorator.
+            base = conda_decorators[-1]
+            if own_class_decorator(flow, base) and id(base.node) not in reported_base:
+                reported_base.add(id(base.node))
+                yield Hit(base.span,
+                          f"{names} on `{flow.name}`: every step gets both PyPI and Conda packages, and Metaflow "
+                          "cannot build that environment. Use only one of them.",
+                          {"flow": flow.name, "conda_packages": data["conda_packages"]})
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -214,8 +208,9 @@ _NON_STR_TYPES = frozenset({"int", "float", "bool", "JSONType", "dict", "list", 
 
 
 @rule("MF106", "bad-parameter-name", Severity.ERROR,
-      "A Parameter with a reserved name, an attribute name Metaflow ignores, or a separator on a non-string type")
-def bad_parameter_name(context):
+      "A Parameter with a reserved name, an attribute name Metaflow ignores, or a separator on a non-string type",
+      silent="computed names; declarations of other files; separators Metaflow may accept")
+def bad_parameter_name(context: RuleContext):
     module = context.module
     seen: set[int] = set()
     for flow in context.flows:

@@ -7,10 +7,13 @@ Every claim behind these rules was checked with real runs; see docs/dev/runtime-
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ..model import Decorator, FlowClass, Module, Step, literal
+from ..model import Decorator, FlowClass, Module, Step, is_self, is_self_attr, literal
 from ..text import Span
+
+if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
+    from ..context import RuleContext
 
 # --------------------------------------------------------------------------------------------------------------------
 # Shared helpers
@@ -96,20 +99,6 @@ def is_parallel_step(step: Step, module: Module | None) -> bool | None:
     return False if known else None
 
 
-def step_decorator(step: Step, name: str, module: Module) -> Decorator | None:
-    """The first decorator of `step` that is Metaflow's `@name`."""
-    return next((d for d in step.decorators if d.name and metaflow_name(d, module) == name), None)
-
-
-def reported_steps(context, flow: FlowClass, seen: set[int]) -> Iterator[Step]:
-    """The steps of `flow` written in this file (own or of a base in this file), each once per check."""
-    for step in flow.steps.values():
-        if step.path != context.module.path or id(step.node) in seen:
-            continue
-        seen.add(id(step.node))
-        yield step
-
-
 def own_class_decorator(flow: FlowClass, decorator: Decorator) -> bool:
     return any(decorator.node is node for node in flow.node.decorator_list)
 
@@ -153,18 +142,10 @@ def method_defs(module: Module, flow: FlowClass) -> dict[str, ast.FunctionDef | 
     return result
 
 
-def is_self(node: ast.AST) -> bool:
-    return isinstance(node, ast.Name) and node.id == "self"
-
-
-def is_self_attr(node: ast.AST, name: str | None = None) -> bool:
-    return isinstance(node, ast.Attribute) and is_self(node.value) and (name is None or node.attr == name)
-
-
 class StepFacts:
     """What the rules below need to know about one step body beyond `Step.accesses`."""
 
-    def __init__(self, step: Step, flow: FlowClass, module: Module, context):
+    def __init__(self, step: Step, flow: FlowClass, module: Module, context: RuleContext):
         self.step = step
         self.decorator_writes: set[str] = set()  # artifacts a decorator sets (@catch(var="x"))
         self.opaque = False  # something may set attributes of self we cannot see
@@ -186,7 +167,7 @@ class StepFacts:
             elif name is None or name not in METAFLOW_STEP_DECORATORS:
                 self.opaque = True  # a wrapper of the project's own may set attributes of self
 
-    def _scan(self, flow: FlowClass, context) -> None:
+    def _scan(self, flow: FlowClass, context: RuleContext) -> None:
         body = self.step.node
         nodes = context.nodes(body)
         parents = context.parents(body)
@@ -204,7 +185,7 @@ class StepFacts:
                         key = literal(node.args[1])
                         if isinstance(key, str) and (func.id == "hasattr" or len(node.args) >= 3):
                             self.guarded.add(key)
-            elif isinstance(node, ast.Attribute) and is_self(node.value) and node.attr in ("__dict__", "__class__"):
+            elif is_self_attr(node) and node.attr in ("__dict__", "__class__"):
                 self.opaque = True
             elif is_self(node):
                 parent = parents.get(id(node))
@@ -232,7 +213,7 @@ class StepFacts:
                 self.loop_writes[id(node)] = loop_names
 
 
-def written_names(node: ast.AST, context) -> set[str]:
+def written_names(node: ast.AST, context: RuleContext) -> set[str]:
     """Artifacts assigned anywhere under `node` (computed once per node and check run)."""
 
     def compute() -> set[str]:
@@ -243,7 +224,7 @@ def written_names(node: ast.AST, context) -> set[str]:
     return context.derived(node, "written", compute)
 
 
-def facts_of(context, step: Step, flow: FlowClass) -> StepFacts:
+def facts_of(context: RuleContext, step: Step, flow: FlowClass) -> StepFacts:
     """The facts of a step, shared by MF107, MF108, MF110 and MF111 (and kept while the step is unchanged). They
     depend on the step, on which names are the flow's methods and steps, and on the imports (which decorators are
     Metaflow's)."""
@@ -287,27 +268,6 @@ def ancestors(flow: FlowClass, name: str) -> set[str]:
 def descendants(flow: FlowClass, name: str) -> set[str]:
     """Steps that can be reached from `name`."""
     return _reach(edges(flow), name)
-
-
-def graph_is_sound(context, flow: FlowClass) -> bool:
-    """Start and end found, the walk finished, and every reachable step ends in a valid `self.next` to known
-    steps (the end step in none); never for an intermediate base class, whose subclasses may override any step."""
-    graph = context.graph(flow)
-    if context.is_base_flow(flow):
-        return False
-    if graph.start_step is None or graph.end_step is None or not graph.traversal_complete:
-        return False
-    for name in graph.reachable():
-        node = graph[name]
-        step = node.step
-        if name != graph.end_step and (node.type is None or step.tail is None or step.tail.kind == "invalid"):
-            return False
-        if step.num_args > 1 and node.type != "join":
-            return False
-        for transition in step.transitions:
-            if transition.kind == "invalid" or any(t not in flow.steps for t in transition.target_names):
-                return False
-    return True
 
 
 def has_star_kwargs(decorator: Decorator) -> bool:

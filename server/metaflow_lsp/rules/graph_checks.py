@@ -18,18 +18,19 @@ the parallel checks (MF017-MF019) stay silent.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..graph import FlowGraph, Node
-from ..model import FlowClass, Module, Step
+from ..model import FlowClass, Module
 from ..text import Span
 from .facts import is_parallel_step
-from .registry import Hit, Severity, rule
+from .registry import Check, Hit, Severity, rule
 
-if TYPE_CHECKING:  # the context imports the settings, which import the rule table
+if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
     from ..context import RuleContext
 
 RESERVED = frozenset({"name", "next", "input", "index", "cmd"})
@@ -49,14 +50,9 @@ class Scope:
     base: bool  # an intermediate base class (`RuleContext.is_base_flow`): its subclasses complete the graph
     context: RuleContext  # for the modules of steps defined in other files
 
-    def is_local(self, step: Step) -> bool:
-        """A step whose `def` is in this file: the flow's own, or a mixin's / base's defined here."""
-        if step.owner == self.flow.name:
-            return True
-        return step.path == self.module.path and step.owner in self.module.classes
-
     def local_nodes(self) -> Iterator[Node]:
-        return (node for node in self.graph if self.is_local(node.step))
+        """The steps reported in this file (`RuleContext.defined_here`)."""
+        return (node for node in self.graph if self.context.defined_here(node.step))
 
     def parallel(self, node: Node) -> bool | None:
         """Whether Metaflow sees the step as parallel; None when the model cannot tell."""
@@ -73,13 +69,13 @@ class Scope:
         return self.base or not self.flow.complete
 
     def at_def(self, node: Node, message: str, **data) -> Hit | None:
-        return Hit(node.step.span, message, data or None) if self.is_local(node.step) else None
+        return Hit(node.step.span, message, data or None) if self.context.defined_here(node.step) else None
 
     def at_next(self, node: Node, message: str, **data) -> Hit | None:
         tail = node.step.tail
         if tail is None:
             return self.at_def(node, message, **data)
-        return Hit(tail.span, message, data or None) if self.is_local(node.step) else None
+        return Hit(tail.span, message, data or None) if self.context.defined_here(node.step) else None
 
 
 def _has_ends(graph: FlowGraph) -> bool:
@@ -97,12 +93,14 @@ def scopes(context: RuleContext) -> Iterator[Scope]:
         yield Scope(flow, module, graph, whole, base, context)
 
 
-def graph_rule(code: str, name: str, summary: str, whole_flow: bool) -> Callable:
-    """Registers a graph check `check(scope) -> hits` for every flow of the module; a step shared by several flows
-    (a mixin) gets its diagnostic once."""
+def each_flow(whole_flow: bool) -> Callable[[Callable[[Scope], Iterable[Hit | None]]], Check]:
+    """Turns a graph check `check(scope) -> hits` into a rule run over every flow of the module (only the flows whose
+    whole graph is known when `whole_flow`); a step shared by several flows (a mixin) gets its diagnostic once.
+    Written under `@rule(...)`."""
 
-    def register(check: Callable[[Scope], Iterable[Hit | None]]):
-        def run(context) -> Iterator[Hit]:
+    def adapt(check: Callable[[Scope], Iterable[Hit | None]]) -> Check:
+        @functools.wraps(check)
+        def run(context: RuleContext) -> Iterator[Hit]:
             seen = set()
             for scope in scopes(context):
                 if whole_flow and not scope.whole:
@@ -112,14 +110,9 @@ def graph_rule(code: str, name: str, summary: str, whole_flow: bool) -> Callable
                         seen.add(hit.span)
                         yield hit
 
-        run.__name__, run.__doc__ = check.__name__, check.__doc__
-        _PENDING.append((code, name, summary, run))
         return run
 
-    return register
-
-
-_PENDING: list[tuple[str, str, str, Callable]] = []  # registered at the end of the module, in code order
+    return adapt
 
 
 def _names(names: Iterable[str]) -> str:
@@ -129,7 +122,9 @@ def _names(names: Iterable[str]) -> str:
 # ---- per step ------------------------------------------------------------------------------------------------------
 
 
-@graph_rule("MF001", "reserved-step-name", "A step is named name, next, input, index or cmd", whole_flow=False)
+@rule("MF001", "reserved-step-name", Severity.ERROR, "A step is named name, next, input, index or cmd",
+      silent="steps defined in another file; artifacts or methods with those names")
+@each_flow(whole_flow=False)
 def reserved_step_name(scope: Scope):
     for node in scope.local_nodes():
         if node.name in RESERVED:
@@ -137,8 +132,10 @@ def reserved_step_name(scope: Scope):
                                      f"`self.next(...)` calls that lead to it.", step=node.name)
 
 
-@graph_rule("MF007", "invalid-step-name", "A step name has characters other than a-z, 0-9 and _ or starts with _",
-            whole_flow=False)
+@rule("MF007", "invalid-step-name", Severity.ERROR,
+      "A step name has characters other than a-z, 0-9 and _ or starts with _",
+      silent="steps defined in another file; methods that are not steps")
+@each_flow(whole_flow=False)
 def invalid_step_name(scope: Scope):
     for node in scope.local_nodes():
         if INVALID_NAME.search(node.name) or node.name.startswith("_"):
@@ -148,8 +145,10 @@ def invalid_step_name(scope: Scope):
                                step=node.name, suggestion=suggestion)
 
 
-@graph_rule("MF008", "step-arguments", "A step takes the wrong arguments (too many, a join that splits, no self)",
-            whole_flow=False)
+@rule("MF008", "step-arguments", Severity.ERROR,
+      "A step takes the wrong arguments (too many, a join that splits, no self)",
+      silent="steps defined in another file; a join by its transition in a partial graph")
+@each_flow(whole_flow=False)
 def step_arguments(scope: Scope):
     for node in scope.local_nodes():
         name, args = node.name, node.num_args
@@ -174,8 +173,9 @@ def step_arguments(scope: Scope):
         yield scope.at_def(node, message, step=name, args=args)
 
 
-@graph_rule("MF009", "missing-next", "A step other than the end step does not end with self.next(...)",
-            whole_flow=False)
+@rule("MF009", "missing-next", Severity.ERROR, "A step other than the end step does not end with self.next(...)",
+      silent="abstract steps of a base class; a possible end step when a base is unread")
+@each_flow(whole_flow=False)
 def missing_next(scope: Scope):
     flow = scope.flow
     for node in scope.local_nodes():
@@ -215,8 +215,10 @@ def _invalid_reason(node: Node) -> str:
     return "it matches none of the supported forms"
 
 
-@graph_rule("MF010", "invalid-transition", "A step's self.next(...) is not one of the forms Metaflow supports",
-            whole_flow=False)
+@rule("MF010", "invalid-transition", Severity.ERROR,
+      "A step's self.next(...) is not one of the forms Metaflow supports",
+      silent="steps defined in another file; a `self.next` that is not the last statement")
+@each_flow(whole_flow=False)
 def invalid_transition(scope: Scope):
     for node in scope.local_nodes():
         if node.type != "end" and node.has_tail_next and node.invalid_tail_next:
@@ -224,8 +226,9 @@ def invalid_transition(scope: Scope):
                                 step=node.name)
 
 
-@graph_rule("MF015", "invalid-switch", "A switch self.next({...}, condition=...) has fewer than two cases",
-            whole_flow=False)
+@rule("MF015", "invalid-switch", Severity.ERROR, "A switch self.next({...}, condition=...) has fewer than two cases",
+      silent="steps defined in another file")
+@each_flow(whole_flow=False)
 def invalid_switch(scope: Scope):
     for node in scope.local_nodes():
         if node.type != "split-switch":
@@ -254,18 +257,24 @@ def _missing_terminal(scope: Scope, which: str) -> Iterator[Hit | None]:
                                    f"annotate one with `@step({which}=True)`.")
 
 
-@graph_rule("MF002", "missing-start-step", "The flow has no start step, or several @step(start=True)", whole_flow=True)
+@rule("MF002", "missing-start-step", Severity.ERROR, "The flow has no start step, or several @step(start=True)",
+      silent="flows with an unreadable base; intermediate base classes")
+@each_flow(whole_flow=True)
 def missing_start_step(scope: Scope):
     yield from _missing_terminal(scope, "start")
 
 
-@graph_rule("MF003", "missing-end-step", "The flow has no end step, or several @step(end=True)", whole_flow=True)
+@rule("MF003", "missing-end-step", Severity.ERROR, "The flow has no end step, or several @step(end=True)",
+      silent="flows with an unreadable base; intermediate base classes")
+@each_flow(whole_flow=True)
 def missing_end_step(scope: Scope):
     yield from _missing_terminal(scope, "end")
 
 
-@graph_rule("MF004", "ambiguous-start-or-end", "A step is annotated start/end while another step is named start/end",
-            whole_flow=True)
+@rule("MF004", "ambiguous-start-or-end", Severity.ERROR,
+      "A step is annotated start/end while another step is named start/end",
+      silent="flows with an unreadable base; intermediate base classes")
+@each_flow(whole_flow=True)
 def ambiguous_start_or_end(scope: Scope):
     graph = scope.graph
     for which, chosen in (("start", graph.start_step), ("end", graph.end_step)):
@@ -275,8 +284,10 @@ def ambiguous_start_or_end(scope: Scope):
             yield scope.at_def(graph[chosen], message, step=chosen) or scope.at_def(graph[which], message, step=chosen)
 
 
-@graph_rule("MF005", "start-or-end-degree", "The start step has incoming transitions or the end step outgoing ones",
-            whole_flow=True)
+@rule("MF005", "start-or-end-degree", Severity.ERROR,
+      "The start step has incoming transitions or the end step outgoing ones",
+      silent="flows with an unreadable base; intermediate base classes")
+@each_flow(whole_flow=True)
 def start_or_end_degree(scope: Scope):
     graph = scope.graph
     if graph.start_step is None or graph.end_step is None:
@@ -290,7 +301,9 @@ def start_or_end_degree(scope: Scope):
                                 f"must not call `self.next(...)`.", step=end.name)
 
 
-@graph_rule("MF006", "end-step-not-terminal", "The end step calls self.next(...) or is a join step", whole_flow=True)
+@rule("MF006", "end-step-not-terminal", Severity.ERROR, "The end step calls self.next(...) or is a join step",
+      silent="flows with an unreadable base; intermediate base classes")
+@each_flow(whole_flow=True)
 def end_step_not_terminal(scope: Scope):
     graph = scope.graph
     if graph.end_step is None:
@@ -311,8 +324,9 @@ def _known(graph: FlowGraph, names: Iterable[str]) -> list[str]:
     return [n for n in names if n in graph]
 
 
-@graph_rule("MF011", "unknown-transition-target", "self.next(...) names a step the flow does not have",
-            whole_flow=True)
+@rule("MF011", "unknown-transition-target", Severity.ERROR, "self.next(...) names a step the flow does not have",
+      silent="unreadable bases, intermediate base classes, steps defined in another file")
+@each_flow(whole_flow=True)
 def unknown_transition_target(scope: Scope):
     graph = scope.graph
     for node in scope.local_nodes():
@@ -405,7 +419,9 @@ def _loop_through(graph: FlowGraph, name: str, first: str, component: set[str]) 
     return [name] + list(reversed(path))
 
 
-@graph_rule("MF012", "graph-cycle", "The steps form a loop (only a switch may loop back to itself)", whole_flow=True)
+@rule("MF012", "graph-cycle", Severity.ERROR, "The steps form a loop (only a switch may loop back to itself)",
+      silent="flows with an unreadable base; intermediate base classes; a switch looping to itself")
+@each_flow(whole_flow=True)
 def graph_cycle(scope: Scope):
     for name, loop in cyclic_steps(scope.graph).items():
         node = scope.graph[name]
@@ -417,7 +433,9 @@ def _reachable_unknown(graph: FlowGraph) -> bool:
     return any(n not in graph for name in graph.reachable() for n in graph[name].out_funcs)
 
 
-@graph_rule("MF013", "unreachable-step", "A step cannot be reached from the start step", whole_flow=True)
+@rule("MF013", "unreachable-step", Severity.ERROR, "A step cannot be reached from the start step",
+      silent="unreadable bases, base classes; flows where a reachable step names an unknown one")
+@each_flow(whole_flow=True)
 def unreachable_step(scope: Scope):
     graph = scope.graph
     if graph.start_step is None or _reachable_unknown(graph):
@@ -447,7 +465,9 @@ def _meeting_step(graph: FlowGraph, split: str) -> str | None:
     return None
 
 
-@graph_rule("MF014", "unbalanced-split-join", "Splits and joins do not match", whole_flow=True)
+@rule("MF014", "unbalanced-split-join", Severity.ERROR, "Splits and joins do not match",
+      silent="unreadable bases, base classes; graphs with loops or unknown targets")
+@each_flow(whole_flow=True)
 def unbalanced_split_join(scope: Scope):
     graph = scope.graph
     if (graph.start_step is None or graph.end_step is None or not graph.traversal_complete
@@ -522,7 +542,9 @@ def unbalanced_split_join(scope: Scope):
         yield scope.at_def(graph[name], message, step=name)
 
 
-@graph_rule("MF016", "empty-foreach", "A foreach goes straight into a join step", whole_flow=True)
+@rule("MF016", "empty-foreach", Severity.ERROR, "A foreach goes straight into a join step",
+      silent="flows with an unreadable base; intermediate base classes")
+@each_flow(whole_flow=True)
 def empty_foreach(scope: Scope):
     graph = scope.graph
     for node in scope.local_nodes():
@@ -534,8 +556,10 @@ def empty_foreach(scope: Scope):
                                    step=node.name, join=joins[0])
 
 
-@graph_rule("MF017", "num-parallel-without-parallel-step", "self.next(..., num_parallel=) goes to a step without "
-            "@parallel", whole_flow=True)
+@rule("MF017", "num-parallel-without-parallel-step", Severity.ERROR,
+      "self.next(..., num_parallel=) goes to a step without @parallel",
+      silent="steps with a decorator it does not know (an extension's may be parallel)")
+@each_flow(whole_flow=True)
 def num_parallel_without_parallel_step(scope: Scope):
     graph = scope.graph
     for node in scope.local_nodes():
@@ -554,8 +578,9 @@ def num_parallel_without_parallel_step(scope: Scope):
                       {"step": node.name, "targets": plain})
 
 
-@graph_rule("MF018", "parallel-step-not-followed-by-join", "A @parallel step is not followed by a join step",
-            whole_flow=True)
+@rule("MF018", "parallel-step-not-followed-by-join", Severity.ERROR, "A @parallel step is not followed by a join step",
+      silent="steps with a decorator it does not know; unreadable bases, base classes")
+@each_flow(whole_flow=True)
 def parallel_step_not_followed_by_join(scope: Scope):
     graph = scope.graph
     for node in scope.local_nodes():
@@ -567,8 +592,10 @@ def parallel_step_not_followed_by_join(scope: Scope):
                                    step=node.name, next=after.name)
 
 
-@graph_rule("MF019", "parallel-step-without-num-parallel", "A @parallel step is reached without num_parallel=",
-            whole_flow=True)
+@rule("MF019", "parallel-step-without-num-parallel", Severity.ERROR,
+      "A @parallel step is reached without num_parallel=",
+      silent="steps with a decorator it does not know; unreadable bases, base classes")
+@each_flow(whole_flow=True)
 def parallel_step_without_num_parallel(scope: Scope):
     graph = scope.graph
     for node in scope.local_nodes():
@@ -579,7 +606,9 @@ def parallel_step_without_num_parallel(scope: Scope):
                                step=node.name, callers=callers)
 
 
-@graph_rule("MF020", "conditional-path-into-join", "A switch transitions directly to a join step", whole_flow=True)
+@rule("MF020", "conditional-path-into-join", Severity.ERROR, "A switch transitions directly to a join step",
+      silent="flows with an unreadable base; intermediate base classes")
+@each_flow(whole_flow=True)
 def conditional_path_into_join(scope: Scope):
     graph = scope.graph
     for node in scope.local_nodes():
@@ -590,7 +619,3 @@ def conditional_path_into_join(scope: Scope):
             yield scope.at_def(node, f"The switch in {_names(switches)} goes straight to the join `{node.name}`: "
                                      f"put an ordinary step on that path before the join.", step=node.name,
                                switches=switches)
-
-
-for _code, _name, _summary, _check in sorted(_PENDING, key=lambda entry: entry[0]):
-    rule(_code, _name, Severity.ERROR, _summary)(_check)

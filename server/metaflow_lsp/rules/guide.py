@@ -1,21 +1,20 @@
 """MF2xx: "Metaflow Best Practices for ML", the guide.
 
 Keep steps short and the code in common.py, keep `.metaflow` out of git, give every flow a test-mode Parameter that
-shrinks its data and fan-outs, and fail fast in start (validate Parameters, load other flows' runs, no packages
-installed at run time). Every rule stays silent where the model cannot see the whole picture: an unread base class,
+shrinks its data and fan-outs, and fail fast in start (validate Parameters here; loading other flows' runs and not
+installing packages at run time, MF208-MF209, are in `fail_fast.py`). Every rule stays silent where the model cannot see the whole picture: an unread base class,
 `self` handed to a helper, a computed value.
 """
 
 from __future__ import annotations
 
 import ast
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..builder import PARAMETER_KINDS
-from ..model import FlowClass, Module, Parameter, Step, dotted_name
+from ..model import FlowClass, Module, Parameter, Step, dotted_name, is_self, is_self_attr
 from ..refactor.fix_table import declare_fix, lazy, quoted
 from ..text import Span
 from ..testmode import FlowTestMode, find_test_mode, is_bool_parameter
@@ -23,19 +22,12 @@ from ..walk import flatten
 from .facts import is_test_module
 from .registry import Hit, Severity, rule
 
+if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
+    from ..context import RuleContext
+
 # -- shared helpers ------------------------------------------------------------------------------------------------
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-def _steps_in_file(context) -> Iterator[tuple[FlowClass, Step]]:
-    """Each step defined in this file once (a mixin's step shared by two flows is reported once), with a flow."""
-    seen: set[int] = set()
-    for flow in context.flows:
-        for step in flow.steps.values():
-            if step.path == context.module.path and id(step.node) not in seen:
-                seen.add(id(step.node))
-                yield flow, step
 
 
 def _lineage_classes(module: Module, name: str) -> list[ast.ClassDef]:
@@ -53,7 +45,7 @@ def _lineage_classes(module: Module, name: str) -> list[ast.ClassDef]:
     return found
 
 
-def _method_nodes(module: Module, flow: FlowClass) -> list[FunctionNode] | None:
+def method_nodes(module: Module, flow: FlowClass) -> list[FunctionNode] | None:
     """The non-step methods of a flow, or None when some of them live in a file the model did not read."""
     nodes: dict[str, FunctionNode] = {}
     for cls in _lineage_classes(module, flow.name):
@@ -65,11 +57,7 @@ def _method_nodes(module: Module, flow: FlowClass) -> list[FunctionNode] | None:
     return list(nodes.values())
 
 
-def _is_self(node: ast.AST) -> bool:
-    return isinstance(node, ast.Name) and node.id == "self"
-
-
-def _scan_self(context, roots: list[ast.AST], methods: set[str] = frozenset()) -> tuple[set[str], bool]:
+def _scan_self(context: RuleContext, roots: list[ast.AST], methods: set[str] = frozenset()) -> tuple[set[str], bool]:
     """Names read as `self.<name>` (also `getattr(self, "name")` and a switch's `condition="name"`) in `roots`, and
     whether `self` escapes where reads cannot be followed: handed to a function, aliased, `getattr` with a computed
     name, or a call of one of the flow's own `methods`. Computed per function, and kept while it is unchanged."""
@@ -89,45 +77,38 @@ def _scan_self_in(flat: list[ast.AST], methods: set[str]) -> tuple[set[str], boo
     receivers: set[int] = set()
     handled: set[int] = set()
     for node in flat:
-        if isinstance(node, ast.Attribute) and _is_self(node.value):
+        if is_self_attr(node):
             receivers.add(id(node.value))
             reads.add(node.attr)
             if node.attr in methods:
                 opaque = True
         elif isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else None
-            if name in ("getattr", "hasattr", "setattr", "delattr") and node.args and _is_self(node.args[0]):
+            if name in ("getattr", "hasattr", "setattr", "delattr") and node.args and is_self(node.args[0]):
                 handled.add(id(node.args[0]))
                 key = node.args[1] if len(node.args) > 1 else None
                 if isinstance(key, ast.Constant) and isinstance(key.value, str):
                     reads.add(key.value)
                 else:
                     opaque = True
-            elif name == "isinstance" and node.args and _is_self(node.args[0]):
+            elif name == "isinstance" and node.args and is_self(node.args[0]):
                 handled.add(id(node.args[0]))
             for keyword in node.keywords:
                 if (keyword.arg == "condition" and isinstance(keyword.value, ast.Constant)
                         and isinstance(keyword.value.value, str)):
                     reads.add(keyword.value.value)
     for node in flat:
-        if _is_self(node) and isinstance(node.ctx, ast.Load) and id(node) not in receivers and id(node) not in handled:
+        if is_self(node) and isinstance(node.ctx, ast.Load) and id(node) not in receivers and id(node) not in handled:
             opaque = True
     return reads, opaque
 
 
-def _step_is_start(context, flow: FlowClass, step: Step) -> bool:
+def _step_is_start(context: RuleContext, flow: FlowClass, step: Step) -> bool:
     return context.graph(flow).start_step == step.name
 
 
 def _test_mode(flow: FlowClass, settings) -> FlowTestMode:
     return find_test_mode(flow, settings.test_mode_parameters)
-
-
-def _runnable_leaf_flows(context) -> Iterator[FlowClass]:
-    """Flows someone runs: they have a start step and are no intermediate base class (`RuleContext.is_base_flow`)."""
-    for flow in context.flows:
-        if not context.is_base_flow(flow) and context.graph(flow).start_step is not None:
-            yield flow
 
 
 def _assignment_span(parameter: Parameter) -> Span:
@@ -168,10 +149,11 @@ def count_statements(step: Step, nodes: list[ast.AST] | None = None) -> int:
     return sum(1 for node in (nodes or flatten(step.node)) if isinstance(node, ast.stmt)) - left_out
 
 
-@rule("MF201", "step-too-long", Severity.WARNING, "A step body with more statements than max-step-statements")
-def step_too_long(context):
+@rule("MF201", "step-too-long", Severity.WARNING, "A step body with more statements than max-step-statements",
+      silent="docstring and final `self.next`; steps of other files")
+def step_too_long(context: RuleContext):
     limit = context.settings.max_step_statements
-    for _flow, step in _steps_in_file(context):
+    for _flow, step in context.steps_in_file():
         count = context.derived(step.node, "statements", lambda: count_statements(step, context.nodes(step.node)))
         if count > limit:
             yield Hit(step.span,
@@ -253,8 +235,9 @@ def _decorator_code(module: Module, flows: list[FlowClass]) -> set[str]:
     return found
 
 
-@rule("MF202", "helper-in-flow-file", Severity.INFORMATION, "A helper function or class defined in a flow file")
-def helper_in_flow_file(context):
+@rule("MF202", "helper-in-flow-file", Severity.INFORMATION, "A helper function or class defined in a flow file",
+      silent="flow classes and mixins, `main()`, decorators and mutators, test helpers")
+def helper_in_flow_file(context: RuleContext):
     module = context.module
     if not context.flows:
         return
@@ -282,9 +265,6 @@ def helper_in_flow_file(context):
                         f"and notebooks can import it.", {"name": name, "kind": kind})
 
 
-# -- MF203 ---------------------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class HelperData:
     name: str | None = None
@@ -294,6 +274,8 @@ class HelperData:
 declare_fix("MF202", HelperData, safe=False, apply=lazy("fixes", "move_helper_plan"),
             title=lambda data, context: f"Move {quoted(data.name, 'this helper')} to common.py")
 
+
+# -- MF203 ---------------------------------------------------------------------------------------------------------
 
 METAFLOW_FOLDERS = (".metaflow", ".metaflow_spin")
 
@@ -354,8 +336,9 @@ def _reported_here(project, path: Path, state: dict) -> bool:
     return first is None or first == current or current not in files
 
 
-@rule("MF203", "metaflow-folder-not-ignored", Severity.WARNING, "The repository's .gitignore does not ignore .metaflow")
-def metaflow_folder_not_ignored(context):
+@rule("MF203", "metaflow-folder-not-ignored", Severity.WARNING, "The repository's .gitignore does not ignore .metaflow",
+      silent="folders with no `.git` and no `.gitignore`; files without a flow; home-folder ignores")
+def metaflow_folder_not_ignored(context: RuleContext):
     project, path = context.project, context.module.path
     if project is None or path is None or not context.flows:
         return
@@ -381,9 +364,6 @@ def metaflow_folder_not_ignored(context):
               dict(state), Severity.INFORMATION if spin_only else None)
 
 
-# -- MF204 ---------------------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class GitignoreData:
     missing: list[str] = field(default_factory=list)
@@ -396,6 +376,9 @@ declare_fix("MF203", GitignoreData, safe=True, apply=lazy("fixes", "gitignore_pl
             writes=lambda data: Path(data.gitignore) if data.gitignore else None)
 
 
+# -- MF204 ---------------------------------------------------------------------------------------------------------
+
+
 def _has_work_to_shrink(flow: FlowClass) -> bool:
     """Whether a test mode would have anything to make smaller: inputs (Parameters, Configs, files) or a fan-out.
     A hello-world flow with neither runs as fast as it ever will."""
@@ -403,11 +386,12 @@ def _has_work_to_shrink(flow: FlowClass) -> bool:
         t.kind in ("foreach", "parallel", "split") for step in flow.steps.values() for t in step.transitions)
 
 
-@rule("MF204", "no-test-mode-parameter", Severity.WARNING, "A flow without a test-mode Parameter")
-def no_test_mode_parameter(context):
+@rule("MF204", "no-test-mode-parameter", Severity.WARNING, "A flow without a test-mode Parameter",
+      silent="flows with nothing to shrink, unreadable bases, base classes, computed names")
+def no_test_mode_parameter(context: RuleContext):
     name = context.settings.test_mode_parameters[0]
-    for flow in _runnable_leaf_flows(context):
-        if not flow.complete:
+    for flow in context.runnable_flows():
+        if context.graph(flow).start_step is None:
             continue
         found = _test_mode(flow, context.settings)
         if found.parameters or found.unknown or not _has_work_to_shrink(flow):
@@ -416,9 +400,6 @@ def no_test_mode_parameter(context):
                   f"`{flow.name}` has no test-mode Parameter: add `{name} = Parameter(\"{name}\", type=bool, "
                   f"default=False)` and shrink the data and fan-outs with it.",
                   {"flow": flow.name, "parameter": name})
-
-
-# -- MF205 ---------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -431,16 +412,18 @@ declare_fix("MF204", TestModeFlowData, safe=False, apply=lazy("fixes", "test_mod
             title=lambda data, context: "Add a `test_mode` Parameter to the flow")
 
 
-@rule("MF205", "test-mode-parameter-unused", Severity.WARNING, "A test-mode Parameter that no step reads")
-def test_mode_parameter_unused(context):
+# -- MF205 ---------------------------------------------------------------------------------------------------------
+
+
+@rule("MF205", "test-mode-parameter-unused", Severity.WARNING, "A test-mode Parameter that no step reads",
+      silent="`self` handed to a helper; a test-mode Parameter inherited from a base")
+def test_mode_parameter_unused(context: RuleContext):
     module = context.module
-    for flow in context.flows:
-        if not flow.complete:
-            continue
+    for flow in context.complete_flows():
         parameter = _test_mode(flow, context.settings).parameter  # the one the launcher passes
         if parameter is None or parameter.owner != flow.name:
             continue
-        methods = _method_nodes(module, flow)
+        methods = method_nodes(module, flow)
         if methods is None:
             continue
         reads, opaque = _scan_self(context, [s.node for s in flow.steps.values()] + methods)
@@ -452,9 +435,6 @@ def test_mode_parameter_unused(context):
                   {"parameter": parameter.attr, "option": parameter.option})
 
 
-# -- MF206 ---------------------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class UnusedTestModeData:
     parameter: str | None = None
@@ -463,6 +443,9 @@ class UnusedTestModeData:
 # Inserts code for the user to fill in: unsafe.
 declare_fix("MF205", UnusedTestModeData, safe=False, apply=lazy("fixes", "use_test_mode_plan"),
             title=lambda data, context: f"Use {quoted(data.parameter, 'the test-mode Parameter')} to shrink the run")
+
+
+# -- MF206 ---------------------------------------------------------------------------------------------------------
 
 
 def _bound_names(target: ast.expr) -> list[str]:
@@ -493,21 +476,21 @@ class _TestModeUse:
         if node is None:
             return False
         for child in ast.walk(node):
-            if isinstance(child, ast.Attribute) and _is_self(child.value) and child.attr in self.test_mode:
+            if is_self_attr(child) and child.attr in self.test_mode:
                 return True
-            if isinstance(child, ast.Attribute) and _is_self(child.value) and child.attr in self.methods:
+            if is_self_attr(child) and child.attr in self.methods:
                 return True  # one of the flow's methods may read the test-mode Parameter
             if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and child.id in self.tainted:
                 return True
-            if isinstance(child, ast.Call) and any(_is_self(a) for a in child.args + [k.value for k in child.keywords]):
+            if isinstance(child, ast.Call) and any(is_self(a) for a in child.args + [k.value for k in child.keywords]):
                 return True  # a helper given `self` may read the test-mode Parameter
         return False
 
     def _mentions_var(self, node: ast.AST) -> bool:
-        return any(isinstance(c, ast.Attribute) and _is_self(c.value) and c.attr == self.var for c in ast.walk(node))
+        return any(is_self_attr(c) and c.attr == self.var for c in ast.walk(node))
 
     def _writes_var(self, targets: list[ast.expr]) -> bool:
-        return any(isinstance(c, ast.Attribute) and _is_self(c.value) and c.attr == self.var
+        return any(is_self_attr(c) and c.attr == self.var
                    and isinstance(c.ctx, ast.Store) for t in targets for c in ast.walk(t))
 
     def body(self, statements: list[ast.stmt], under: bool) -> None:
@@ -555,30 +538,29 @@ class _TestModeUse:
                 self.handled = True
 
 
-def _mentions(context, function: ast.AST, attribute: str) -> bool:
+def _mentions(context: RuleContext, function: ast.AST, attribute: str) -> bool:
     """Whether `self.<attribute>` appears in a function (its set of names is kept while the function is unchanged)."""
     names = context.derived(function, "self-attributes", lambda: {
-        n.attr for n in context.nodes(function) if isinstance(n, ast.Attribute) and _is_self(n.value)})
+        n.attr for n in context.nodes(function) if is_self_attr(n)})
     return attribute in names
 
 
 @rule("MF206", "foreach-not-shrunk-in-test-mode", Severity.HINT,
-      "A foreach list that the test-mode Parameter never shortens")
-def foreach_not_shrunk(context):
+      "A foreach list that the test-mode Parameter never shortens",
+      silent="foreach over a Parameter or Config; lists built by helpers given `self`")
+def foreach_not_shrunk(context: RuleContext):
     module = context.module
     reported: set[int] = set()
-    for flow in context.flows:
-        if not flow.complete:
-            continue
+    for flow in context.complete_flows():
         test_mode = _test_mode(flow, context.settings).parameters
         if not test_mode:
             continue
-        methods = _method_nodes(module, flow)
+        methods = method_nodes(module, flow)
         if methods is None:
             continue
         functions = [s.node for s in flow.steps.values()] + methods
         for step in flow.steps.values():
-            if step.path != module.path:
+            if not context.defined_here(step):
                 continue
             for transition in step.transitions:
                 var = transition.foreach
@@ -624,16 +606,16 @@ def _used_by_decorators(flow: FlowClass, module: Module, parameter: Parameter) -
 
 
 @rule("MF207", "validate-parameters-in-start", Severity.HINT,
-      "Parameters first read after start while start validates nothing")
-def validate_parameters_in_start(context):
+      "Parameters first read after start while start validates nothing",
+      silent="booleans, choices, test mode; a start that asserts, raises or hands `self` on")
+def validate_parameters_in_start(context: RuleContext):
     module = context.module
     reported: set[int] = set()
-    for flow in context.flows:
-        if not flow.complete or context.is_base_flow(flow):
-            continue  # a base class's start may be overridden, its later steps are its subclasses'
+    # not on a base class: its start may be overridden, its later steps are its subclasses'
+    for flow in context.runnable_flows():
         start_name = context.graph(flow).start_step
         start = flow.steps.get(start_name) if start_name else None
-        if start is None or start.path != module.path or id(start.node) in reported:
+        if start is None or not context.defined_here(start) or id(start.node) in reported:
             continue
         if any(isinstance(n, (ast.Assert, ast.Raise)) for n in context.nodes(start.node)):
             continue
@@ -659,306 +641,3 @@ def validate_parameters_in_start(context):
                   f"{', '.join(groups)} {'are' if several else 'is'} first read after `{start.name}`, which checks "
                   f"nothing: validate {'them' if several else 'it'} in `{start.name}`, so a bad value fails in "
                   f"seconds.", {"parameters": [p.attr for p in late]})
-
-
-# -- MF208 ---------------------------------------------------------------------------------------------------------
-
-CLIENT_CLASSES = {"Flow", "Run", "Step", "Task", "DataArtifact"}
-LATEST = {"latest_run", "latest_successful_run"}
-
-
-def _client_names(module: Module) -> tuple[dict[str, str], set[str]]:
-    """Names bound to Metaflow's client classes (`Flow` -> "Flow") and names bound to the metaflow package."""
-    classes, packages = {}, set()
-    for item in module.imports:
-        if item.module.split(".")[0] != "metaflow" or item.level:
-            continue
-        if item.name is None:
-            if item.module == "metaflow" or item.bound_name == "metaflow":
-                packages.add(item.bound_name)
-        elif item.name in CLIENT_CLASSES:
-            classes[item.bound_name] = item.name
-    return classes, packages
-
-
-def _client_call(node: ast.AST, classes: dict[str, str], packages: set[str]) -> str | None:
-    if not isinstance(node, ast.Call):
-        return None
-    name = dotted_name(node.func)
-    if name in classes:
-        return classes[name]
-    if name and "." in name:
-        head, _, last = name.rpartition(".")
-        if head in packages and last in CLIENT_CLASSES:
-            return last
-    return None
-
-
-CURRENT_RUN = {"run_id", "pathspec", "task_id", "step_name", "retry_count", "origin_run_id", "parallel"}
-
-
-def _class_constants(flow: FlowClass, module: Module) -> set[str]:
-    """Class attributes (`upstream = "TrainFlow"`) that no step or method assigns: fixed before the run starts.
-    None of them when a method lives in a file the model did not read."""
-    methods = _method_nodes(module, flow)
-    if methods is None:
-        return set()
-    written = {a.name for step in flow.steps.values() for a in step.writes()}
-    written |= {n.attr for method in methods for n in ast.walk(method)
-                if isinstance(n, ast.Attribute) and _is_self(n.value) and isinstance(n.ctx, (ast.Store, ast.Del))}
-    return set(flow.class_attributes) - written
-
-
-def _static(expression: ast.AST, flow: FlowClass, module: Module, local: set[str]) -> bool:
-    """Whether an argument names another run that is known before the run starts: literals, module-level names,
-    Parameters, class constants, `current.flow_name` (not the current run itself: `Run(current.pathspec)`)."""
-    constants = None
-    for node in ast.walk(expression):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in CURRENT_RUN:
-            return False
-        if isinstance(node, ast.Attribute) and _is_self(node.value):
-            if node.attr in flow.parameters:
-                continue
-            constants = _class_constants(flow, module) if constants is None else constants
-            if node.attr not in constants:
-                return False
-        elif isinstance(node, ast.Name):
-            if node.id == "self":
-                continue
-            if node.id in local or not (node.id in module.constants or module.imported(node.id) is not None):
-                return False
-        elif isinstance(node, (ast.Call, ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom)):
-            return False
-    return True
-
-
-def _this_flow(call: ast.Call) -> bool:
-    """`Flow(current.flow_name)` (the client class checked by the caller): the running flow itself, whose runs
-    include this one."""
-    return (len(call.args) == 1 and not call.keywords and isinstance(call.args[0], ast.Attribute)
-            and call.args[0].attr == "flow_name" and isinstance(call.args[0].value, ast.Name)
-            and call.args[0].value.id == "current")
-
-
-def _locals(function: FunctionNode) -> set[str]:
-    names = {a.arg for a in function.args.args + function.args.kwonlyargs + function.args.posonlyargs}
-    for node in ast.walk(function):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-    return names
-
-
-@rule("MF208", "load-other-flows-in-start", Severity.WARNING,
-      "Runs of other flows loaded after start instead of in start")
-def load_other_flows_in_start(context):
-    module = context.module
-    classes, packages = _client_names(module)
-    if not classes and not packages:
-        return
-    for flow, step in _steps_in_file(context):
-        if not flow.complete:
-            continue
-        start_name = context.graph(flow).start_step
-        if start_name is None or step.name == start_name:
-            continue
-        start = flow.steps.get(start_name)
-        in_start = context.memo(("client-calls", id(start.node) if start else None), lambda: {
-            ast.dump(n) for n in context.nodes(start.node) if _client_call(n, classes, packages)} if start else set())
-        loads: list[tuple[ast.expr, ast.Call]] = []  # (what to underline, the client call)
-        inside_latest: set[int] = set()
-        nodes = context.nodes(step.node)
-        for node in nodes:
-            if isinstance(node, ast.Attribute) and node.attr in LATEST and _client_call(node.value, classes, packages):
-                loads.append((node, node.value))  # type: ignore[arg-type]
-                inside_latest.add(id(node.value))
-        for node in nodes:
-            if _client_call(node, classes, packages) and id(node) not in inside_latest:
-                loads.append((node, node))  # type: ignore[arg-type]
-        if not loads:
-            continue
-        local = _locals(step.node)
-        for target, call in sorted(loads, key=lambda item: (item[0].lineno, item[0].col_offset)):
-            if ast.dump(call) in in_start:
-                continue
-            if _client_call(call, classes, packages) == "Flow" and _this_flow(call) \
-                    and not (isinstance(target, ast.Attribute) and target.attr == "latest_successful_run"):
-                continue  # this run (`Flow(current.flow_name)[current.run_id]`, `.latest_run`), not another one
-            arguments = list(call.args) + [k.value for k in call.keywords]
-            if not arguments or not all(_static(a, flow, module, local) for a in arguments):
-                continue  # built from this run's data: it cannot be loaded earlier
-            text = ast.get_source_segment(module.source, target) or _client_call(call, classes, packages)
-            yield Hit(Span.of(target),
-                      f"{shown(text, 56)} is first loaded in step `{step.name}`: load it in `{start_name}` "
-                      f"and keep its `.pathspec`, so a missing run fails in seconds.",
-                      {"step": step.name, "expression": text})
-
-
-# -- MF209 ---------------------------------------------------------------------------------------------------------
-
-INSTALLERS = {"pip", "pip3", "conda", "mamba", "micromamba"}
-# The installer must be the command (`pip install`, `/opt/conda/bin/conda install`, `python -m pip install`,
-# `sudo pip install`, after `;` / `&&` / `|`), not a word in its arguments (`echo pip install`).
-INSTALL_TEXT = re.compile(r"(?:^|[;&|]|\bsudo\s|\buv\s|\s-m\s)\s*(?:\S*/)?(?:pip3?|conda|mamba|micromamba)\s+install\b")
-SUBPROCESS_FUNCTIONS = {"run", "call", "check_call", "check_output", "Popen", "getoutput", "getstatusoutput"}
-OS_FUNCTIONS = {"system", "popen"}
-
-
-def _text(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}"
-                       for v in node.values)
-    return None
-
-
-VALUE_OPTIONS = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f",
-                 "--find-links", "-t", "--target", "--prefix", "--root", "-n", "--name", "-p", "--channel"}
-
-
-def _packages(words: list[str | None]) -> list[str]:
-    """The package specs among the words after `install`: not options, nor the values of options."""
-    packages, skip = [], False
-    for word in words:
-        if skip:
-            skip = False
-        elif word is None or "{" in word:
-            continue
-        elif word.startswith("-"):
-            skip = word in VALUE_OPTIONS
-        else:
-            packages.append(word)
-    return packages
-
-
-def _install_command(argument: ast.AST) -> list[str] | None:
-    """The packages (literal ones) when `argument` is a pip / conda install command, else None."""
-    if isinstance(argument, (ast.List, ast.Tuple)):
-        words = [_text(e) for e in argument.elts]
-        for index, word in enumerate(words):
-            if word is not None and word.rsplit("/", 1)[-1] in INSTALLERS and "install" in words[index + 1:]:
-                return _packages(words[words.index("install", index) + 1:])
-        return None
-    text = _text(argument)
-    if text is None:
-        return None
-    match = INSTALL_TEXT.search(text)
-    if match is None:
-        return None
-    return _packages(re.split(r"[;&|]", text[match.end():], maxsplit=1)[0].split())
-
-
-def _module_aliases(module: Module, name: str) -> tuple[set[str], set[str]]:
-    """Names bound to module `name`, and names bound to its functions."""
-    modules = {i.bound_name for i in module.imports if i.module == name and i.name is None and not i.level}
-    functions = {i.bound_name for i in module.imports if i.module == name and i.name is not None and not i.level}
-    return modules, functions
-
-
-def _installer_names(module: Module) -> dict[str, tuple[set[str], set[str]]]:
-    """For subprocess, os and pip: the names bound to the module, and the names bound to its functions."""
-    return {name: _module_aliases(module, name) for name in ("subprocess", "os", "pip")}
-
-
-# The guide's helper that pip-installs packages at the start of a step (MF209 nudges, MF302 checks its specs).
-INSTALL_HELPER = "install_dependencies"
-
-
-def install_helper_names(module: Module) -> frozenset[str]:
-    """The names this file calls the guide's `install_dependencies` helper by: the name itself and what an import
-    binds it to (`from common import install_dependencies as deps`)."""
-    return frozenset({INSTALL_HELPER} | {i.bound_name for i in module.imports if i.name == INSTALL_HELPER})
-
-
-def is_install_helper_call(call: ast.Call, helpers: frozenset[str]) -> bool:
-    """`install_dependencies(...)`, `common.install_dependencies(...)` (any module or object), or an alias."""
-    name = dotted_name(call.func)
-    return name is not None and (name in helpers or name.rsplit(".", 1)[-1] == INSTALL_HELPER)
-
-
-def _runtime_install(call: ast.Call, names: dict[str, tuple[set[str], set[str]]]) -> list[str] | None:
-    """The packages (literal ones) when `call` runs pip / conda install, else None."""
-    name = dotted_name(call.func) or ""
-    head, _, last = name.rpartition(".")
-    argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in ("args", "command", "cmd")), None)
-    if argument is None:
-        return None
-    subprocess_modules, subprocess_functions = names["subprocess"]
-    os_modules, os_functions = names["os"]
-    pip_modules, _ = names["pip"]
-    if (head in subprocess_modules and last in SUBPROCESS_FUNCTIONS) or (not head and name in subprocess_functions) \
-            or (head in os_modules and last in OS_FUNCTIONS) or (not head and name in os_functions):
-        return _install_command(argument)
-    if head in pip_modules and last == "main" and isinstance(argument, (ast.List, ast.Tuple)) and argument.elts \
-            and _text(argument.elts[0]) == "install":
-        return _packages([_text(e) for e in argument.elts[1:]])
-    return None
-
-
-def _installs(nodes: list[ast.AST], names, helpers: frozenset[str]) -> list[tuple[ast.Call, list[str] | None]]:
-    """The install calls among `nodes`: (call, packages) for pip / conda, (call, None) for the guide's
-    `install_dependencies(...)` helper."""
-    found: list[tuple[ast.Call, list[str] | None]] = []
-    for node in nodes:
-        if not isinstance(node, ast.Call):
-            continue
-        if is_install_helper_call(node, helpers):
-            found.append((node, None))
-            continue
-        packages = _runtime_install(node, names)
-        if packages is not None:
-            found.append((node, packages))
-    return found
-
-
-def _module_level_nodes(context) -> list[ast.AST]:
-    """The nodes a flow file runs when it is imported, which every task does: outside functions and classes
-    (the `__main__` block included: each task runs the file as its main script)."""
-    tree = context.module.tree
-    if tree is None:
-        return []
-
-    def compute() -> list[ast.AST]:
-        nodes: list[ast.AST] = []
-        stack = list(reversed(tree.body))
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                continue  # runs when called, not when the file is imported
-            nodes.append(node)
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
-        return nodes
-
-    return context.memo(("module-level-nodes", id(tree)), compute)
-
-
-def _install_hit(node: ast.Call, packages: list[str] | None, step: str | None) -> Hit:
-    data = {"step": step, "packages": packages or []}
-    if packages is None:  # the guide's own helper: fine while developing, an environment decorator later
-        where = f"Step `{step}` installs" if step else "This module-level call installs (in every task)"
-        return Hit(Span.of(node), f"{where} packages with `install_dependencies`: fine while developing; consider "
-                                  f"@pypi or @conda once the flow settles.", {**data, "helper": True},
-                   Severity.INFORMATION)
-    listed = ", ".join(packages[:3]) + (", …" if len(packages) > 3 else "")
-    listed = f" ({listed})" if listed else ""
-    if step is None:
-        return Hit(Span.of(node), f"This module-level call installs packages{listed} in every task (each imports the "
-                                  f"flow file): declare them with @pypi or @conda.", data)
-    return Hit(Span.of(node), f"Step `{step}` installs packages at run time{listed}: declare them with @pypi or "
-                              f"@conda, so every task gets the same pinned environment.", data)
-
-
-@rule("MF209", "install-at-run-time", Severity.WARNING,
-      "Packages installed with pip or conda at run time, in a step or at module level")
-def install_at_run_time(context):
-    if not context.flows:
-        return
-    names = _installer_names(context.module)
-    helpers = install_helper_names(context.module)
-    key = ("installs", helpers, tuple((name, frozenset(a), frozenset(b)) for name, (a, b) in sorted(names.items())))
-    for node, packages in _installs(_module_level_nodes(context), names, helpers):
-        yield _install_hit(node, packages, None)
-    for _flow, step in _steps_in_file(context):
-        installs = context.derived(step.node, key, lambda: _installs(context.nodes(step.node), names, helpers))
-        for node, packages in installs:
-            yield _install_hit(node, packages, step.name)

@@ -11,12 +11,17 @@ import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..model import Decorator, dotted_name, literal
 from ..refactor.fix_table import declare_fix, lazy
 from ..text import Span
-from .guide import INSTALL_HELPER, install_helper_names, is_install_helper_call, shown as _shown
+from .guide import shown as _shown
+from .installs import INSTALL_HELPER, install_helper_names, is_install_helper_call
 from .registry import Hit, Severity, rule
+
+if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
+    from ..context import RuleContext
 
 PACKAGE_DECORATORS = ("pypi", "conda", "pypi_base", "conda_base")
 BASE_DECORATORS = ("pypi_base", "conda_base")
@@ -133,7 +138,7 @@ class PackageEntry:
         return f"{self.name}=={self.spec.strip()}"
 
 
-def _own_decorators(context) -> Iterator[Decorator]:
+def _own_decorators(context: RuleContext) -> Iterator[Decorator]:
     """Every @pypi / @conda / *_base written in this file on a flow or a class, each once."""
     seen: set[int] = set()
     for flow in context.flows:
@@ -160,7 +165,7 @@ def _package_dicts(decorator: Decorator) -> Iterator[ast.expr]:
             yield decorator.kwargs[key]
 
 
-def package_entries(context) -> Iterator[PackageEntry]:
+def package_entries(context: RuleContext) -> Iterator[PackageEntry]:
     """The literal `"name": "spec"` pairs of package dicts (`{...}` or `dict(name="spec")`); computed ones skipped."""
     for decorator in _own_decorators(context):
         for node in _package_dicts(decorator):
@@ -185,7 +190,7 @@ class InstallSpec:
     is_dict_entry: bool
 
 
-def install_specs(context) -> Iterator[InstallSpec]:
+def install_specs(context: RuleContext) -> Iterator[InstallSpec]:
     """The literal specs given to `install_dependencies(...)` calls anywhere in the file: strings as positional
     arguments, in a list / tuple / set, or a dict of name to version (positional or any keyword)."""
     module = context.module
@@ -217,8 +222,9 @@ def _specs_in(node: ast.expr) -> Iterator[InstallSpec]:
 
 
 @rule("MF301", "unpinned-package", Severity.WARNING,
-      "a @pypi / @conda package given as \"\", a range or \"latest\" instead of an exact version")
-def unpinned_package(context):
+      "a @pypi / @conda package given as \"\", a range or \"latest\" instead of an exact version",
+      silent="computed versions; exact versions, conda builds, git tags and commits")
+def unpinned_package(context: RuleContext):
     for entry in package_entries(context):
         vcs = vcs_reference(entry.requirement)
         if vcs is not None:
@@ -266,8 +272,9 @@ declare_fix("MF301", UnpinnedData, title=_pin_title, safe=False, apply=lazy("fix
 
 
 @rule("MF302", "unpinned-install-dependencies", Severity.WARNING,
-      "an install_dependencies(...) spec without an exact version, tag or commit")
-def unpinned_install_dependencies(context):
+      "an install_dependencies(...) spec without an exact version, tag or commit",
+      silent="exact pins, VCS refs (MF304), URLs, paths, options, computed specs")
+def unpinned_install_dependencies(context: RuleContext):
     for item in install_specs(context):
         if item.is_dict_entry:
             problem = version_problem(item.spec)
@@ -294,8 +301,9 @@ def unpinned_install_dependencies(context):
 
 
 @rule("MF303", "base-environment-without-python", Severity.WARNING,
-      "@pypi_base / @conda_base without python=")
-def base_environment_without_python(context):
+      "@pypi_base / @conda_base without python=",
+      silent="step-level `@pypi` / `@conda`; computed `python=`; disabled environments")
+def base_environment_without_python(context: RuleContext):
     for decorator in _own_decorators(context):
         if decorator.name not in BASE_DECORATORS:
             continue
@@ -313,8 +321,9 @@ def base_environment_without_python(context):
 
 
 @rule("MF304", "vcs-branch-reference", Severity.WARNING,
-      "a git URL pinned to a branch (main, master, develop...) instead of a tag or commit")
-def vcs_branch_reference(context):
+      "a git URL pinned to a branch (main, master, develop...) instead of a tag or commit",
+      silent="refs that may be tags, commit shas, URLs without a ref, computed specs")
+def vcs_branch_reference(context: RuleContext):
     items: list[tuple[str, Span]] = [(e.requirement, e.value_span) for e in package_entries(context)]
     items += [(i.spec, i.span) for i in install_specs(context)]
     for spec, span in items:

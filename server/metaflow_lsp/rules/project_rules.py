@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..project import function_fingerprint
+from ..flow_index import function_fingerprint
 from .registry import Hit, Severity, rule
+
+if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
+    from ..context import RuleContext
 
 TRIGGER_DECORATORS = ("schedule", "trigger", "trigger_on_finish")
 
@@ -28,8 +32,9 @@ def _shown_path(path: Path, root: Path | None, current: Path | None) -> str:
 
 
 @rule("MF401", "duplicated-helper", Severity.WARNING,
-      "the same module-level helper defined in two flow files: move it to common.py")
-def duplicated_helper(context):
+      "the same module-level helper defined in two flow files: move it to common.py",
+      silent="different bodies or signatures, empty bodies, files without a flow, methods")
+def duplicated_helper(context: RuleContext):
     project, module = context.project, context.module
     if project is None or module.path is None or not module.flows or not module.functions:
         return
@@ -58,13 +63,14 @@ def duplicated_helper(context):
 
 
 @rule("MF402", "trigger-without-project", Severity.WARNING,
-      "@schedule / @trigger / @trigger_on_finish on a flow without @project")
-def trigger_without_project(context):
+      "@schedule / @trigger / @trigger_on_finish on a flow without @project",
+      silent="flows with `@project` (own or inherited), unreadable bases, extended classes")
+def trigger_without_project(context: RuleContext):
     module = context.module
     # A flow that another class of this file extends is a base: its subclass is what gets deployed, and is checked.
     extended = {base.rsplit(".", 1)[-1] for info in module.classes.values() for base in info.bases}
-    for flow in context.flows:
-        if not flow.complete or flow.name in extended or flow.decorator("project") is not None:
+    for flow in context.complete_flows():
+        if flow.name in extended or flow.decorator("project") is not None:
             continue
         own = {id(node) for node in flow.node.decorator_list}
         triggers = [d for d in flow.decorators if d.name in TRIGGER_DECORATORS]

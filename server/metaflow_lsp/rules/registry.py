@@ -54,25 +54,48 @@ class Hit:
 Check = Callable[["RuleContext"], Iterable[Hit]]
 
 
+# The rule modules, in table order, and the family each belongs to (as the docs pages name it).
+FAMILIES = {
+    "syntax": "foundation",
+    "graph_checks": "graph (Metaflow's own lint)",
+    "declarations": "runtime",
+    "runtime": "runtime",
+    "guide": "guide",
+    "fail_fast": "guide",
+    "pinning": "pinning (MF3xx)",
+    "project_rules": "project (MF4xx)",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     code: str
     name: str
     severity: Severity
-    summary: str
+    summary: str  # what it reports, one line
+    silent: str  # what it deliberately does not report, one line (the docs page has the whole list)
     check: Check = field(repr=False, compare=False)
 
+    @property
+    def family(self) -> str:
+        return FAMILIES[self.check.__module__.rsplit(".", 1)[-1]]
 
-RULES: dict[str, Rule] = {}
+
+RULES: dict[str, Rule] = {}  # filled by importing the families: ask `rules.RULES` (or `rules.load()`), not this
+
+SYNTAX_ERROR = "MF000"  # reported by the engine while parsing; always enabled
 
 
-def rule(code: str, name: str, severity: Severity, summary: str) -> Callable[[Check], Check]:
-    """Registers a check under `code`. Codes are unique; names are kebab-case."""
+def rule(code: str, name: str, severity: Severity, summary: str, *, silent: str) -> Callable[[Check], Check]:
+    """Registers a check under `code`. Codes are unique; names are kebab-case; `summary` and `silent` are the two
+    short lines of the README's rule table."""
 
     def register(check: Check) -> Check:
         if code in RULES:
             raise ValueError(f"rule code {code} registered twice")
-        RULES[code] = Rule(code, name, severity, summary, check)
+        if check.__module__.rsplit(".", 1)[-1] not in FAMILIES:
+            raise ValueError(f"rule {code} is defined in {check.__module__}, which is no module of rules.FAMILIES")
+        RULES[code] = Rule(code, name, severity, summary, silent, check)
         return check
 
     return register

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..graph import FlowGraph
-from ..model import FLOW_API, FlowClass, Module, Step, literal
+from ..model import FLOW_API, FlowClass, Module, Step, is_self, is_self_attr, literal
 from ..refactor.fix_table import declare_fix, lazy
 from ..text import Span
-from .facts import (StepFacts, ancestors, class_assignment, descendants, facts_of, graph_is_sound, is_self,
-                    is_self_attr, is_test_module, keyword_span, method_defs, predecessors, reported_steps,
-                    written_names)
+from .facts import (StepFacts, ancestors, class_assignment, descendants, facts_of, is_test_module, keyword_span,
+                    method_defs, predecessors, written_names)
 from .registry import Hit, Severity, rule
+
+if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
+    from ..context import RuleContext
 
 # --------------------------------------------------------------------------------------------------------------------
 # MF107
@@ -38,38 +41,37 @@ def _is_data_value(value: ast.expr | None) -> bool:
 
 
 @rule("MF107", "assign-to-parameter", Severity.ERROR,
-      "Assignment to a Parameter, Config or public class attribute inside a step")
-def assign_to_parameter(context):
+      "Assignment to a Parameter, Config or public class attribute inside a step",
+      silent="`_` attributes, class attributes holding functions; nested functions")
+def assign_to_parameter(context: RuleContext):
     module = context.module
-    seen: set[int] = set()
-    for flow in context.flows:
-        for step in reported_steps(context, flow, seen):
-            facts = None
-            for access in step.accesses:
-                if access.kind not in ("write", "delete") or access.name in FLOW_API:
-                    continue
-                name = access.name
-                parameter = flow.parameters.get(name)
-                if parameter is not None:
-                    what = f"a {parameter.kind}"
-                    if isinstance(parameter.option, str) and parameter.option != name:
-                        what += f" (`--{parameter.option}`)"
-                elif (name in flow.class_attributes and not name.startswith("_")
-                      and name not in flow.methods and name not in flow.steps
-                      and _is_data_value(class_assignment(module, flow, name))):
-                    what = "a class attribute of the flow"
-                else:
-                    continue
-                facts = facts or facts_of(context, step, flow)
-                if id(access.node) in facts.nested:
-                    continue
-                verb = "assigns" if access.kind == "write" else "deletes"
-                yield Hit(
-                    access.span,
-                    f"Step `{step.name}` {verb} `self.{name}`, {what}: it is read-only in steps, so this task "
-                    f"fails. Use another name, e.g. `self.{name.lower()}_value`.",
-                    {"step": step.name, "name": name},
-                )
+    for flow, step in context.steps_in_file():
+        facts = None
+        for access in step.accesses:
+            if access.kind not in ("write", "delete") or access.name in FLOW_API:
+                continue
+            name = access.name
+            parameter = flow.parameters.get(name)
+            if parameter is not None:
+                what = f"a {parameter.kind}"
+                if isinstance(parameter.option, str) and parameter.option != name:
+                    what += f" (`--{parameter.option}`)"
+            elif (name in flow.class_attributes and not name.startswith("_")
+                  and name not in flow.methods and name not in flow.steps
+                  and _is_data_value(class_assignment(module, flow, name))):
+                what = "a class attribute of the flow"
+            else:
+                continue
+            facts = facts or facts_of(context, step, flow)
+            if id(access.node) in facts.nested:
+                continue
+            verb = "assigns" if access.kind == "write" else "deletes"
+            yield Hit(
+                access.span,
+                f"Step `{step.name}` {verb} `self.{name}`, {what}: it is read-only in steps, so this task "
+                f"fails. Use another name, e.g. `self.{name.lower()}_value`.",
+                {"step": step.name, "name": name},
+            )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -115,17 +117,14 @@ def _transition_reads(step: Step) -> list[tuple[str, Span, str]]:
 
 
 @rule("MF108", "artifact-lost-at-join", Severity.ERROR,
-      "An artifact read at or after a join that the join neither assigns nor merges")
-def artifact_lost_at_join(context):
+      "An artifact read at or after a join that the join neither assigns nor merges",
+      silent="flows it cannot see whole; dynamic attributes; guarded reads; `inputs.a.x`")
+def artifact_lost_at_join(context: RuleContext):
     seen: set[int] = set()
-    for flow in context.flows:
-        if not flow.complete:
-            continue
-        graph = context.graph(flow)
-        if not graph_is_sound(context, flow):
-            continue
+    for flow in context.sound_flows():
         if _methods_hidden(context, flow):
             continue
+        graph = context.graph(flow)
         reachable = graph.reachable()
         preds = predecessors(flow)
         joins = {name for name in reachable if graph[name].type == "join"}
@@ -179,7 +178,7 @@ def artifact_lost_at_join(context):
         if changed:
             continue  # did not settle: say nothing
 
-        for step in reported_steps(context, flow, seen):
+        for _flow, step in context.steps_in_file([flow], seen):
             name = step.name
             if name not in reachable or entry.get(name) is TOP or facts[name].opaque:
                 continue
@@ -257,7 +256,7 @@ def _lost_read(artifact: str, span: Span, step: Step, available: set[str], merge
     )
 
 
-def _methods_hidden(context, flow: FlowClass) -> bool:
+def _methods_hidden(context: RuleContext, flow: FlowClass) -> bool:
     """True when a non-step method may set artifacts: `__init__` or any method whose body writes self.x or that
     the model cannot see (defined in another file)."""
     defs = method_defs(context.module, flow)
@@ -280,21 +279,18 @@ def _methods_hidden(context, flow: FlowClass) -> bool:
 # --------------------------------------------------------------------------------------------------------------------
 
 @rule("MF109", "input-outside-foreach", Severity.WARNING,
-      "self.input / self.index in a step that does not run inside a foreach")
-def input_outside_foreach(context):
+      "self.input / self.index in a step that does not run inside a foreach",
+      silent="steps inside a foreach (up to its join) and `@parallel` children; broken graphs")
+def input_outside_foreach(context: RuleContext):
     seen: set[int] = set()
-    for flow in context.flows:
-        if not flow.complete:
-            continue
+    for flow in context.sound_flows():
         graph = context.graph(flow)
-        if not graph_is_sound(context, flow):
-            continue
         reachable = graph.reachable()
         # A foreach child and every step after it up to the foreach's join keep the foreach stack, so they see the
         # item (is_inside_foreach); @parallel children too.
         inside = {name for node in graph for name in node.out_funcs if node.type == "foreach"}
         inside |= {node.name for node in graph if node.is_inside_foreach}
-        for step in reported_steps(context, flow, seen):
+        for _flow, step in context.steps_in_file([flow], seen):
             if step.name in inside or step.name not in reachable:
                 continue
             for access in step.accesses:
@@ -316,16 +312,14 @@ def input_outside_foreach(context):
 # --------------------------------------------------------------------------------------------------------------------
 
 @rule("MF110", "foreach-on-unset-artifact", Severity.ERROR,
-      "foreach=\"x\" where no step before the split (nor the split itself) sets self.x")
-def foreach_on_unset_artifact(context):
+      "foreach=\"x\" where no step before the split (nor the split itself) sets self.x",
+      silent="Parameters, Configs, class attributes; dynamic writes before the split")
+def foreach_on_unset_artifact(context: RuleContext):
     seen: set[int] = set()
-    for flow in context.flows:
-        if not flow.complete or _methods_hidden(context, flow):
+    for flow in context.sound_flows():
+        if _methods_hidden(context, flow):
             continue
-        graph = context.graph(flow)
-        if not graph_is_sound(context, flow):
-            continue
-        for step in reported_steps(context, flow, seen):
+        for _flow, step in context.steps_in_file([flow], seen):
             for transition in step.transitions:
                 if transition.kind != "foreach" or not isinstance(transition.foreach, str):
                     continue
@@ -351,7 +345,7 @@ def foreach_on_unset_artifact(context):
 # MF111
 # --------------------------------------------------------------------------------------------------------------------
 
-def _local_names(step: Step, context) -> tuple[set[str], set[str]]:
+def _local_names(step: Step, context: RuleContext) -> tuple[set[str], set[str]]:
     """(names bound by a nested def in the step, other names bound in the step)."""
     local_defs: set[str] = set()
     local_other: set[str] = {a.arg for a in step.node.args.args}
@@ -371,7 +365,7 @@ def _local_names(step: Step, context) -> tuple[set[str], set[str]]:
     return local_defs, local_other
 
 
-def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Module, context) -> str | None:
+def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Module, context: RuleContext) -> str | None:
     """What makes a stored value a function Metaflow does not persist, or None when it is (or may be) data."""
     if isinstance(value, ast.Lambda):
         return "a lambda"
@@ -416,32 +410,22 @@ def _function_source(value: ast.expr, step: Step, flow: FlowClass, module: Modul
                 return None
             imported = module.imported(owner)
             if imported is not None and imported.name is None and context.resolver is not None:
-                other = _resolve(context, imported.module, imported.level, module)
+                other = context.imported_module(imported.module, imported.level)
                 if other is not None and other.ok and value.attr in other.functions \
                         and value.attr not in other.constants:
                     return f"the function `{owner}.{value.attr}`"
     return None
 
 
-def _resolve(context, module_name: str, level: int, module: Module) -> Module | None:
-    resolver = context.resolver
-    if resolver is None:
-        return None
-    try:
-        return resolver(module_name, level, module.path)
-    except (OSError, RecursionError, ValueError):
-        return None
-
-
-def _imported_function(imported, module: Module, context) -> bool:
+def _imported_function(imported, module: Module, context: RuleContext) -> bool:
     """True when `from x import f` names a function defined in a project file (an installed package's names may
     be ufuncs, builtins or classes, which Metaflow does persist)."""
-    other = _resolve(context, imported.module, imported.level, module)
+    other = context.imported_module(imported.module, imported.level)
     return (other is not None and other.ok and imported.name in other.functions
             and imported.name not in other.constants and imported.name not in other.classes)
 
 
-def _self_stores(context, step: Step) -> list[tuple[ast.Attribute, ast.expr | None]]:
+def _self_stores(context: RuleContext, step: Step) -> list[tuple[ast.Attribute, ast.expr | None]]:
     """Every `self.x` an assignment of the step stores to, with the assigned value when it goes to `self.x` whole
     (None inside an unpacking like `self.a, self.b = ...`)."""
     stores = []
@@ -460,12 +444,11 @@ def _self_stores(context, step: Step) -> list[tuple[ast.Attribute, ast.expr | No
 
 
 @rule("MF111", "function-artifact", Severity.ERROR,
-      "A function or lambda stored on self and read in a later step (Metaflow does not persist functions)")
-def function_artifact(context):
+      "A function or lambda stored on self and read in a later step (Metaflow does not persist functions)",
+      silent="functions Metaflow pickles (builtins, installed packages, partials, classes)")
+def function_artifact(context: RuleContext):
     module = context.module
-    for flow in context.flows:
-        if not flow.complete:
-            continue
+    for flow in context.complete_flows():
         stored: dict[str, tuple[str, str, Span]] = {}  # artifact -> (step, description, span of the write)
         other_values: set[str] = set()
         for step in flow.steps.values():
@@ -493,7 +476,7 @@ def function_artifact(context):
             later = descendants(flow, writer) - {writer}
             for name in later:
                 step = flow.steps[name]
-                if step.path != module.path:
+                if not context.defined_here(step):
                     continue
                 facts = facts_of(context, step, flow)
                 if artifact in facts.guarded:
@@ -528,8 +511,9 @@ def _looks_like_base(name: str) -> bool:
 
 
 @rule("MF112", "missing-main-guard", Severity.WARNING,
-      "A flow file that never calls its flow class (no `if __name__ == \"__main__\": Flow()`)")
-def missing_main_guard(context):
+      "A flow file that never calls its flow class (no `if __name__ == \"__main__\": Flow()`)",
+      silent="classes called or passed anywhere in the file, bases, test files")
+def missing_main_guard(context: RuleContext):
     module = context.module
     if module.tree is None:
         return
