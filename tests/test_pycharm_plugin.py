@@ -288,6 +288,16 @@ def test_action_ids_are_the_clients_command_ids():
         assert (action.get("text"), action.get("description")) == (entry["text"], entry["description"])
 
 
+def test_the_core_packs_the_servers_commands_json():
+    """MetaflowCommand reads metaflow_lsp/commands.json from the class path: Gradle must put the server's file there."""
+    gradle = (CORE / "build.gradle.kts").read_text(encoding="utf-8")
+    folder = re.search(r'srcDir\("([^"]+)"\)', gradle)
+    assert folder and 'include("metaflow_lsp/commands.json")' in gradle, gradle
+    assert (CORE / folder.group(1) / "metaflow_lsp" / "commands.json").resolve() == COMMANDS_JSON
+    core = (CORE_SOURCES / "dev" / "metaflowlsp" / "core" / "MetaflowCommand.java").read_text(encoding="utf-8")
+    assert 'RESOURCE = "/metaflow_lsp/commands.json"' in core
+
+
 def test_lens_commands_are_hidden_from_the_vscode_command_palette():
     """They need a lens's RunSpec: run from the palette they would have none."""
     menus = json.loads(PACKAGE_JSON.read_text(encoding="utf-8"))["contributes"]["menus"]["commandPalette"]
