@@ -1,4 +1,10 @@
-"""Quick fixes (refactor/fixes.py): every fix shown as the file before and after, and the finding gone after it."""
+"""Quick fixes (refactor/fixes.py): every fix shown as the file before and after, and the finding gone after it.
+
+Every fix of the fix table has cases in tests/fixtures/fixes/<CODE>/: `<case>.py` is the flow before,
+`<case>.fixed.py` the flow after, and `<case>.fixed.<name>` any other file the fix writes (`common.py`,
+`.gitignore` as `<case>.fixed.gitignore`). The tests below the fixture test cover what a fixture cannot show:
+titles, refusals, existing files.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import pytest
 from metaflow_lsp.config import Settings
 from metaflow_lsp.engine import check_source
 from metaflow_lsp.project import Project
-from metaflow_lsp.refactor import catalog, fixes, versions
+from metaflow_lsp.refactor import fix_table, fixes, versions
 from metaflow_lsp.refactor.plan import FixError, apply_line_edits, line_edits
 
 TAIL = '''
@@ -52,6 +58,60 @@ def assert_gone(source: str, code: str, path: Path | None = None, project: Proje
     assert code not in {f.code for f in findings(source, path, project)}
 
 
+FIXTURES = Path(__file__).parent / "fixtures" / "fixes"
+INSTALLED_FOR_FIXTURES = {"pandas": "2.2.1", "scikit-learn": "1.5.0"}  # what MF301's cases find installed
+
+
+def fixture_cases() -> list[Path]:
+    return sorted(p for p in FIXTURES.glob("MF*/*.py") if ".fixed" not in p.name)
+
+
+def test_every_declared_fix_has_fixture_cases_and_every_fixture_a_fix():
+    assert set(fix_table.declared_fixes()) == {case.parent.name for case in fixture_cases()}
+    for case in fixture_cases():
+        assert case.with_suffix(".fixed.py").is_file(), f"{case} has no {case.stem}.fixed.py"
+
+
+@pytest.mark.parametrize("case", fixture_cases(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_fix_fixture(case, tmp_path):
+    """The fix applied to each finding of its code in `<case>.py` gives exactly the expected files, and the fixed
+    project has no finding of that code."""
+    code = case.parent.name
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)  # MF203 asks git what it ignores
+    path = tmp_path / "flow.py"
+    path.write_text(case.read_text())
+    written: dict[Path, str] = {}
+    for _ in range(10):
+        project = Project(tmp_path)
+        found = [f for f in findings(path.read_text(), path, project) if f.code == code]
+        if not found:
+            break
+        context = fixes.FixContext(path, project=project, installed_version=INSTALLED_FOR_FIXTURES.get)
+        for change in fixes.fix_finding(path.read_text(), found[0], context).changes:
+            change.path.write_text(change.new)
+            written[change.path] = change.new
+    assert code not in {f.code for f in findings(path.read_text(), path, Project(tmp_path))}
+    assert path.read_text() == case.with_suffix(".fixed.py").read_text()
+    others = {p.name: text for p, text in written.items() if p != path}
+    expected = {p.name[len(f"{case.stem}.fixed."):]: p.read_text()
+                for p in case.parent.glob(f"{case.stem}.fixed.*") if p.name != f"{case.stem}.fixed.py"}
+    assert {name.lstrip("."): text for name, text in others.items()} == expected
+
+
+def test_fix_titles_read_only_data_of_the_declared_type():
+    """A finding's data comes back from the editor as JSON: a value of the wrong type is ignored, not trusted."""
+    mf203, mf205 = fix_table.fix_for("MF203"), fix_table.fix_for("MF205")
+    context = fixes.FixContext(None)
+    assert mf203.title(fix_table.typed_data(mf203.data, {"missing": [".metaflow_spin"]}), context) == \
+        "Add .metaflow_spin to .gitignore"
+    assert mf203.title(fix_table.typed_data(mf203.data, {"missing": [".metaflow", 3]}), context) == \
+        "Add .metaflow to .gitignore"
+    assert mf205.title(fix_table.typed_data(mf205.data, {"parameter": "quick"}), context) == \
+        "Use `quick` to shrink the run"
+    assert mf205.title(fix_table.typed_data(mf205.data, {"parameter": ["quick"]}), context) == \
+        "Use the test-mode Parameter to shrink the run"
+
+
 STEPS_USING_TEST_MODE = '''
 @step
 def start(self):
@@ -62,56 +122,6 @@ def start(self):
 def end(self):
     pass
 '''
-
-
-# -- MF101 ---------------------------------------------------------------------------------------------------------
-
-
-def test_mf101_moves_step_next_to_def_keeping_other_decorators_and_comments():
-    before = flow_file('''
-        @step
-        # retry flaky downloads
-        @retry(times=2)
-        @catch(var="error")  # keep going
-        def start(self):
-            self.rows = 10 if self.test_mode else 1000
-            self.next(self.end)
-
-        @step
-        def end(self):
-            pass
-        ''', head="from metaflow import FlowSpec, Parameter, catch, retry, step\n")
-    after = fix(before, "MF101").changes[0].new
-    assert after == before.replace('''    @step
-    # retry flaky downloads
-    @retry(times=2)
-    @catch(var="error")  # keep going
-    def start''', '''    # retry flaky downloads
-    @retry(times=2)
-    @catch(var="error")  # keep going
-    @step
-    def start''')
-    assert_gone(after, "MF101")
-
-
-# -- MF103 ---------------------------------------------------------------------------------------------------------
-
-
-def test_mf103_clamps_retry_times_to_four():
-    before = flow_file('''
-        @retry(times=9, minutes_between_retries=0)  # flaky API
-        @step
-        def start(self):
-            self.rows = 10 if self.test_mode else 1000
-            self.next(self.end)
-
-        @step
-        def end(self):
-            pass
-        ''')
-    after = fix(before, "MF103").changes[0].new
-    assert after == before.replace("times=9,", "times=4,")
-    assert_gone(after, "MF103")
 
 
 # -- MF112 ---------------------------------------------------------------------------------------------------------
@@ -206,24 +216,6 @@ def test_mf204_adds_a_test_mode_parameter_and_the_import_once():
     test_mode = Parameter("test_mode", type=bool, default=False, help="{fixes.TEST_MODE_HELP}")
 ''')
     assert after.count("Parameter,") == 1
-    assert_gone(after, "MF204")
-
-
-def test_mf204_goes_after_the_last_parameter_and_keeps_an_existing_import():
-    before = flow_file('''
-        @step
-        def start(self):
-            self.next(self.end)
-
-        @step
-        def end(self):
-            pass
-        ''', parameters='    rows = Parameter("rows", default=10)\n')
-    after = fix(before, "MF204").changes[0].new
-    assert after == before.replace(
-        '    rows = Parameter("rows", default=10)\n',
-        '    rows = Parameter("rows", default=10)\n'
-        f'    test_mode = Parameter("test_mode", type=bool, default=False, help="{fixes.TEST_MODE_HELP}")\n')
     assert_gone(after, "MF204")
 
 
@@ -568,7 +560,7 @@ def test_fix_all_applies_only_the_safe_fixes():
 ''') + TAIL.replace("TrainFlow()", "TrainFlow()")
     left = {f.code for f in remaining}
     assert left == {"MF202", "MF204"}  # not safe: moving code, adding a command-line option
-    assert not left & catalog.SAFE_CODES
+    assert not left & fix_table.safe_codes()
     assert {f.code for f in findings(plan.changes[0].new)} == left
 
 

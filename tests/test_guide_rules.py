@@ -260,7 +260,7 @@ def test_mf201_limit_from_pyproject(tmp_path, write):
     settings, errors = config.load(flow)
     assert errors == [] and settings.max_step_statements == 4
     (found,) = findings(flow, "MF201", settings)
-    assert found.data == {"statements": 5, "limit": 4}
+    assert found.data == {"statements": 5, "limit": 4, "step": "start"}
     assert "5 statements" in found.message and "limit 4" in found.message and "Extract it to `common.py`" in found.message
     assert flow.read_text().splitlines()[found.span.line][found.span.col:found.span.end_col] == "start"
     write("flows/at_limit.py", _step_with(4))
@@ -272,14 +272,14 @@ def test_mf201_bad_pyproject_value_keeps_default(tmp_path, write):
     flow = write("train.py", _step_with(16))
     settings, errors = config.load(flow)
     assert settings.max_step_statements == 15 and errors
-    assert [f.data for f in findings(flow, "MF201", settings)] == [{"statements": 16, "limit": 15}]
+    assert [f.data for f in findings(flow, "MF201", settings)] == [{"statements": 16, "limit": 15, "step": "start"}]
 
 
 def test_mf201_limit_from_settings(tmp_path, write):
     flow = write("train.py", _step_with(15))
     assert findings(flow, "MF201") == []  # default 15
     assert [f.data for f in findings(flow, "MF201", Settings(max_step_statements=10))] == [
-        {"statements": 15, "limit": 10}]
+        {"statements": 15, "limit": 10, "step": "start"}]
 
 
 def test_mf201_counts_nested_statements(tmp_path, write):
@@ -306,7 +306,7 @@ def test_mf201_counts_nested_statements(tmp_path, write):
         """)
     # for, if, print, try, pass, raise: six
     assert [f.data for f in findings(flow, "MF201", Settings(max_step_statements=5))] == [
-        {"statements": 6, "limit": 5}]
+        {"statements": 6, "limit": 5, "step": "start"}]
     assert findings(flow, "MF201", Settings(max_step_statements=6)) == []
 
 

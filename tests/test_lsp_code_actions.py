@@ -355,8 +355,12 @@ async def test_extract_is_the_quick_fix_of_a_long_step(tmp_path):
         diagnostics = [d for d in await diagnostics_of(client, uri) if d.code == "MF201"]
         assert diagnostics
         actions = await actions_at(client, uri, diagnostics[0].range.start.line, diagnostics=diagnostics)
-        extract = titled(actions, "Extract body of step `start`")
+        extract = titled(actions, "Extract body of step `start`")  # once: the refactoring is not listed again
         assert extract.kind == types.CodeActionKind.QuickFix and extract.diagnostics[0].code == "MF201"
+        resolved = await resolve(client, extract)
+        common_uri = (tmp_path / "common.py").as_uri()
+        texts = apply(resolved.edit, {uri: path.read_text()}, versions={uri: 1, common_uri: None})
+        assert "= common.start(" in texts[uri] and "def start" in texts[common_uri]
 
 
 async def test_without_resolve_support_edits_come_with_the_list(tmp_path):

@@ -202,3 +202,40 @@ async def test_test_mode_names_come_from_the_project_settings(tmp_path):
         assert result["folders"][0]["errors"] == []
         launch = json.loads((tmp_path / ".vscode" / "launch.json").read_text())
         assert launch["configurations"][0]["args"][2:4] == ["--ci_mode", "1"]
+
+
+UNICODE_FLOW = '''
+from metaflow import FlowSpec, step
+
+
+class ÜberFlow(FlowSpec):  # a name with a character that takes 2 UTF-8 bytes and 1 UTF-16 unit
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    ÜberFlow()
+'''
+
+
+@pytest.mark.parametrize("offered, width", [(None, 14), (["utf-8"], 15), (["utf-32", "utf-16"], 14)])
+async def test_lens_ranges_count_in_the_negotiated_position_encoding(tmp_path, offered, width):
+    """`class ÜberFlow` ends at column 14 in UTF-16 and UTF-32, 15 in UTF-8: the lens range follows the encoding the
+    server picked from the client's `general.positionEncodings` (UTF-16 when none is offered)."""
+    import attrs
+
+    path = write(tmp_path, "flows/uber.py", UNICODE_FLOW)
+    caps = capabilities()
+    if offered is not None:
+        caps = attrs.evolve(caps, general=attrs.evolve(caps.general or types.GeneralClientCapabilities(),
+                                                       position_encodings=offered))
+    async with session(tmp_path, caps=caps) as client:
+        uri = open_document(client, path)
+        [run] = by_command(await lenses(client, uri))["metaflow.runTestMode"]
+        assert run.range.start == types.Position(line=3, character=6)
+        assert run.range.end == types.Position(line=3, character=width)

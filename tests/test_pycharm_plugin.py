@@ -15,7 +15,6 @@ cannot be downloaded on these machines. pycharm-plugin/ci/github-workflow.yml bu
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import shutil
@@ -33,7 +32,8 @@ IDE_SOURCES = PLUGIN / "src" / "main" / "java"
 CORE_SOURCES = CORE / "src" / "main" / "java"
 CORE_TESTS = CORE / "src" / "test" / "java"
 EXTENSION_TS = ROOT / "vscode-extension" / "src" / "extension.ts"
-CODE_LENS = ROOT / "server" / "metaflow_lsp" / "lsp" / "code_lens.py"
+COMMANDS_JSON = ROOT / "server" / "metaflow_lsp" / "commands.json"  # the one list of lens command ids
+PACKAGE_JSON = ROOT / "vscode-extension" / "package.json"
 
 JUNIT_JARS = [Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest-core.jar")]
 SERVER_ID = "metaflowLsp"
@@ -78,7 +78,8 @@ def core_classes(tmp_path_factory) -> tuple[str, Path]:
 
 
 def _classpath(classes: Path) -> str:
-    return ":".join([str(classes), *map(str, JUNIT_JARS)])
+    # The server folder: MetaflowCommand reads metaflow_lsp/commands.json as a resource (Gradle packs it the same way).
+    return ":".join([str(classes), str(COMMANDS_JSON.parent.parent), *map(str, JUNIT_JARS)])
 
 
 def test_core_junit_tests_pass(core_classes):
@@ -264,20 +265,44 @@ def _core_commands() -> dict[str, tuple[str, str]]:
     return {constant: (command_id, executor) for constant, command_id, executor in found}
 
 
+def _lens_commands() -> list[dict]:
+    return json.loads(COMMANDS_JSON.read_text(encoding="utf-8"))["lensCommands"]
+
+
 def test_action_ids_are_the_clients_command_ids():
+    """commands.json is the one list: the plugin's actions, the VS Code extension's run and debug lists and its
+    package.json contributes all name exactly its ids."""
+    listed = _lens_commands()
+    ids = [entry["id"] for entry in listed]
+    assert len(ids) == len(set(ids)) >= 4
     run, debug = _vscode_commands()
-    actions = _actions()
-    assert set(actions) == set(run) | set(debug)
-    assert {"metaflow.runTestMode", "metaflow.debugForeach", "metaflow.resume", "metaflow.spin"} == set(actions)
-    # Each action class hands its own command to the core, with the executor the VS Code extension uses.
-    commands = _core_commands()
-    for action_id, class_name in actions.items():
-        source = _source_of(class_name).read_text(encoding="utf-8")
-        constant = re.search(r"super\(MetaflowCommand\.(\w+)\)", source)
-        assert constant, f"{class_name} does not pass a MetaflowCommand"
-        command_id, executor = commands[constant.group(1)]
-        assert command_id == action_id, f"{class_name} is registered as {action_id} but runs {command_id}"
-        assert executor == ("DEBUG" if action_id in debug else "RUN"), action_id
+    assert sorted(run) == sorted(e["id"] for e in listed if e["executor"] == "run")
+    assert sorted(debug) == sorted(e["id"] for e in listed if e["executor"] == "debug")
+    contributed = {c["command"] for c in json.loads(PACKAGE_JSON.read_text(encoding="utf-8"))["contributes"]["commands"]}
+    assert set(ids) <= contributed
+    actions = {action.get("id"): action for root in _descriptors().values() for action in root.iter("action")}
+    assert set(actions) == set(ids)
+    for entry in listed:  # one class for all: it looks its command up by the id it is registered under
+        action = actions[entry["id"]]
+        assert action.get("class") == "dev.metaflowlsp.pycharm.RunSpecAction", entry["id"]
+        assert (action.get("text"), action.get("description")) == (entry["text"], entry["description"])
+
+
+def test_the_core_packs_the_servers_commands_json():
+    """MetaflowCommand reads metaflow_lsp/commands.json from the class path: Gradle must put the server's file there."""
+    gradle = (CORE / "build.gradle.kts").read_text(encoding="utf-8")
+    folder = re.search(r'srcDir\("([^"]+)"\)', gradle)
+    assert folder and 'include("metaflow_lsp/commands.json")' in gradle, gradle
+    assert (CORE / folder.group(1) / "metaflow_lsp" / "commands.json").resolve() == COMMANDS_JSON
+    core = (CORE_SOURCES / "dev" / "metaflowlsp" / "core" / "MetaflowCommand.java").read_text(encoding="utf-8")
+    assert 'RESOURCE = "/metaflow_lsp/commands.json"' in core
+
+
+def test_lens_commands_are_hidden_from_the_vscode_command_palette():
+    """They need a lens's RunSpec: run from the palette they would have none."""
+    menus = json.loads(PACKAGE_JSON.read_text(encoding="utf-8"))["contributes"]["menus"]["commandPalette"]
+    hidden = {item["command"] for item in menus if item.get("when") == "false"}
+    assert {entry["id"] for entry in _lens_commands()} <= hidden
 
 
 def test_action_ids_are_not_commands_the_server_executes():
@@ -290,17 +315,12 @@ def test_action_ids_are_not_commands_the_server_executes():
 
 
 def test_action_ids_match_the_code_lens_commands():
-    """Every client-side command the server's code lenses name is an action (once code_lens.py names any)."""
-    from metaflow_lsp.lsp.server import create_server
+    """Every client-side command the server's code lenses name comes from commands.json, and is an action."""
+    from metaflow_lsp.lsp import code_lens
 
-    advertised = set(create_server().protocol.fm.commands)
-    literals = {node.value for node in ast.walk(ast.parse(CODE_LENS.read_text(encoding="utf-8")))
-                if isinstance(node, ast.Constant) and isinstance(node.value, str)
-                and re.fullmatch(r"metaflow\.\w+", node.value)}
-    client_side = literals - advertised
-    if client_side:
-        assert client_side == set(_actions()), (
-            f"code lenses name {sorted(client_side)}, the plugin registers {sorted(_actions())}")
+    assert set(code_lens.LENS_COMMANDS.values()) == {entry["id"] for entry in _lens_commands()} == set(_actions())
+    named = {code_lens.RUN_TEST_MODE, code_lens.DEBUG_FOREACH, code_lens.RESUME, code_lens.SPIN}
+    assert named == set(_actions())
 
 
 def _source_of(class_name: str) -> Path:
@@ -315,7 +335,7 @@ def test_every_class_named_in_xml_exists_in_its_package():
                 value = element.get(attribute)
                 if value and value.startswith("dev.metaflowlsp."):
                     named.add(value)
-    assert len(named) >= 5, named  # the factory and the four actions
+    assert len(named) >= 2, named  # the factory and the action class
     for class_name in sorted(named):
         path = _source_of(class_name)
         assert path.is_file(), f"{class_name} is named in plugin XML but {path} does not exist"

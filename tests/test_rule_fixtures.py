@@ -18,7 +18,7 @@ from metaflow_lsp.config import Settings
 from metaflow_lsp.docs import rule_doc
 from metaflow_lsp.engine import check_source
 from metaflow_lsp.project import Project, read_source
-from metaflow_lsp.refactor.catalog import SAFE_CODES, quick_fix_title
+from metaflow_lsp.refactor.fix_table import fix_for
 from metaflow_lsp.rules import RULES, Rule
 
 RULE_FIXTURES = FIXTURES / "rules"
@@ -74,12 +74,10 @@ def test_expected_names_only_fixtures_of_the_folder(folder: Path):
 
 def fix_availability(code: str) -> str:
     """What the rule page's header says of the rule's fix."""
-    # refactor/catalog.py says which codes have a fix until the `Fix` table beside the rules lands: switch to it then.
-    if code in SAFE_CODES:
-        return "safe"
-    if quick_fix_title(code, {}) is not None or code == "MF201":  # MF201: the Extract step body code action
-        return "unsafe (a quick fix to review)"
-    return "none"
+    declared = fix_for(code)  # the `Fix` declared beside the rule
+    if declared is None:
+        return "none"
+    return "safe" if declared.safe else "unsafe (a quick fix to review)"
 
 
 def page_header(rule: Rule) -> list[str]:

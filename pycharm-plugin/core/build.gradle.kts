@@ -29,3 +29,13 @@ tasks.test {
     // ServerSpecsCheck is a main class run by the Python test, not a JUnit test.
     exclude("**/ServerSpecsCheck*")
 }
+
+// The lens command ids: the server's own list (server/metaflow_lsp/commands.json), read by MetaflowCommand.
+sourceSets {
+    main {
+        resources {
+            srcDir("../../server")
+            include("metaflow_lsp/commands.json")
+        }
+    }
+}

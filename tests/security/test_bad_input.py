@@ -18,7 +18,7 @@ from lsprotocol import types
 
 from .hostile import (ANSWER_WITHIN, NOT_LINE_BREAKS, RETRY_FLOW, SIMPLE_FLOW, apply_text_edits, codes, lsp_lines,
                      run_cli, served, still_answers)
-from metaflow_lsp.lsp.code_actions import text_edits
+from metaflow_lsp.lsp.workspace_edits import text_edits
 from metaflow_lsp.refactor import fixes
 from test_lsp_session import open_document
 

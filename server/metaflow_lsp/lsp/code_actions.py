@@ -1,15 +1,16 @@
 """Code actions: textDocument/codeAction lists them, codeAction/resolve computes their edits.
 
-Listing is cheap: it reads the document's cached analysis (`server.analysis`), the fix table of
-`refactor.catalog` and the cached "can this step be extracted" answer; no libcst, no file read. Each action carries
-`data` = {uri, version, action, code, line, ...}; `codeAction/resolve` runs the libcst fix on the document's current
+Listing is cheap: it reads the document's cached analysis (`server.analysis`), the fix table (`refactor.fix_table`,
+declared next to the rules) and the ast-only "can this step be extracted" answer; no libcst, no file read. Each
+action carries `data` = {uri, version, action, code, line, ...}; `codeAction/resolve` runs the libcst fix on the document's current
 text (the editor's unsaved buffer, never the disk copy of an open file) and returns one WorkspaceEdit.
 
 Offered:
-- a quick fix per finding that has one (`refactor.catalog`), and "Disable MFxxx for this line" for every finding;
-- `source.fixAll.metaflow-lsp`: the safe fixes (`catalog.SAFE_CODES`) in one edit, when there is one to make;
-- "Extract step body to common.py" (refactor.extract) on the step at the cursor, and as the quick fix of MF201;
-  disabled with the reason when the step cannot be extracted (and the client shows disabled actions).
+- a quick fix per finding that has one in the fix table (disabled with the reason when the table says it cannot
+  be made there, and the client shows disabled actions), and "Disable MFxxx for this line" for every finding;
+- `source.fixAll.metaflow-lsp`: the table's safe fixes in one edit, when there is one to make;
+- "Extract step body to common.py" (refactor.extract) on the step at the cursor, unless MF201's fix (the same
+  extraction) is listed already; disabled with the reason when the step cannot be extracted.
 
 Resolving runs libcst, which takes a second on a big file: it runs on a worker thread, one edit at a time, so the
 server keeps answering meanwhile, and a `$/cancelRequest` answers at once (a queued edit is dropped; one already
@@ -35,10 +36,11 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from ..engine import CheckResult, Finding
-from ..refactor import catalog
-from ..refactor.plan import FileChange, FixError, FixPlan, line_edits
+from ..refactor import fix_table
+from ..refactor.plan import FixError, FixPlan
 from ..refactor.versions import INSTALLED
-from ..text import split_lines
+from .convert import encoding_of
+from .workspace_edits import workspace_edit
 
 if TYPE_CHECKING:
     from .server import MetaflowLanguageServer
@@ -47,7 +49,7 @@ log = logging.getLogger(__name__)
 
 APPLY_COMMAND = "metaflow.applyFix"
 VERSION_WAIT = 3.0  # seconds the first list of an MF301 fix may wait for the interpreter's package list
-KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorExtract, catalog.FIX_ALL_KIND]
+KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorExtract, fix_table.FIX_ALL_KIND]
 # Above this many characters (about 3,000 lines) a file is not edited with libcst: parsing it would take seconds
 # during which its native parser holds the interpreter, freezing the server however the work is scheduled.
 MAX_EDIT_CHARS = 100_000
@@ -112,44 +114,36 @@ async def list_actions(ls: MetaflowLanguageServer, params: types.CodeActionParam
     def diagnostic(finding: Finding) -> types.Diagnostic:
         from .diagnostics import to_diagnostic
 
-        return to_diagnostic(finding, result.lines, ls.settings_for(uri),
-                             ls.workspace.position_encoding or types.PositionEncodingKind.Utf16)
+        return to_diagnostic(finding, result.lines, ls.settings_for(uri), encoding_of(ls))
 
     at_cursor = [f for f in result.findings if _overlaps(f, first, last) and f.code != "MF000"]
-    extracted_steps: set[str] = set()
     if _wanted(types.CodeActionKind.QuickFix, only):
         for finding in at_cursor:
             linked = [_diagnostic_for(finding, params.context.diagnostics, diagnostic)]
-            if finding.code == "MF201":
-                step = _step_at(result, finding.span.line)
-                if step is not None:
-                    action = _extract_action(result, step, base, types.CodeActionKind.QuickFix, client)
-                    if action is not None:
-                        action.diagnostics = linked
-                        actions.append(action)
-                        extracted_steps.add(step)
-            else:
-                title = await _quick_fix_title(ls, uri, finding)
-                if title is not None:
-                    actions.append(types.CodeAction(
-                        title=title, kind=types.CodeActionKind.QuickFix, diagnostics=linked,
-                        is_preferred=finding.code in catalog.SAFE_CODES or None,
-                        data={**base, "action": "fix", "code": finding.code, "line": finding.span.line}))
+            declared = fix_table.fix_for(finding.code)
+            title = await _quick_fix_title(ls, uri, declared, finding) if declared else None
+            if title is None:
+                continue
+            action = types.CodeAction(
+                title=title, kind=types.CodeActionKind.QuickFix, diagnostics=linked, is_preferred=declared.safe or None,
+                data={**base, "action": "fix", "code": finding.code, "line": finding.span.line})
+            if declared.unavailable is not None:
+                action = _disabled_when(action, _why_unavailable(result, declared, finding), client)
+            if action is not None:
+                actions.append(action)
         for finding in at_cursor:
             actions.append(types.CodeAction(
-                title=catalog.noqa_title(finding.code), kind=types.CodeActionKind.QuickFix,
+                title=fix_table.noqa_title(finding.code), kind=types.CodeActionKind.QuickFix,
                 diagnostics=[_diagnostic_for(finding, params.context.diagnostics, diagnostic)],
                 data={**base, "action": "noqa", "code": finding.code, "line": finding.span.line}))
     if _wanted(types.CodeActionKind.RefactorExtract, only):
         for line in sorted({first, last}):
             step = _step_at(result, line)
-            if step is not None and step not in extracted_steps:
-                action = _extract_action(result, step, base, types.CodeActionKind.RefactorExtract, client)
-                if action is not None:
-                    actions.append(action)
-                    extracted_steps.add(step)
-    if _wanted(catalog.FIX_ALL_KIND, only) and any(f.code in catalog.SAFE_CODES for f in result.findings):
-        actions.append(types.CodeAction(title="Fix all safe Metaflow problems", kind=catalog.FIX_ALL_KIND,
+            action = _extract_action(result, step, base, client) if step is not None else None
+            if action is not None and all(a.title != action.title for a in actions):  # not MF201's fix again
+                actions.append(action)
+    if _wanted(fix_table.FIX_ALL_KIND, only) and any(f.code in fix_table.safe_codes() for f in result.findings):
+        actions.append(types.CodeAction(title=fix_table.FIX_ALL_TITLE, kind=fix_table.FIX_ALL_KIND,
                                         data={**base, "action": "fixAll"}))
 
     if not client.resolves_edit:  # no resolve: compute the edits now
@@ -162,22 +156,19 @@ async def list_actions(ls: MetaflowLanguageServer, params: types.CodeActionParam
     return actions
 
 
-async def _quick_fix_title(ls: MetaflowLanguageServer, uri: str, finding: Finding) -> str | None:
-    data = finding.data or {}
-    title = catalog.quick_fix_title(finding.code, data)
-    if title is None or finding.code != "MF301":
-        return title
-    package = data.get("package")
-    if data.get("kind") == "vcs" or not isinstance(package, str):
-        return None  # a git URL without a ref: the installed version is no answer to "which commit"
-    interpreter = _interpreter(ls, uri)
-    installed = INSTALLED.peek(interpreter)
-    if installed is None:  # first time for this interpreter: one subprocess, then cached
-        installed = await asyncio.to_thread(INSTALLED.get, interpreter, VERSION_WAIT)
-    version = installed.version_of(package) if installed else None
-    if not version:
-        return None  # not installed there: no version to pin to, no fix
-    return f"Pin `{package}` to {version} (installed in {Path(interpreter).name})"
+async def _quick_fix_title(ls: MetaflowLanguageServer, uri: str, declared: fix_table.Fix,
+                           finding: Finding) -> str | None:
+    """The title the fix table gives the finding; a fix whose title names an installed version first asks the
+    project's interpreter (one subprocess per interpreter, then cached)."""
+    context = fix_table.FixContext(ls.path_of(uri))
+    if declared.asks_interpreter:
+        interpreter = _interpreter(ls, uri)
+        installed = INSTALLED.peek(interpreter)
+        if installed is None:  # first time for this interpreter: one subprocess, then cached
+            installed = await asyncio.to_thread(INSTALLED.get, interpreter, VERSION_WAIT)
+        context.installed_version = installed.version_of if installed else None
+        context.interpreter_name = Path(interpreter).name
+    return declared.title_of(finding, context)
 
 
 def _interpreter(ls: MetaflowLanguageServer, uri: str) -> str:
@@ -206,16 +197,30 @@ def _step_at(result: CheckResult, line: int) -> str | None:
     return None
 
 
-def _extract_action(result: CheckResult, step: str, base: dict, kind: str, client: Client) -> types.CodeAction | None:
+def _extract_action(result: CheckResult, step: str, base: dict, client: Client) -> types.CodeAction | None:
     from ..refactor.extract_analysis import can_extract  # ast only: no libcst while listing
 
-    try:
-        reason = _too_large_to_edit(result.module.source) or can_extract(result.module, step)
-    except Exception as error:  # a bug there must not hide the other actions
-        log.exception("can_extract failed")
-        reason = str(error) or "cannot extract this step"
-    action = types.CodeAction(title=f"Extract body of step `{step}` to common.py", kind=kind,
+    action = types.CodeAction(title=f"Extract body of step `{step}` to common.py",
+                              kind=types.CodeActionKind.RefactorExtract,
                               data={**base, "action": "extract", "step": step, "code": "MF201"})
+    return _disabled_when(action, _refusal(result, lambda: can_extract(result.module, step)), client)
+
+
+def _why_unavailable(result: CheckResult, declared: fix_table.Fix, finding: Finding) -> str | None:
+    return _refusal(result, lambda: declared.unavailable(result.module, declared.data_of(finding)))
+
+
+def _refusal(result: CheckResult, reason: Callable[[], str | None]) -> str | None:
+    """Why an action cannot run on this document: too large to edit, or `reason()`."""
+    try:
+        return _too_large_to_edit(result.module.source) or reason()
+    except Exception as error:  # a bug there must not hide the other actions
+        log.exception("checking whether an action can run failed")
+        return str(error) or "cannot make this change"
+
+
+def _disabled_when(action: types.CodeAction, reason: str | None, client: Client) -> types.CodeAction | None:
+    """`action`, disabled with `reason` when there is one (and left out for clients that show no disabled ones)."""
     if reason:
         if not client.shows_disabled:
             return None
@@ -254,7 +259,9 @@ async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: 
                                                      f"action; create {', '.join(skipped)} yourself"))
             if not plan.changes:
                 return action
-        action.edit = workspace_edit(ls, plan, data["uri"])
+        client = _client(ls)
+        action.edit = workspace_edit(ls, plan, data["uri"], document_changes=client.document_changes,
+                                     creates_files=client.creates_files)
     except FixError as error:
         if quiet:
             return action
@@ -271,11 +278,9 @@ def _reader(ls: MetaflowLanguageServer):
     """Another file's current text: the editor's buffer when it is open, else the disk; None when missing. Called on
     the edit thread: a dictionary lookup and a string read, and `workspace_edit` refuses the edit if the text it
     saw changed since."""
-    from ..refactor.fixes import read_disk
-
     def read(path: Path) -> str | None:
         document = ls.open_document(path.as_uri())
-        return document.source if document is not None else read_disk(path)
+        return document.source if document is not None else fix_table.read_disk(path)
 
     return read
 
@@ -288,6 +293,7 @@ def plan_maker(ls: MetaflowLanguageServer, data: dict[str, Any]) -> Callable[[],
     """What the action of `data` needs from the server, taken now (the document's current analysis, its settings and
     project), as a function computing the plan that can run on another thread."""
     from ..refactor import fixes
+    from ..refactor.extract import extract_plan
 
     uri = data["uri"]
     result = ls.analysis(uri)  # the current text: the editor's copy when open
@@ -297,8 +303,8 @@ def plan_maker(ls: MetaflowLanguageServer, data: dict[str, Any]) -> Callable[[],
     refusal = _too_large_to_edit(source) if action != "noqa" else None  # noqa: tokens only, no libcst
     if refusal:
         raise FixError(refusal)
-    context = fixes.FixContext(path, ls.settings_for(uri), ls.project_for(uri), _reader(ls),
-                               _version_lookup(ls, uri))
+    context = fix_table.FixContext(path, ls.settings_for(uri), ls.project_for(uri), _reader(ls),
+                                   _version_lookup(ls, uri))
     if action == "fixAll":
         def fix_all() -> FixPlan:
             plan, _remaining = fixes.fix_all(source, context)
@@ -307,7 +313,7 @@ def plan_maker(ls: MetaflowLanguageServer, data: dict[str, Any]) -> Callable[[],
             return plan
         return fix_all
     if action == "extract":
-        return lambda: _extract_plan(source, path, data["step"], context)
+        return lambda: extract_plan(source, path, data["step"], context.read)
     finding = _find_again(result, data)
     if action == "noqa":
         return lambda: fixes.noqa_plan(source, path, finding.span.line, finding.code)
@@ -331,83 +337,6 @@ def _version_lookup(ls: MetaflowLanguageServer, uri: str):
         return installed.version_of(package) if installed else None
 
     return version
-
-
-def _extract_plan(source: str, path: Path | None, step: str, context) -> FixPlan:
-    from ..refactor.extract import ExtractError, extract_step
-    from ..refactor.fixes import parse_exactly
-
-    if path is None:
-        raise FixError("save the file first: common.py goes next to it")
-    common_path = path.parent / "common.py"
-    common_source = context.read(common_path)
-    parse_exactly(source)  # refuses a file libcst would not give back unchanged
-    if common_source is not None:
-        parse_exactly(common_source, "common.py")
-    try:
-        result = extract_step(source, path, step, common_source)
-    except ExtractError as error:
-        raise FixError(getattr(error, "message", None) or str(error)) from None
-    common_path = getattr(result, "common_path", None) or common_path
-    return FixPlan(f"Extract body of step `{step}` to common.py", [
-        FileChange(path, source, result.flow_source),
-        FileChange(common_path, None if result.common_is_new else common_source, result.common_source)], ["MF201"])
-
-
-# -- edits ---------------------------------------------------------------------------------------------------------
-
-
-def _end_of(text: str, line: int, encoding: str) -> types.Position:
-    """The position of the start of old line `line`; past the last line, the end of the document."""
-    lines = split_lines(text, keepends=True)
-    if line < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
-        return types.Position(line=line, character=0)
-    last = lines[-1]
-    if encoding == types.PositionEncodingKind.Utf8:
-        width = len(last.encode())
-    elif encoding == types.PositionEncodingKind.Utf32:
-        width = len(last)
-    else:
-        width = len(last.encode("utf-16-le")) // 2
-    return types.Position(line=len(lines) - 1, character=width)
-
-
-def text_edits(old: str, new: str, encoding: str = types.PositionEncodingKind.Utf16) -> list[types.TextEdit]:
-    return [types.TextEdit(range=types.Range(start=_end_of(old, e.start, encoding), end=_end_of(old, e.end, encoding)),
-                           new_text=e.text) for e in line_edits(old, new)]
-
-
-def workspace_edit(ls: MetaflowLanguageServer, plan: FixPlan, uri: str) -> types.WorkspaceEdit:
-    client = _client(ls)
-    encoding = ls.workspace.position_encoding or types.PositionEncodingKind.Utf16
-    own_path = ls.path_of(uri)
-    if plan.creates_files and not client.creates_files:
-        names = ", ".join(c.path.name for c in plan.changes if c.is_new)
-        raise FixError(f"this editor cannot create files from a code action; create {names} (it may be empty) and "
-                       "try again")
-    document_changes: list = []
-    changes: dict[str, list[types.TextEdit]] = {}
-    for change in plan.changes:
-        change_uri = uri if own_path is None or change.path == own_path else change.path.as_uri()
-        document = ls.open_document(change_uri)
-        if document is not None and not change.is_new and document.source != change.old:
-            # Typed into while the edit was computed: edits from the old text would undo what was typed.
-            raise FixError(f"{change.path.name} changed while the edit was being made; try again")
-        old = document.source if document is not None and not change.is_new else (change.old or "")
-        edits = text_edits(old, change.new, encoding)
-        if change.is_new:
-            document_changes.append(types.CreateFile(
-                uri=change_uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=True)))
-        if not edits:
-            continue
-        changes[change_uri] = edits
-        document_changes.append(types.TextDocumentEdit(
-            text_document=types.OptionalVersionedTextDocumentIdentifier(
-                uri=change_uri, version=document.version if document is not None else None),
-            edits=edits))
-    if client.document_changes:
-        return types.WorkspaceEdit(document_changes=document_changes)
-    return types.WorkspaceEdit(changes=changes)
 
 
 # -- wiring --------------------------------------------------------------------------------------------------------

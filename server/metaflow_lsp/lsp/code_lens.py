@@ -3,8 +3,9 @@
 Above every flow class: "Run in test mode" (`metaflow.runTestMode`) and "Debug (foreach, one worker)"
 (`metaflow.debugForeach`). Above every step of a flow that has a local run: "Resume from here" (`metaflow.resume`)
 and, where the installed Metaflow has `spin`, "Spin this step" (`metaflow.spin`). Each lens's `arguments[0]` is the
-RunSpec (launch/runspec.py) as a JSON object; these commands run in the editor, which only executes the spec, so
-they are not advertised as server commands (LSP4IJ routes unadvertised commands to IDE actions of the same id).
+RunSpec (launch/runspec.py) as a JSON object; these commands (listed in commands.json, which the editor plugins read
+too) run in the editor, which only executes the spec, so they are not advertised as server commands (LSP4IJ routes
+unadvertised commands to IDE actions of the same id).
 
 Cheap enough for every request: the document's cached model (`server.analysis`), one stat per flow for the local
 datastore (launch/datastore.py caches by mtime) and a cached answer about `spin` (asked once per interpreter in a
@@ -21,8 +22,10 @@ configurations are refused (docs/dev/security.md).
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,17 +35,28 @@ from ..launch import capabilities, datastore
 from ..launch.configs import workspace_specs, write_run_configurations
 from ..launch.runspec import KIND_DEBUG_FOREACH, RunSpec, resume_spec, run_spec, spin_spec
 from ..model import FlowClass, Module
-from ..text import LineIndex, Span
+from ..text import LineIndex
+from .convert import UTF16, encoding_of, to_range
 
 if TYPE_CHECKING:
     from .server import MetaflowLanguageServer
 
 log = logging.getLogger(__name__)
 
-RUN_TEST_MODE = "metaflow.runTestMode"
-DEBUG_FOREACH = "metaflow.debugForeach"
-RESUME = "metaflow.resume"
-SPIN = "metaflow.spin"
+
+
+def _lens_commands() -> dict[str, str]:
+    """The lens command ids of commands.json by name (`runTestMode` -> `metaflow.runTestMode`): the one list the
+    server and both editor plugins take them from."""
+    listed = json.loads(resources.files("metaflow_lsp").joinpath("commands.json").read_text(encoding="utf-8"))
+    return {entry["id"].removeprefix("metaflow."): entry["id"] for entry in listed["lensCommands"]}
+
+
+LENS_COMMANDS = _lens_commands()
+RUN_TEST_MODE = LENS_COMMANDS["runTestMode"]
+DEBUG_FOREACH = LENS_COMMANDS["debugForeach"]
+RESUME = LENS_COMMANDS["resume"]
+SPIN = LENS_COMMANDS["spin"]
 RUN_SPEC_COMMAND = "metaflow.runSpec"
 WRITE_RUN_CONFIGURATIONS = "metaflow.writeRunConfigurations"
 UNTRUSTED_REFUSAL = "metaflow-lsp: run configurations are not written in an untrusted workspace (trust it first)"
@@ -59,7 +73,8 @@ def register(server: MetaflowLanguageServer) -> None:
         if path is None or not ls.trusted:  # an untrusted workspace is never offered a run
             return None
         result = ls.analysis(uri)
-        return lenses(result.module, path, result.lines, ls.settings_for(uri), spin=_spin_known(ls))
+        return lenses(result.module, path, result.lines, ls.settings_for(uri), spin=_spin_known(ls),
+                      encoding=encoding_of(ls))
 
     @server.command(RUN_SPEC_COMMAND)
     def run_spec_command(ls, *args):  # no annotations: pygls evaluates them (get_type_hints) to convert arguments
@@ -123,19 +138,20 @@ def _client_refreshes_lenses(ls: MetaflowLanguageServer) -> bool:
     return bool(code_lens and code_lens.refresh_support)
 
 
-def lenses(module: Module, path: Path, lines: LineIndex, settings, spin: bool = False) -> list[types.CodeLens]:
-    """The launcher's lenses of one document."""
+def lenses(module: Module, path: Path, lines: LineIndex, settings, spin: bool = False,
+           encoding: str = UTF16) -> list[types.CodeLens]:
+    """The launcher's lenses of one document, their ranges in the negotiated position `encoding`."""
     found: list[types.CodeLens] = []
     for flow in module.flows:
-        flow_range = _range(flow.span, lines)
+        flow_range = to_range(flow.span, lines, encoding)
         for spec, command in ((run_spec(flow, path, settings), RUN_TEST_MODE),
                               (run_spec(flow, path, settings, debug=True), DEBUG_FOREACH)):
             found.append(_lens(flow_range, spec, command))
-        found += _step_lenses(flow, path, lines, spin)
+        found += _step_lenses(flow, path, lines, spin, encoding)
     return found
 
 
-def _step_lenses(flow: FlowClass, path: Path, lines: LineIndex, spin: bool) -> list[types.CodeLens]:
+def _step_lenses(flow: FlowClass, path: Path, lines: LineIndex, spin: bool, encoding: str) -> list[types.CodeLens]:
     run = datastore.latest_run(path.parent, flow.name)
     if run is None:
         return []
@@ -143,7 +159,7 @@ def _step_lenses(flow: FlowClass, path: Path, lines: LineIndex, spin: bool) -> l
     for step in flow.own_steps:
         if step.path is not None and path.resolve() != Path(step.path).resolve():
             continue
-        step_range = _range(step.span, lines)
+        step_range = to_range(step.span, lines, encoding)
         found.append(_lens(step_range, resume_spec(flow, path, step.name, run.run_id), RESUME, "Resume from here"))
         if spin and step.name in run.steps:
             tasks = run.task_ids(step.name)
@@ -156,7 +172,3 @@ def _lens(where: types.Range, spec: RunSpec, command: str, title: str | None = N
     return types.CodeLens(range=where, command=types.Command(title=title or spec.title, command=command,
                                                              arguments=[spec.to_json()]))
 
-
-def _range(span: Span, lines: LineIndex) -> types.Range:
-    return types.Range(start=types.Position(span.line, lines.utf16_col(span.line, span.col)),
-                       end=types.Position(span.end_line, lines.utf16_col(span.end_line, span.end_col)))

@@ -8,7 +8,7 @@ one that started it, so diagnostics of an outdated version are never published. 
 when the client shows it.
 
 Every diagnostic carries the rule code, a link to the rule's page, and the rule's `data` for quick fixes; ranges are
-converted from UTF-8 byte columns to the negotiated position encoding (UTF-16 unless the client asked otherwise).
+converted by `convert.to_range` to the negotiated position encoding (UTF-16 unless the client asked otherwise).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ..engine import CheckResult, Finding
 from ..files import MAX_FILE_BYTES
 from ..project import walk_python_files
 from ..text import LineIndex
+from .convert import UTF16, encoding_of, to_range
 
 if TYPE_CHECKING:
     from .server import MetaflowLanguageServer
@@ -43,22 +44,10 @@ FILE_LIST_TTL = 30.0  # seconds the list of workspace files is reused (VS Code r
 # -- conversion ----------------------------------------------------------------------------------------------------
 
 
-def _column(lines: LineIndex, line: int, byte_col: int, encoding: str) -> int:
-    if encoding == types.PositionEncodingKind.Utf8:
-        return byte_col
-    if encoding == types.PositionEncodingKind.Utf32:
-        return lines.char_col(line, byte_col)
-    return lines.utf16_col(line, byte_col)
-
-
 def to_diagnostic(finding: Finding, lines: LineIndex, settings: Settings,
-                  encoding: str = types.PositionEncodingKind.Utf16) -> types.Diagnostic:
-    span = finding.span
+                  encoding: str = UTF16) -> types.Diagnostic:
     return types.Diagnostic(
-        range=types.Range(
-            start=types.Position(line=span.line, character=_column(lines, span.line, span.col, encoding)),
-            end=types.Position(line=span.end_line, character=_column(lines, span.end_line, span.end_col, encoding)),
-        ),
+        range=to_range(finding.span, lines, encoding),
         message=finding.message,
         severity=types.DiagnosticSeverity(int(finding.severity)),
         code=finding.code,
@@ -69,7 +58,7 @@ def to_diagnostic(finding: Finding, lines: LineIndex, settings: Settings,
 
 
 def to_diagnostics(result: CheckResult, settings: Settings, max_chars: int,
-                   encoding: str = types.PositionEncodingKind.Utf16) -> list[types.Diagnostic]:
+                   encoding: str = UTF16) -> list[types.Diagnostic]:
     items = [to_diagnostic(finding, result.lines, settings, encoding) for finding in result.findings]
     if len(result.lines.text) > max_chars:
         items.append(not_checked(f"the file has {len(result.lines.text):,} characters; metaflow-lsp checks files "
@@ -130,7 +119,7 @@ class Diagnostics:
                                     f"{MAX_FILE_BYTES:,}")]
         result = self.server.analysis(uri)
         return to_diagnostics(result, self.server.settings_for(uri), MAX_SOURCE_CHARS,
-                              self.server.workspace.position_encoding or types.PositionEncodingKind.Utf16)
+                              encoding_of(self.server))
 
     # -- push ------------------------------------------------------------------------------------------------
 

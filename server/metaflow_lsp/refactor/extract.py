@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from ..builder import parse_module, read_imports
 from ..model import Module
+from .plan import FileChange, FixError, FixPlan
 from .extract_analysis import (COMMON_MODULE, ExtractError, ExtractPlan, NeededImport, analyse, bound_names,
                                can_extract)
 
@@ -69,6 +71,35 @@ def extract_step(flow_source: str, flow_path: Path, step_name: str, common_sourc
     common_text = common.append(plan, names, moved_nodes, new_function)
     return ExtractResult(flow_tree.code, common_text, common_source is None, names.function,
                          flow_path.parent / COMMON_FILE)
+
+
+def extract_plan(source: str, path: Path | None, step: str, read: Callable[[Path], str | None]) -> FixPlan:
+    """Extract step body as a fix plan: the flow file and common.py (`read` gives common.py's current text, None
+    when it does not exist); raises `FixError` with the reason when the step cannot be extracted."""
+    from .fixes import parse_exactly
+
+    if path is None:
+        raise FixError(f"save the file first: {COMMON_FILE} goes next to it")
+    common_path = path.parent / COMMON_FILE
+    common_source = read(common_path)
+    parse_exactly(source)  # refuses a file libcst would not give back unchanged
+    if common_source is not None:
+        parse_exactly(common_source, COMMON_FILE)
+    try:
+        result = extract_step(source, path, step, common_source)
+    except ExtractError as error:
+        raise FixError(getattr(error, "message", None) or str(error)) from None
+    return FixPlan(f"Extract body of step `{step}` to {COMMON_FILE}", [
+        FileChange(path, source, result.flow_source),
+        FileChange(result.common_path, None if result.common_is_new else common_source, result.common_source)],
+        ["MF201"])
+
+
+def extract_step_plan(request, data) -> FixPlan:
+    """MF201's fix (`apply` in the fix table): Extract step body on the step the finding names."""
+    if not data.step:
+        raise FixError("cannot tell which step this is about")
+    return extract_plan(request.source, request.context.path, data.step, request.context.read)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -468,4 +499,4 @@ def _same_import(statement: ast.Import | ast.ImportFrom, need: NeededImport) -> 
     return False
 
 
-__all__ = ["ExtractError", "ExtractResult", "can_extract", "extract_step", "COMMON_FILE"]
+__all__ = ["ExtractError", "ExtractResult", "can_extract", "extract_plan", "extract_step", "extract_step_plan", "COMMON_FILE"]

@@ -1,9 +1,9 @@
 """`metaflow-lsp fix [--diff] PATH...`: the safe fixes of the editor's "Fix all" (`source.fixAll.metaflow-lsp`), from
 the command line. Registered on the `metaflow-lsp` parser by `register`.
 
-Safe fixes: MF101, MF103, MF112 and MF203 (see `refactor.catalog` for why these and not the others). Files are
-rewritten in place (a .gitignore is created or appended to); `--diff` prints a unified diff instead and writes
-nothing. Findings the command cannot fix are listed as `check` lists them.
+Safe fixes: those the fix table marks safe (`refactor.fix_table`; each declaration, next to its rule, says why).
+Files are rewritten in place (a .gitignore is created or appended to); `--diff` prints a unified diff instead and
+writes nothing. Findings the command cannot fix are listed as `check` lists them.
 
 Exit codes: 0 when nothing is left to fix (every finding fixed, or none found; with --diff, also nothing would
 change), 1 when findings remain that need a person (or, with --diff, files would change), 2 on a usage error.
@@ -21,8 +21,10 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 def register(commands) -> None:
     """Adds `fix` to the `metaflow-lsp` parser."""
+    from .fix_table import safe_codes  # the rules are loaded already: `metaflow-lsp` imports the engine
+
     fix = commands.add_parser(
-        "fix", help="apply the safe fixes (MF101, MF103, MF112, MF203) to flow files",
+        "fix", help=f"apply the safe fixes ({', '.join(sorted(safe_codes()))}) to flow files",
         description="Applies the fixes that need no decision (the editor's 'Fix all safe Metaflow problems') and "
                     "lists what is left. Exit code 0: nothing left to fix; 1: findings remain (or, with --diff, "
                     "files would change); 2: usage error.")
@@ -37,6 +39,7 @@ def run_fix(args: argparse.Namespace) -> int:
     from ..project import Project, find_root, walk_python_files
     from ..text import LineIndex
     from . import fixes
+    from .fix_table import FixContext, fix_for, read_disk
     from .plan import unified_diff
 
     missing = [str(p) for p in args.paths if not p.exists()]
@@ -48,7 +51,7 @@ def run_fix(args: argparse.Namespace) -> int:
     def read(path: Path) -> str | None:
         if path in pending:
             return pending[path]
-        return fixes.read_disk(path)
+        return read_disk(path)
 
     projects: dict[Path, Project] = {}
     fixed_count = changed_files = unwritten = 0
@@ -73,7 +76,7 @@ def run_fix(args: argparse.Namespace) -> int:
             continue
         root = find_root(Path(os.path.abspath(path)))  # where the user named it: a link's target may be elsewhere
         project = projects.setdefault(root, Project(root))
-        context = fixes.FixContext(path, settings, project, read)
+        context = FixContext(path, settings, project, read)
         plan, remaining = fixes.fix_all(source, context)
         unwritten_before = unwritten
         for change in plan.changes:
@@ -96,8 +99,10 @@ def run_fix(args: argparse.Namespace) -> int:
             verb = "would fix" if args.diff else "fixed"
             print(f"{path}: {verb} {', '.join(plan.fixed)}", file=sys.stderr)
         for finding in remaining:
-            if finding.code == "MF203" and Path((finding.data or {}).get("gitignore", "")) in pending:
-                continue  # an earlier file's fix already adds these lines
+            declared = fix_for(finding.code)
+            if declared is not None and declared.writes is not None and declared.writes(
+                    declared.data_of(finding)) in pending:
+                continue  # an earlier file's fix already writes what this one would (MF203's .gitignore lines)
             fixed = plan.change_for(path)
             column = LineIndex(fixed.new if fixed else source).char_col(finding.span.line, finding.span.col) + 1
             remaining_rows.append(f"{path}:{finding.span.line + 1}:{column}: {finding.code} {finding.message}")

@@ -1,11 +1,12 @@
-"""Quick fixes: one function per rule, each a libcst transform of the file's text (comments and formatting kept).
+"""Quick fixes: the libcst transforms of the fix table (comments and formatting kept), and fix-all.
 
-Every fix takes the finding it answers and a `FixContext` (the file, its settings and a reader that prefers the
-editor's unsaved text over the disk) and returns a `FixPlan`: the new text of every file it touches. Fixes never
-guess: when the source is not what the fix expects they raise `FixError` with the reason.
+Each rule's `Fix` (declared next to the rule, see `fix_table`) names one `*_plan(request, data)` here as its
+`apply`: it takes the finding, the file's text and model and a `FixContext` (the file, its settings and a reader that
+prefers the editor's unsaved text over the disk), and returns a `FixPlan`: the new text of every file it touches.
+Fixes never guess: when the source is not what the fix expects they raise `FixError` with the reason.
 
-`fix_finding` dispatches by code; `fix_all` applies the safe fixes (see `catalog.SAFE_CODES`) until none is left;
-`add_noqa` appends `# noqa: CODE` to a line.
+`fix_finding` runs the table's fix of one finding; `fix_all` applies the safe fixes until none is left; `add_noqa`
+appends `# noqa: CODE` to a line.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import ast
 import io
 import re
 import tokenize
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,39 +24,17 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from ..config import Settings
-from ..engine import NOQA, CheckResult, Finding, check_source
+from ..engine import NOQA, Finding
 from ..model import Module
-from ..files import read_source
-from ..project import Project
+from ..rules.declarations import MAX_RETRIES
+from ..rules.guide import METAFLOW_FOLDERS
 from ..text import split_lines
-from . import catalog
+from .fix_table import (FIX_ALL_TITLE, PROJECT_PYTHON, FixContext, FixRequest, NoData, fix_for, noqa_title,
+                        read_disk, safe_codes)
 from .plan import FileChange, FixError, FixPlan
 
-MAX_RETRIES = 4  # Metaflow's limit: MAX_ATTEMPTS = 6 and `times + 2 > MAX_ATTEMPTS` is refused
-METAFLOW_DIRECTORIES = (".metaflow", ".metaflow_spin")
 COMMON = "common.py"
-
-
-def read_disk(path: Path) -> str | None:
-    try:
-        return read_source(path)
-    except OSError:
-        return None
-
-
-@dataclass
-class FixContext:
-    path: Path | None
-    settings: Settings = field(default_factory=Settings)
-    project: Project | None = None
-    # The current text of another file: the editor's unsaved buffer when it is open, else the disk; None: no file.
-    read: Callable[[Path], str | None] = read_disk
-    # The installed version of a package in the project's interpreter (MF301); None: not installed or unknown.
-    installed_version: Callable[[str], str | None] | None = None
-
-    def check(self, source: str) -> CheckResult:
-        return check_source(source, self.path, self.settings, self.project)
+__all__ = ["FixContext", "FixError", "FixPlan", "fix_all", "fix_finding", "noqa_plan", "read_disk"]
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
@@ -140,11 +117,10 @@ def _with_imports(tree: cst.Module, imports: list[tuple[str, str | None]]) -> cs
     return AddImportsVisitor(context).transform_module(tree)
 
 
-def _flow(module: Module, data: dict | None, line: int | None = None):
+def _flow(module: Module, name: str | None, line: int | None = None):
     """The flow a finding is about: named in its data, containing its line, or the only one."""
     flows = module.flows
-    name = (data or {}).get("flow")
-    if isinstance(name, str):
+    if name is not None:
         for flow in flows:
             if flow.name == name:
                 return flow
@@ -542,74 +518,98 @@ def _line_ends_in_string(source: str, line: int) -> bool:
 
 
 def noqa_plan(source: str, path: Path | None, line: int, code: str) -> FixPlan:
-    return _plan(catalog.noqa_title(code), path, source, add_noqa(source, line, code), code)
+    return _plan(noqa_title(code), path, source, add_noqa(source, line, code), code)
 
 
-# -- dispatch ------------------------------------------------------------------------------------------------------
+# -- plans: each fix's `apply` in the fix table (declared next to its rule), called as `apply(request, data)` ---------
 
 
 def fix_finding(source: str, finding: Finding, context: FixContext, module: Module | None = None) -> FixPlan:
-    """The quick fix of one finding in `source` (the current text of `context.path`)."""
-    code, data, line = finding.code, finding.data or {}, finding.span.line
-    title = catalog.quick_fix_title(code, data) or f"Fix {code}"
-    path = context.path
-    if module is None and code in ("MF112", "MF202", "MF204", "MF205"):
-        module = context.check(source).module
-    if code == "MF101":
-        return _plan(title, path, source, move_step_decorator(source, line), code)
-    if code == "MF103":
-        return _plan(title, path, source, clamp_retry_times(source, line), code)
-    if code == "MF112":
-        flow = _flow(module, data)  # type: ignore[arg-type]
-        running = sorted(name for name in module.main_calls if name != flow.name  # type: ignore[union-attr]
-                         and any(other.name == name for other in module.flows))  # type: ignore[union-attr]
-        if running:
-            # Metaflow's command line exits when the first flow is done: a second call in the guard never runs.
-            raise FixError(f"the `__main__` block already runs {running[0]}, and a file runs one flow: move "
-                           f"{flow.name} to a file of its own")
-        return _plan(catalog.quick_fix_title(code, {"flow": flow.name}) or title, path, source,
-                     add_main_guard(source, flow.name), code)
-    if code == "MF203":
-        return gitignore_plan(finding, context, title)
-    if code == "MF204":
-        flow = _flow(module, data, line)  # type: ignore[arg-type]
-        taken = set(flow.parameters) | set(flow.steps) | flow.methods | set(flow.class_attributes)
-        attribute = next((n for n in context.settings.test_mode_parameters if n not in taken and n.isidentifier()),
-                         None)
-        if attribute is None:
-            raise FixError("every test-mode Parameter name in the settings is already taken in this flow")
-        return _plan(title.replace("`test_mode`", f"`{attribute}`"), path, source,
-                     add_test_mode_parameter(source, flow.name, attribute), code)
-    if code == "MF205":
-        flow = _flow(module, data, line)  # type: ignore[arg-type]
-        attribute = data.get("parameter") or data.get("attribute") or data.get("name")
-        if not isinstance(attribute, str):
-            attribute = next((p for p in context.settings.test_mode_parameters if p in flow.parameters), None)
-        if not isinstance(attribute, str) or attribute not in flow.parameters:
-            raise FixError("cannot tell which test-mode Parameter this is about")
-        new, what = use_test_mode(source, module, flow.name, attribute)  # type: ignore[arg-type]
-        return _plan(what, path, source, new, code)
-    if code == "MF202":
-        name = data.get("name") or data.get("helper") or _definition_at(module, line)  # type: ignore[arg-type]
-        if not isinstance(name, str):
-            raise FixError("cannot tell which helper this is about")
-        if path is None:
-            raise FixError("the file has no path, so there is no common.py beside it")
-        common_path = path.parent / COMMON
-        common_source = context.read(common_path)
-        new_flow, new_common = move_helper(source, module, name, common_path, common_source)  # type: ignore[arg-type]
-        return FixPlan(f"Move `{name}` to {COMMON}", [FileChange(path, source, new_flow),
-                                                      FileChange(common_path, common_source, new_common)], [code])
-    if code == "MF301":
-        package = data.get("package")
-        if not isinstance(package, str) or not package:
-            raise FixError("the finding does not name the package")
-        version = context.installed_version(package) if context.installed_version else None
-        if not version:
-            raise FixError(f"{package} is not installed in the project's Python, so there is no version to pin to")
-        new = pin_package(source, line, package, version, data.get("decorator"))
-        return _plan(f"Pin `{package}` to {version} (installed in the project's Python)", path, source, new, code)
-    raise FixError(f"{code} has no automatic fix")
+    """The quick fix of one finding in `source` (the current text of `context.path`), from the fix table."""
+    declared = fix_for(finding.code)
+    if declared is None:
+        raise FixError(f"{finding.code} has no automatic fix")
+    return declared.plan(FixRequest(source, finding, context, module or context.check(source).module))
+
+
+def _title(request: FixRequest) -> str:
+    declared = fix_for(request.finding.code)
+    title = declared.title_of(request.finding, request.context) if declared else None
+    return title or f"Fix {request.finding.code}"
+
+
+def _own_plan(request: FixRequest, new: str, title: str | None = None) -> FixPlan:
+    return _plan(title or _title(request), request.context.path, request.source, new, request.finding.code)
+
+
+def move_step_plan(request: FixRequest, data: NoData) -> FixPlan:
+    return _own_plan(request, move_step_decorator(request.source, request.finding.span.line))
+
+
+def clamp_retry_plan(request: FixRequest, data: NoData) -> FixPlan:
+    return _own_plan(request, clamp_retry_times(request.source, request.finding.span.line))
+
+
+def main_guard_plan(request: FixRequest, data) -> FixPlan:
+    module = request.module
+    flow = _flow(module, data.flow)
+    running = sorted(name for name in module.main_calls
+                     if name != flow.name and any(other.name == name for other in module.flows))
+    if running:
+        # Metaflow's command line exits when the first flow is done: a second call in the guard never runs.
+        raise FixError(f"the `__main__` block already runs {running[0]}, and a file runs one flow: move "
+                       f"{flow.name} to a file of its own")
+    declared = fix_for(request.finding.code)
+    title = declared.title(type(data)(flow=flow.name), request.context) if declared else None
+    return _own_plan(request, add_main_guard(request.source, flow.name), title)
+
+
+def test_mode_parameter_plan(request: FixRequest, data) -> FixPlan:
+    flow = _flow(request.module, data.flow, request.finding.span.line)
+    taken = set(flow.parameters) | set(flow.steps) | flow.methods | set(flow.class_attributes)
+    attribute = next((n for n in request.context.settings.test_mode_parameters if n not in taken and n.isidentifier()),
+                     None)
+    if attribute is None:
+        raise FixError("every test-mode Parameter name in the settings is already taken in this flow")
+    return _own_plan(request, add_test_mode_parameter(request.source, flow.name, attribute),
+                     _title(request).replace("`test_mode`", f"`{attribute}`"))
+
+
+def use_test_mode_plan(request: FixRequest, data) -> FixPlan:
+    flow = _flow(request.module, None, request.finding.span.line)
+    attribute = data.parameter or next(
+        (p for p in request.context.settings.test_mode_parameters if p in flow.parameters), None)
+    if attribute is None or attribute not in flow.parameters:
+        raise FixError("cannot tell which test-mode Parameter this is about")
+    new, what = use_test_mode(request.source, request.module, flow.name, attribute)
+    return _own_plan(request, new, what)
+
+
+def move_helper_plan(request: FixRequest, data) -> FixPlan:
+    source, path, module = request.source, request.context.path, request.module
+    name = data.name or _definition_at(module, request.finding.span.line)
+    if name is None:
+        raise FixError("cannot tell which helper this is about")
+    if path is None:
+        raise FixError("the file has no path, so there is no common.py beside it")
+    common_path = path.parent / COMMON
+    common_source = request.context.read(common_path)
+    new_flow, new_common = move_helper(source, module, name, common_path, common_source)
+    return FixPlan(f"Move `{name}` to {COMMON}", [FileChange(path, source, new_flow),
+                                                  FileChange(common_path, common_source, new_common)],
+                   [request.finding.code])
+
+
+def pin_plan(request: FixRequest, data) -> FixPlan:
+    package = data.package
+    if not package:
+        raise FixError("the finding does not name the package")
+    installed = request.context.installed_version
+    version = installed(package) if installed else None
+    if not version:
+        raise FixError(f"{package} is not installed in the project's Python, so there is no version to pin to")
+    new = pin_package(request.source, request.finding.span.line, package, version, data.decorator)
+    return _own_plan(request, new, f"Pin `{package}` to {version} (installed in {PROJECT_PYTHON})")
 
 
 def _definition_at(module: Module, line: int) -> str | None:
@@ -620,12 +620,11 @@ def _definition_at(module: Module, line: int) -> str | None:
     return None
 
 
-def gitignore_plan(finding: Finding, context: FixContext, title: str | None = None) -> FixPlan:
-    data = finding.data or {}
-    missing = [e for e in data.get("missing") or METAFLOW_DIRECTORIES if isinstance(e, str)]
-    target = data.get("gitignore")
-    if isinstance(target, str) and target:
-        gitignore = Path(target)
+def gitignore_plan(request: FixRequest, data) -> FixPlan:
+    context = request.context
+    missing = list(data.missing) or list(METAFLOW_FOLDERS)
+    if data.gitignore:
+        gitignore = Path(data.gitignore)
     else:
         root = (context.project.git_root if context.project else None) or (
             context.path.parent if context.path else None)
@@ -636,8 +635,7 @@ def gitignore_plan(finding: Finding, context: FixContext, title: str | None = No
     new = gitignore_with(old, missing)
     if old is not None and new == old:
         raise FixError(f"{gitignore} already lists {', '.join(missing)}")
-    return FixPlan(title or catalog.quick_fix_title("MF203", data) or "Update .gitignore",
-                   [FileChange(gitignore, old, new)], ["MF203"])
+    return FixPlan(_title(request), [FileChange(gitignore, old, new)], [request.finding.code])
 
 
 # -- fix all -------------------------------------------------------------------------------------------------------
@@ -645,28 +643,34 @@ def gitignore_plan(finding: Finding, context: FixContext, title: str | None = No
 MAX_PASSES = 50  # a fix that keeps finding something to do must not loop forever
 
 
-def fix_all(source: str, context: FixContext, codes: frozenset[str] = catalog.SAFE_CODES) -> tuple[FixPlan, list[Finding]]:
-    """Applies every fix of `codes` to `source` (and the files they touch), re-checking after each one.
+def fix_all(source: str, context: FixContext, codes: frozenset[str] | None = None) -> tuple[FixPlan, list[Finding]]:
+    """Applies every fix of `codes` (by default the safe ones of the fix table) to `source` and the files they touch,
+    re-checking after each one.
 
     Returns the plan (the path's new text first, then other files) and the findings left in the fixed text.
     """
-    plan = FixPlan("Fix all safe Metaflow problems")
+    codes = safe_codes() if codes is None else codes
+    plan = FixPlan(FIX_ALL_TITLE)
     others: dict[Path, FileChange] = {}
     current = source
     failed: set[tuple[str, int, str]] = set()
+    settled: set[str] = set()  # codes whose rule reads back from the disk a file this plan writes
+
+    def read(path: Path) -> str | None:  # what another file holds after the fixes so far
+        return others[path].new if path in others else context.read(path)
+
+    step_context = context.reading(read)
     result = context.check(current)
     for _ in range(MAX_PASSES):
         candidates = [f for f in result.findings if f.code in codes and (f.code, f.span.line, f.message) not in failed]
         if not candidates:
             break
         finding = candidates[0]
+        declared = fix_for(finding.code)
         try:
-            if finding.code == "MF203":
-                def read(path: Path) -> str | None:
-                    return others[path].new if path in others else context.read(path)
-                step_plan = gitignore_plan(finding, _with_reader(context, read))
-            else:
-                step_plan = fix_finding(current, finding, context, result.module)
+            if declared is None:
+                raise FixError(f"{finding.code} has no automatic fix")
+            step_plan = declared.plan(FixRequest(current, finding, step_context, result.module))
         except FixError:
             failed.add((finding.code, finding.span.line, finding.message))
             continue
@@ -677,18 +681,17 @@ def fix_all(source: str, context: FixContext, codes: frozenset[str] = catalog.SA
                 previous = others.get(change.path)
                 others[change.path] = FileChange(change.path, previous.old if previous else change.old, change.new)
         plan.fixed.append(finding.code)
-        if finding.code == "MF203" and context.project is not None:
-            context.project.forget_git_answers()
-            # The rule asks git, which reads the disk: the change is not written yet, so remember it is done.
+        if declared.writes is not None:
+            settled.add(finding.code)
+            if context.project is not None:
+                context.project.forget_git_answers()
+            # The rule reads the disk, where the change is not written yet: remember it is done.
             failed.add((finding.code, finding.span.line, finding.message))
         result = context.check(current)
     if current != source:
         plan.changes.append(FileChange(context.path or Path("<unsaved>"), source, current))
     plan.changes.extend(others.values())
-    remaining = [f for f in result.findings if not (f.code == "MF203" and any(
-        c.path.name == ".gitignore" for c in others.values()))]
+    remaining = [f for f in result.findings if f.code not in settled]
     return plan, remaining
 
 
-def _with_reader(context: FixContext, read: Callable[[Path], str | None]) -> FixContext:
-    return FixContext(context.path, context.settings, context.project, read, context.installed_version)

@@ -8,6 +8,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from ..model import UNKNOWN, FlowClass, Step, literal
+from ..refactor.fix_table import NoData, declare_fix, lazy
 from ..text import Span
 from .facts import (METAFLOW_STEP_DECORATORS, NON_PARAMETERS, RESERVED_PARAMETER_NAMES, class_nodes,
                     has_star_kwargs, keyword_span, own_class_decorator, short_text)
@@ -38,6 +39,11 @@ def decorator_below_step(context: RuleContext):
                 {"decorator": decorator.qualified, "step": step.name,
                  "step_decorator_line": step_deco.span.line, "decorator_line": decorator.span.line},
             )
+
+
+# The only order Metaflow accepts; the other decorators keep their order: safe.
+declare_fix("MF101", NoData, title=lambda data, context: "Move @step directly above def", safe=True,
+            apply=lazy("fixes", "move_step_plan"))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -95,6 +101,11 @@ def retry_times_too_high(context: RuleContext):
             f"refuses to run the flow. Use times={MAX_RETRIES} or fewer.",
             {"times": times, "max": MAX_RETRIES, "step": step.name},
         )
+
+
+# Metaflow refuses more; the largest value it accepts changes nothing else: safe.
+declare_fix("MF103", NoData, title=lambda data, context: f"Set @retry times to {MAX_RETRIES} (the most Metaflow allows)",
+            safe=True, apply=lazy("fixes", "clamp_retry_plan"))
 
 
 # --------------------------------------------------------------------------------------------------------------------

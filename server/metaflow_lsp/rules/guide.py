@@ -9,11 +9,13 @@ installing packages at run time, MF208-MF209, are in `fail_fast.py`). Every rule
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..builder import PARAMETER_KINDS
 from ..model import FlowClass, Module, Parameter, Step, dotted_name, is_self, is_self_attr
+from ..refactor.fix_table import declare_fix, lazy, quoted
 from ..text import Span
 from ..testmode import FlowTestMode, find_test_mode, is_bool_parameter
 from ..walk import flatten
@@ -157,7 +159,24 @@ def step_too_long(context: RuleContext):
             yield Hit(step.span,
                       f"Step `{step.name}` has {count} statements (limit {limit}): keep steps short and readable. "
                       f"Extract it to `common.py` as a function the step calls.",
-                      {"statements": count, "limit": limit})
+                      {"statements": count, "limit": limit, "step": step.name})
+
+
+@dataclass(frozen=True)
+class LongStepData:
+    step: str | None = None
+
+
+def _extract_refusal(module: Module, data: LongStepData) -> str | None:
+    from ..refactor.extract_analysis import can_extract  # ast only: cheap enough for the list
+
+    return can_extract(module, data.step) if data.step else "cannot tell which step this is about"
+
+
+# Extract step body moves the body to common.py, a refactoring the user should look at: unsafe.
+declare_fix("MF201", LongStepData, safe=False, apply=lazy("extract", "extract_step_plan"),
+            title=lambda data, context: f"Extract body of step `{data.step}` to common.py" if data.step else None,
+            unavailable=_extract_refusal)
 
 
 # -- MF202 ---------------------------------------------------------------------------------------------------------
@@ -244,6 +263,16 @@ def helper_in_flow_file(context: RuleContext):
     for _line, kind, name, span in sorted(helpers):
         yield Hit(span, f"Helper {kind} `{name}` is defined in a flow file: move it to `common.py`, so other flows "
                         f"and notebooks can import it.", {"name": name, "kind": kind})
+
+
+@dataclass(frozen=True)
+class HelperData:
+    name: str | None = None
+
+
+# Moves code to another file: unsafe.
+declare_fix("MF202", HelperData, safe=False, apply=lazy("fixes", "move_helper_plan"),
+            title=lambda data, context: f"Move {quoted(data.name, 'this helper')} to common.py")
 
 
 # -- MF203 ---------------------------------------------------------------------------------------------------------
@@ -335,6 +364,18 @@ def metaflow_folder_not_ignored(context: RuleContext):
               dict(state), Severity.INFORMATION if spin_only else None)
 
 
+@dataclass(frozen=True)
+class GitignoreData:
+    missing: list[str] = field(default_factory=list)
+    gitignore: str | None = None
+
+
+# Only adds lines to .gitignore (creating it when missing): safe.
+declare_fix("MF203", GitignoreData, safe=True, apply=lazy("fixes", "gitignore_plan"),
+            title=lambda data, context: f"Add {', '.join(data.missing or METAFLOW_FOLDERS[:1])} to .gitignore",
+            writes=lambda data: Path(data.gitignore) if data.gitignore else None)
+
+
 # -- MF204 ---------------------------------------------------------------------------------------------------------
 
 
@@ -361,6 +402,16 @@ def no_test_mode_parameter(context: RuleContext):
                   {"flow": flow.name, "parameter": name})
 
 
+@dataclass(frozen=True)
+class TestModeFlowData:
+    flow: str | None = None
+
+
+# Adds a command-line option to the flow: unsafe.
+declare_fix("MF204", TestModeFlowData, safe=False, apply=lazy("fixes", "test_mode_parameter_plan"),
+            title=lambda data, context: "Add a `test_mode` Parameter to the flow")
+
+
 # -- MF205 ---------------------------------------------------------------------------------------------------------
 
 
@@ -382,6 +433,16 @@ def test_mode_parameter_unused(context: RuleContext):
                   f"Test-mode Parameter `{parameter.attr}` is never read, so `run --{parameter.option} 1` runs the "
                   f"full workload: shrink the data and foreach lists under `self.{parameter.attr}`.",
                   {"parameter": parameter.attr, "option": parameter.option})
+
+
+@dataclass(frozen=True)
+class UnusedTestModeData:
+    parameter: str | None = None
+
+
+# Inserts code for the user to fill in: unsafe.
+declare_fix("MF205", UnusedTestModeData, safe=False, apply=lazy("fixes", "use_test_mode_plan"),
+            title=lambda data, context: f"Use {quoted(data.parameter, 'the test-mode Parameter')} to shrink the run")
 
 
 # -- MF206 ---------------------------------------------------------------------------------------------------------

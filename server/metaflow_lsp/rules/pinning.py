@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..model import Decorator, dotted_name, literal
+from ..refactor.fix_table import declare_fix, lazy
 from ..text import Span
 from .guide import shown as _shown
 from .installs import INSTALL_HELPER, install_helper_names, is_install_helper_call
@@ -247,6 +248,27 @@ def unpinned_package(context: RuleContext):
         else:
             yield Hit(entry.value_span, f"{name} in {deco} is a range ({_shown(entry.spec)}), not an exact version: "
                                         f"each run may resolve a different one.", data)
+
+
+@dataclass(frozen=True)
+class UnpinnedData:
+    package: str | None = None
+    decorator: str | None = None
+    kind: str | None = None
+
+
+def _pin_title(data: UnpinnedData, context) -> str | None:
+    if data.kind == "vcs" or not data.package:
+        return None  # a git URL without a ref: the installed version is no answer to "which commit"
+    version = context.installed_version(data.package) if context.installed_version else None
+    if not version:
+        return None  # not installed there: no version to pin to, no fix
+    return f"Pin `{data.package}` to {version} (installed in {context.interpreter_name})"
+
+
+# Reads the project's interpreter, which runs code: unsafe.
+declare_fix("MF301", UnpinnedData, title=_pin_title, safe=False, apply=lazy("fixes", "pin_plan"),
+            asks_interpreter=True)
 
 
 @rule("MF302", "unpinned-install-dependencies", Severity.WARNING,

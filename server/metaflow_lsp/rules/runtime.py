@@ -8,10 +8,12 @@ dynamically) they stay silent.
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..graph import FlowGraph
 from ..model import FLOW_API, FlowClass, Module, Step, is_self, is_self_attr, literal
+from ..refactor.fix_table import declare_fix, lazy
 from ..text import Span
 from .facts import (StepFacts, ancestors, class_assignment, descendants, facts_of, is_test_module, keyword_span,
                     method_defs, predecessors, written_names)
@@ -548,6 +550,17 @@ def missing_main_guard(context: RuleContext):
             message = (f"`{flow.name}` is never run: the file has no `if __name__ == \"__main__\": {flow.name}()`, so "
                        f"`python {path_name or 'flow.py'} run` does nothing. Add the guard.")
         yield Hit(flow.span, message, {"flow": flow.name, "has_guard": module.main_guard is not None})
+
+
+@dataclass(frozen=True)
+class MainGuardData:
+    flow: str | None = None
+
+
+# Without the guard the file runs nothing; the guard adds exactly that: safe.
+declare_fix("MF112", MainGuardData, safe=True, apply=lazy("fixes", "main_guard_plan"),
+            title=lambda data, context: f'Add `if __name__ == "__main__":` that runs '
+                                        f'{f"{data.flow}()" if data.flow else "the flow"}')
 
 
 def _in_class_bases(name: ast.Name, module: Module) -> bool:

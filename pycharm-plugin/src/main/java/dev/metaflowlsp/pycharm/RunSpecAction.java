@@ -2,6 +2,7 @@ package dev.metaflowlsp.pycharm;
 
 import com.intellij.notification.NotificationGroupManager;
 import com.intellij.notification.NotificationType;
+import com.intellij.openapi.actionSystem.ActionManager;
 import com.intellij.openapi.actionSystem.ActionUpdateThread;
 import com.intellij.openapi.actionSystem.AnActionEvent;
 import com.intellij.openapi.project.Project;
@@ -15,19 +16,14 @@ import dev.metaflowlsp.core.RunSpecException;
 import org.jetbrains.annotations.NotNull;
 
 /**
- * A code lens command of the server ({@code metaflow.runTestMode} and the others): LSP4IJ dispatches it here because
+ * The code lens commands of the server (commands.json: {@code metaflow.runTestMode} and the others), one instance per
+ * action id in metaflow-lsp-python.xml; the id says which command it is. LSP4IJ dispatches a command here because
  * the server does not advertise it, with the lens's {@code arguments[0]}, the RunSpec, as a Gson element whose
  * {@code toString()} is its JSON text. The core checks it and decides the run configuration; {@link FlowLauncher}
  * creates and starts it.
  */
-public abstract class RunSpecAction extends LSPCommandAction {
+public final class RunSpecAction extends LSPCommandAction {
     static final String NOTIFICATION_GROUP = "Metaflow LSP";
-
-    private final MetaflowCommand metaflowCommand;
-
-    protected RunSpecAction(@NotNull MetaflowCommand metaflowCommand) {
-        this.metaflowCommand = metaflowCommand;
-    }
 
     @Override
     protected @NotNull ActionUpdateThread getCommandPerformedThread() {
@@ -61,7 +57,8 @@ public abstract class RunSpecAction extends LSPCommandAction {
         try {
             Object argument = command.getArguments().isEmpty() ? null : command.getArgumentAt(0);
             RunSpec spec = RunSpec.parse(argument == null ? null : argument.toString());
-            model = RunConfigurationModel.of(spec, metaflowCommand);
+            // One class for every lens command: the XML registers it under each id of commands.json.
+            model = RunConfigurationModel.of(spec, MetaflowCommand.fromId(ActionManager.getInstance().getId(this)));
         } catch (RunSpecException error) {
             notifyError(project, error.getMessage());
             return;

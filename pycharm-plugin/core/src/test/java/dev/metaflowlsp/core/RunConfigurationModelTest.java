@@ -5,7 +5,6 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import java.util.List;
 import java.util.Map;
 import org.junit.Test;
 
@@ -13,7 +12,7 @@ public class RunConfigurationModelTest {
     @Test
     public void testModeRunsWithTheRunExecutor() {
         RunConfigurationModel model =
-                RunConfigurationModel.of(RunSpec.parse(RunSpecTest.TEST_MODE), MetaflowCommand.RUN_TEST_MODE);
+                RunConfigurationModel.of(RunSpec.parse(RunSpecTest.TEST_MODE), MetaflowCommand.fromId("metaflow.runTestMode"));
         assertEquals("TrainFlow (test mode)", model.name());
         assertEquals("/home/me/my flows/train.py", model.scriptPath());
         assertEquals("--no-pylint run --test_mode 1 --max-workers 1 --tag ide-test-run", model.parameters());
@@ -27,7 +26,7 @@ public class RunConfigurationModelTest {
     @Test
     public void foreachDebuggingFollowsSubprocesses() {
         RunConfigurationModel model =
-                RunConfigurationModel.of(RunSpec.parse(RunSpecTest.DEBUG), MetaflowCommand.DEBUG_FOREACH);
+                RunConfigurationModel.of(RunSpec.parse(RunSpecTest.DEBUG), MetaflowCommand.fromId("metaflow.debugForeach"));
         assertEquals("TrainFlow (foreach debug)", model.name());
         assertEquals(MetaflowCommand.Executor.DEBUG, model.executor());
         assertTrue(model.followSubprocesses());
@@ -37,10 +36,10 @@ public class RunConfigurationModelTest {
     @Test
     public void resumeAndSpinRun() {
         RunSpec spec = RunSpec.parse(RunSpecTest.TEST_MODE.replace("\"testMode\"", "\"resume\""));
-        assertEquals("TrainFlow (resume)", RunConfigurationModel.of(spec, MetaflowCommand.RESUME).name());
-        assertEquals(MetaflowCommand.Executor.RUN, RunConfigurationModel.of(spec, MetaflowCommand.RESUME).executor());
-        assertEquals("TrainFlow (spin)", RunConfigurationModel.of(spec, MetaflowCommand.SPIN).name());
-        assertEquals(MetaflowCommand.Executor.RUN, RunConfigurationModel.of(spec, MetaflowCommand.SPIN).executor());
+        assertEquals("TrainFlow (resume)", RunConfigurationModel.of(spec, MetaflowCommand.fromId("metaflow.resume")).name());
+        assertEquals(MetaflowCommand.Executor.RUN, RunConfigurationModel.of(spec, MetaflowCommand.fromId("metaflow.resume")).executor());
+        assertEquals("TrainFlow (spin)", RunConfigurationModel.of(spec, MetaflowCommand.fromId("metaflow.spin")).name());
+        assertEquals(MetaflowCommand.Executor.RUN, RunConfigurationModel.of(spec, MetaflowCommand.fromId("metaflow.spin")).executor());
     }
 
     @Test
@@ -48,7 +47,7 @@ public class RunConfigurationModelTest {
         String json = RunSpecTest.TEST_MODE.replace("\"ide-test-run\"",
                 "\"ide test run\", \"say \\\"hi\\\"\", \"$HOME\", \"\", \"C:\\\\dir\\\\\"");
         RunSpec spec = RunSpec.parse(json);
-        RunConfigurationModel model = RunConfigurationModel.of(spec, MetaflowCommand.RUN_TEST_MODE);
+        RunConfigurationModel model = RunConfigurationModel.of(spec, MetaflowCommand.fromId("metaflow.runTestMode"));
         assertEquals(spec.args(), ParametersList.parse(model.parameters()));
         assertEquals(spec.args(), model.arguments());
     }
@@ -56,18 +55,22 @@ public class RunConfigurationModelTest {
     @Test
     public void aSecondFlowOfTheSameNameGetsItsFileInTheName() {
         RunConfigurationModel model =
-                RunConfigurationModel.of(RunSpec.parse(RunSpecTest.TEST_MODE), MetaflowCommand.RUN_TEST_MODE);
+                RunConfigurationModel.of(RunSpec.parse(RunSpecTest.TEST_MODE), MetaflowCommand.fromId("metaflow.runTestMode"));
         assertEquals("TrainFlow (test mode, train.py)", model.withFileInName().name());
         RunConfigurationModel windows =
-                RunConfigurationModel.of(RunSpec.parse(RunSpecTest.DEBUG), MetaflowCommand.DEBUG_FOREACH);
+                RunConfigurationModel.of(RunSpec.parse(RunSpecTest.DEBUG), MetaflowCommand.fromId("metaflow.debugForeach"));
         assertEquals("TrainFlow (foreach debug, train.py)", windows.withFileInName().name());
     }
 
     @Test
     public void commandsAreLookedUpById() {
-        assertEquals(MetaflowCommand.DEBUG_FOREACH, MetaflowCommand.fromId("metaflow.debugForeach"));
-        assertEquals(List.of("metaflow.runTestMode", "metaflow.debugForeach", "metaflow.resume", "metaflow.spin"),
-                List.of(MetaflowCommand.values()).stream().map(MetaflowCommand::id).toList());
+        MetaflowCommand debug = MetaflowCommand.fromId("metaflow.debugForeach");
+        assertEquals("metaflow.debugForeach", debug.id());
+        assertEquals(MetaflowCommand.Executor.DEBUG, debug.executor());
+        assertEquals("foreach debug", debug.label());
+        // Read from the server's commands.json (tests/test_pycharm_plugin.py compares the ids with it).
+        assertEquals(MetaflowCommand.all().size(),
+                MetaflowCommand.all().stream().map(MetaflowCommand::id).distinct().count());
         assertEquals("Metaflow: unknown command \"metaflow.nope\".",
                 assertThrows(RunSpecException.class, () -> MetaflowCommand.fromId("metaflow.nope")).getMessage());
     }
