@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
+import sys
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +16,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .rules import RULES, SYNTAX_ERROR, Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10 (requires-python): the same parser, published as tomli
+    import tomli as tomllib
 
 DEFAULT_TEST_MODE_PARAMETERS = ("test_mode", "smoke", "dry_run", "quick")
 
