@@ -4,6 +4,8 @@
 //   node e2e/driver.mjs config.json
 //   config: { url, file, errorLine, fixAt: {line, column, remove, insert}, classLine, shots, profile, untrusted? }
 //   untrusted: VS Code asks whether to trust the workspace; the driver answers No, then only reads what it sees.
+//   debug: {line, expression, maxStops}: a breakpoint on `line`, a click on "Debug (foreach, one worker)"; at each
+//   stop the call stack and `expression` evaluated in the debug console are recorded, then F5 continues.
 //
 // Observations, not assertions: a step either records what it saw (the test judges it) or fails when what it waits
 // for never shows (an action that cannot be done); the first failed step ends the session, with a screenshot, and
@@ -22,6 +24,8 @@ const SQUIGGLE = `${EDITOR} .squiggly-error`;
 const LENS = `${EDITOR} .codelens-decoration a`;
 const PROBLEM_ROW = ".markers-panel .monaco-list-row";
 const TERMINAL_ROWS = ".part.panel .terminal-wrapper .xterm-rows";
+const PAUSED = ".debug-toolbar .codicon-debug-continue";
+const CALL_STACK_ROW = ".debug-call-stack .monaco-list-row";
 
 /** Polls `probe` until it returns a truthy value or `ms` pass; returns the last value. */
 async function until(probe, ms, every = 250) {
@@ -104,6 +108,8 @@ try {
   });
   if (config.untrusted) {
     await untrustedSession(page);
+  } else if (config.debug) {
+    await debugSession(page);
   } else {
     await trustedSession(page);
   }
@@ -186,6 +192,19 @@ async function trustedSession(page) {
   });
   await screenshot(page, "mf011-squiggle-problems-lenses");
 
+  // The status bar item: the server's state; a click opens the output channel.
+  result.statusBar = await step("status bar shows the server ready", async () => {
+    const item = page.locator(".part.statusbar .statusbar-item", { hasText: "Metaflow" }).first();
+    await until(async () => (await item.innerHTML()).includes("codicon-check"), 15000);
+    return { html: await item.innerHTML(), label: await item.getAttribute("aria-label") };
+  });
+  result.outputAfterStatusClick = await step("clicking it opens the output channel", async () => {
+    await page.locator(".part.statusbar .statusbar-item", { hasText: "Metaflow" }).first().locator("a").first().click();
+    const lines = page.locator(".part.panel .monaco-editor .view-lines", { hasText: "metaflow-lsp started" });
+    await lines.first().waitFor({ timeout: 10000 });
+    return (await lines.first().innerText()).replace(/\u00a0/g, " "); // the editor renders spaces as nbsp
+  });
+
   await step("fix the typo by typing", async () => {
     const { line, column, remove, insert } = config.fixAt;
     await page.locator(`${EDITOR} .view-lines`).click(); // focus the editor again
@@ -236,4 +255,59 @@ async function trustedSession(page) {
   result.terminalTabs = await page.locator(".part.panel .tabs-list .monaco-list-row, .terminal-tabs-entry")
     .allInnerTexts().catch(() => []);
   await screenshot(page, "test-mode-run-done");
+}
+
+
+/** Breakpoint in the foreach step, the Debug lens, then one record per stop until the run ends. */
+async function debugSession(page) {
+  await openFlowFile(page);
+  await step("the Debug lens appears", async () => {
+    await until(async () => (await lensTexts(page)).some((t) => t.includes("Debug (foreach")), 30000);
+  });
+  await step("set a breakpoint in the foreach step (F9)", async () => {
+    await page.locator(`${EDITOR} .view-lines`).click();
+    await page.keyboard.press("Control+G");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type(String(config.debug.line));
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("F9");
+    await page.locator(`${EDITOR} .codicon-debug-breakpoint`).first().waitFor({ timeout: 5000 });
+  });
+  await step("click the 'Debug (foreach, one worker)' lens", async () => {
+    await page.keyboard.press("Control+Home");
+    await page.locator(LENS, { hasText: "Debug (foreach" }).first().click();
+  });
+  result.stops = [];
+  for (let stop = 0; stop < config.debug.maxStops; stop++) {
+    // The first stop waits for the run to reach the foreach; later ones for the next task to start.
+    const paused = await until(() => page.locator(PAUSED).isVisible(), stop === 0 ? 90000 : 20000, 300);
+    if (!paused) break;
+    const record = await step(`stop ${stop + 1}: call stack and ${config.debug.expression}`, async () => {
+      const callStack = await until(async () => {
+        const rows = await page.locator(CALL_STACK_ROW).allInnerTexts();
+        return rows.some((row) => /paused on breakpoint/i.test(row)) ? rows : undefined;
+      }, 10000);
+      await runCommand(page, "Debug: Clear Console"); // each stop reads its own answer
+      await runCommand(page, "Debug Console: Focus on Debug Console View");
+      await page.keyboard.type(config.debug.expression);
+      await page.keyboard.press("Enter");
+      const replRows = ".repl .monaco-list-row";
+      const value = await until(async () => {
+        const rows = await page.locator(replRows).allInnerTexts();
+        const at = rows.lastIndexOf(config.debug.expression);
+        return at >= 0 && rows.length > at + 1 ? rows[at + 1] : undefined;
+      }, 10000);
+      return { callStack: callStack ?? [], value: value ?? null, console: await page.locator(replRows).allInnerTexts() };
+    });
+    result.stops.push(record);
+    if (stop === 0) await screenshot(page, "debugger-stopped-in-foreach");
+    await page.keyboard.press("F5");
+    await until(async () => !(await page.locator(PAUSED).isVisible()), 10000, 200);
+  }
+  result.terminal = await step("the debugged run finishes (Done!)", async () => {
+    await runCommand(page, "Terminal: Focus Terminal"); // the debug console was in front: show the run's terminal
+    await until(async () => (await terminalText(page)).includes("Done!"), 60000, 500);
+    return terminalText(page);
+  });
+  await screenshot(page, "debugged-run-done");
 }
