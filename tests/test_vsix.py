@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,6 +96,13 @@ def test_vsix_holds_client_server_and_one_native_folder_per_python(built):
         [native] = (extension / "bundled" / "native" / f"cp3{minor}" / "libcst").glob("native.*.so")
         assert native.name == f"native.cpython-3{minor}-x86_64-linux-gnu.so"
     assert (extension / "bundled" / "debugger" / "debugpy" / "adapter" / "__main__.py").is_file()
+    # The walkthrough a new user sees first: its page is packaged, its links name commands that exist.
+    contributed = {command["command"] for command in manifest["contributes"]["commands"]}
+    for walkthrough in manifest["contributes"]["walkthroughs"]:
+        for step in walkthrough["steps"]:
+            assert (extension / step["media"]["markdown"]).is_file(), step
+            for command in re.findall(r"\(command:([\w.]+)", step["description"]):
+                assert command in contributed or command.startswith("workbench."), (step["id"], command)
     print(f"{built['vsix'].name}: {built['vsix'].stat().st_size / 1e6:.1f} MB")
 
 
