@@ -138,7 +138,7 @@ def _environment(tmp_path: Path) -> dict[str, str]:
             "XDG_CACHE_HOME": str(home / ".cache"), "METAFLOW_USER": "e2e-tester"}
 
 
-def _profile(tmp_path: Path, vsix: Path, python: Path) -> tuple[dict[str, str], list[str], Path]:
+def _profile(tmp_path: Path, vsix: Path, python: Path | str) -> tuple[dict[str, str], list[str], Path]:
     """Installs the .vsix into a fresh profile; its own home (code-server and Chromium write there)."""
     t0 = time.monotonic()
     install = _run([str(E2E / "install-code-server.sh")], "installing code-server (e2e/install-code-server.sh)", 300)
@@ -167,7 +167,7 @@ def _profile(tmp_path: Path, vsix: Path, python: Path) -> tuple[dict[str, str], 
     return env, profile, user_data
 
 
-def _drive(tmp_path: Path, workspace: Path, driver_config: dict, vsix: Path, python: Path, *,
+def _drive(tmp_path: Path, workspace: Path, driver_config: dict, vsix: Path, python: Path | str, *,
            trust_prompt: bool = False) -> tuple[dict, str]:
     """Serves code-server on a free port (workspace trust on when `trust_prompt`), runs e2e/driver.mjs against it
     with `driver_config`, kills everything; returns what the driver saw and a failure context."""
@@ -327,3 +327,19 @@ def test_debug_lens_without_the_python_extensions(tmp_path, vsix, metaflow_only_
     assert "Done!" in (seen.get("terminal") or ""), f"the debugged run did not finish:\n{seen.get('terminal')}{context}"
     assert "debug adapter: " in seen["output"] and "-m debugpy.adapter (bundled debugpy)" in seen["output"], context
     assert _found_in(metaflow_only_python) == [], "the debugger installed something into the user's venv"
+
+
+def test_missing_interpreter_is_one_notification_and_a_red_status(tmp_path, vsix):
+    """metaflowLsp.interpreter names a Python that does not exist: one notification says so and how to fix it; the
+    status bar item shows the error."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    shutil.copy(E2E / "workspace" / FLOW, workspace / FLOW)
+    missing = tmp_path / "gone" / "bin" / "python"
+    seen, context = _drive(tmp_path, workspace, {"file": FLOW, "problem": True}, vsix, missing)
+
+    toasts = [toast for toast in seen.get("problemToasts") or [] if "Metaflow LSP" in toast]
+    assert len(toasts) == 1, f"notifications: {seen.get('problemToasts')}{context}"
+    assert f"the Python interpreter {missing} does not exist" in toasts[0], toasts[0]
+    assert "Select Interpreter" in toasts[0] and "Open Settings" in toasts[0], toasts[0]  # the fix, one click away
+    assert "codicon-error" in seen["statusBar"]["html"], f"status bar item: {seen['statusBar']}{context}"

@@ -4,6 +4,7 @@
 //   node e2e/driver.mjs config.json
 //   config: { url, file, errorLine, fixAt: {line, column, remove, insert}, classLine, shots, profile, untrusted? }
 //   untrusted: VS Code asks whether to trust the workspace; the driver answers No, then only reads what it sees.
+//   problem: the server cannot start (the interpreter is missing): record the notification and the status bar item.
 //   debug: {line, expression, maxStops}: a breakpoint on `line`, a click on "Debug (foreach, one worker)"; at each
 //   stop the call stack and `expression` evaluated in the debug console are recorded, then F5 continues.
 //
@@ -110,6 +111,8 @@ try {
     await untrustedSession(page);
   } else if (config.debug) {
     await debugSession(page);
+  } else if (config.problem) {
+    await problemSession(page);
   } else {
     await trustedSession(page);
   }
@@ -310,4 +313,21 @@ async function debugSession(page) {
     return terminalText(page);
   });
   await screenshot(page, "debugged-run-done");
+}
+
+/** The interpreter cannot run the server: one notification, the status bar item in its error state. */
+async function problemSession(page) {
+  await openFlowFile(page);
+  result.problemToasts = await step("a notification names the problem", async () => {
+    const toast = page.locator(".notifications-toasts .notification-list-item-message", { hasText: "Metaflow LSP" });
+    await toast.first().waitFor({ timeout: 30000 });
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // a second one would show by now
+    return page.locator(".notifications-toasts .notification-list-item").allInnerTexts();
+  });
+  result.statusBar = await step("the status bar item shows the error", async () => {
+    const item = page.locator(".part.statusbar .statusbar-item", { hasText: "Metaflow" }).first();
+    await until(async () => (await item.innerHTML()).includes("codicon-error"), 10000);
+    return { html: await item.innerHTML(), label: await item.getAttribute("aria-label") };
+  });
+  await screenshot(page, "interpreter-missing");
 }
