@@ -6,7 +6,8 @@ opens a workspace whose flow has an MF011 typo and checks what a person sees: th
 Problems entry, the "Run in test mode" and "Debug (foreach, one worker)" lenses, the status bar item (ready; a click
 opens the output). Fixes the typo by typing (the squiggle goes away before saving), clicks "Run in test mode" and
 waits for Metaflow's "Done!" in the task terminal; then reads the run back with Metaflow's client: test mode on, the
-IDE tag. The venv still has no metaflow_lsp, pygls, lsprotocol or libcst afterwards.
+IDE tag; applies Extract to the foreach step (Ctrl+., Enter) and finds it in a new common.py. The venv still has no
+metaflow_lsp, pygls, lsprotocol or libcst afterwards.
 
 Untrusted (test_untrusted_workspace_in_code_server): workspace trust on, the person declines it; the workspace
 shadows `tomllib` and names its own interpreter, both leaving a marker if run: diagnostics show, no marker, no lens,
@@ -232,10 +233,12 @@ def test_extension_in_code_server(tmp_path, vsix, metaflow_only_python):
     source = flow.read_text()
     (error_line,) = _lines_with(source, TYPO)
     (class_line,) = _lines_with(source, "class TrainFlow")
+    (work_line,) = _lines_with(source, "self.value = self.input * 10")
     seen, context = _drive(tmp_path, workspace, {
         "file": FLOW, "errorLine": error_line, "classLine": class_line,
         "fixAt": {"line": error_line, "column": source.splitlines()[error_line - 1].index(TYPO) + len(TYPO),
                   "remove": len("trian"), "insert": "train"},
+        "extractAt": {"line": work_line, "column": 9},
     }, vsix, metaflow_only_python)
     env = _environment(tmp_path)
 
@@ -269,7 +272,13 @@ def test_extension_in_code_server(tmp_path, vsix, metaflow_only_python):
     #    extension reads, like metaflowLsp.interpreter, is not an "unknown option" of the server).
     complaints = [n for n in seen.get("notifications") or [] if "metaflow" in str(n).lower()]
     assert complaints == [], f"unexpected notifications: {complaints}{context}"
-    # 5. Nothing was installed into the user's interpreter.
+    # 5. Extract (libcst, from the bundle): the step's body moved to a new common.py, the step calls it.
+    common = workspace / "common.py"
+    assert common.is_file(), f"no common.py after Extract (rows: {seen.get('extractRows')}){context}"
+    assert "self.input * 10" not in flow.read_text() and "* 10" in common.read_text(), \
+        f"flow:\n{flow.read_text()}\ncommon.py:\n{common.read_text()}{context}"
+    assert "common" in flow.read_text(), flow.read_text()
+    # 6. Nothing was installed into the user's interpreter.
     assert _found_in(metaflow_only_python) == [], "the server's packages appeared in the user's venv"
     print(f"lens route: {seen['lensRoute']}; screenshots: {seen['screenshots']}; "
           f"total {time.monotonic() - t0:.0f} s, driver {seen['seconds']:.0f} s")

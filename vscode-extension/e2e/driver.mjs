@@ -258,6 +258,37 @@ async function trustedSession(page) {
   result.terminalTabs = await page.locator(".part.panel .tabs-list .monaco-list-row, .terminal-tabs-entry")
     .allInnerTexts().catch(() => []);
   await screenshot(page, "test-mode-run-done");
+  if (config.extractAt) await extractStep(page);
+}
+
+/** The Extract action, as a person applies it: cursor in the step, Ctrl+., the Extract row, Enter; then Save All. */
+async function extractStep(page) {
+  result.extractRows = await step("Ctrl+. in the step lists Extract", async () => {
+    await page.locator(`${EDITOR} .view-lines`).click();
+    await page.keyboard.press("Control+G");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type(`${config.extractAt.line}:${config.extractAt.column}`);
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Control+.");
+    await page.locator(".action-widget .monaco-list-row", { hasText: "Extract body of step" }).first().waitFor();
+    return page.locator(".action-widget .monaco-list-row").allInnerTexts();
+  });
+  await step("apply it (Enter on the Extract row), Save All", async () => {
+    const rows = page.locator(".action-widget .monaco-list-row");
+    // The list opens with its first action focused; headers are skipped by the arrow keys.
+    const actions = (await rows.evaluateAll((els) => els.map((el) => !el.classList.contains("group-header"))));
+    const texts = await rows.allInnerTexts();
+    const target = texts.findIndex((text) => text.includes("Extract body of step"));
+    const moves = actions.slice(0, target).filter(Boolean).length;
+    for (let i = 0; i < moves; i++) await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await page.locator(".action-widget").waitFor({ state: "hidden", timeout: 5000 }).catch(() => undefined);
+    await until(async () => (await page.locator(".part.editor .tab", { hasText: "common.py" }).count()) > 0
+      || (await page.locator(".part.editor .tab.dirty").count()) > 0, 10000);
+    await runCommand(page, "File: Save All");
+    await until(async () => (await page.locator(".part.editor .tab.dirty").count()) === 0, 10000);
+  });
+  await screenshot(page, "extracted-to-common");
 }
 
 
