@@ -192,6 +192,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
     args = parser.parse_args()
     wheel = args.wheel.resolve() if args.wheel else build_wheel()
+    extension_version = json.loads((EXTENSION / "package.json").read_text())["version"]
+    if str(parse_wheel_filename(wheel.name)[1]) != extension_version:
+        parser.error(f"{wheel.name} is not version {extension_version} of vscode-extension/package.json")
     args.out.mkdir(parents=True, exist_ok=True)
     sizes = []
     try:

@@ -82,12 +82,23 @@ const lensTexts = (page) => page.locator(LENS).allTextContents();
 const terminalText = (page) =>
   page.locator(TERMINAL_ROWS).evaluateAll((rows) => rows.map((row) => row.innerText).join("\n"));
 
+/** A command from the palette. Tried three times: a debug session starting or stopping moves the focus, which
+ *  can close the palette while it is being typed into. */
 async function runCommand(page, label) {
-  await page.keyboard.press("F1");
-  await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 5000 });
-  await page.keyboard.type(label);
-  await page.locator(".quick-input-widget .monaco-list-row").first().waitFor({ timeout: 5000 });
-  await page.keyboard.press("Enter");
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press("F1");
+      await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 5000 });
+      await page.keyboard.type(label);
+      await page.locator(".quick-input-widget .monaco-list-row").first().waitFor({ timeout: 5000 });
+      await page.keyboard.press("Enter");
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      log(`palette: ${label} (attempt ${attempt}) failed: ${error}`);
+      await page.keyboard.press("Escape");
+    }
+  }
 }
 
 const browser = await chromium.launchPersistentContext(config.profile, {
@@ -321,8 +332,13 @@ async function debugSession(page) {
         const rows = await page.locator(CALL_STACK_ROW).allInnerTexts();
         return rows.some((row) => /paused on breakpoint/i.test(row)) ? rows : undefined;
       }, 10000);
-      await runCommand(page, "Debug: Clear Console"); // each stop reads its own answer
-      await runCommand(page, "Debug Console: Focus on Debug Console View");
+      // VS Code moves the focus to the paused session's editor just after the stop: let it settle before typing.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const input = page.locator(".repl-input-wrapper .monaco-editor");
+      if (!(await input.isVisible())) await runCommand(page, "Debug Console: Focus on Debug Console View");
+      const clear = page.locator(".part.panel .codicon-clear-all").first();
+      if (await clear.isVisible()) await clear.click(); // each stop reads its own answer
+      await input.click();
       await page.keyboard.type(config.debug.expression);
       await page.keyboard.press("Enter");
       const replRows = ".repl .monaco-list-row";
