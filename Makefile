@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast extension-test system-deps bench install clean
+.PHONY: demo test test-fast extension-test system-deps bench install vsix clean
 
 $(BIN)/metaflow-lsp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ extension-test: system-deps
 ## test-fast: everything but the real Metaflow runs
 test-fast: system-deps install
 	$(BIN)/python -m pytest -q -m "not slow"
+
+## vsix: dist/metaflow-lsp-<target>-<version>.vsix for each VS Code target, the server and its dependencies inside
+##       (built from the project's wheel; `make vsix VSIX_TARGETS=linux-x64` for one)
+VSIX_TARGETS ?= linux-x64 linux-arm64 darwin-x64 darwin-arm64 win32-x64
+vsix: install
+	cd vscode-extension && npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python scripts/build_vsix.py $(addprefix --target ,$(VSIX_TARGETS))
 
 ## bench: latency and throughput figures (see README)
 bench: install

@@ -1,10 +1,13 @@
 """The VS Code extension, end to end, in a real VS Code: code-server 4.100.3 driven by Debian's Chromium.
 
-Builds the .vsix (with its runtime dependency vscode-languageclient), installs it into a fresh code-server profile,
+Builds the release .vsix for linux-x64 (`scripts/build_vsix.py`, as `make vsix`: the server and its dependencies
+inside), installs it into a fresh code-server profile whose interpreter is a fresh venv holding only `metaflow`,
 opens a workspace whose flow has an MF011 typo and checks what a person sees: the error squiggle on that line, the
-Problems entry, the "Run in test mode" and "Debug (foreach, one worker)" lenses. Fixes the typo by typing (the
-squiggle goes away before saving), clicks "Run in test mode" and waits for Metaflow's "Done!" in the task terminal;
-then reads the run back with Metaflow's client: test mode on, the IDE tag.
+Problems entry, the "Run in test mode" and "Debug (foreach, one worker)" lenses, the status bar item (ready; a click
+opens the output). Fixes the typo by typing (the squiggle goes away before saving), clicks "Run in test mode" and
+waits for Metaflow's "Done!" in the task terminal; then reads the run back with Metaflow's client: test mode on, the
+IDE tag; applies Extract to the foreach step (Ctrl+., Enter) and finds it in a new common.py. The venv still has no
+metaflow_lsp, pygls, lsprotocol or libcst afterwards.
 
 Untrusted (test_untrusted_workspace_in_code_server): workspace trust on, the person declines it; the workspace
 shadows `tomllib` and names its own interpreter, both leaving a marker if run: diagnostics show, no marker, no lens,
@@ -32,13 +35,17 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-EXTENSION = Path(__file__).resolve().parent.parent / "vscode-extension"
+ROOT = Path(__file__).resolve().parent.parent
+EXTENSION = ROOT / "vscode-extension"
 E2E = EXTENSION / "e2e"
 CODE_SERVER = E2E / ".cache" / "code-server" / "node_modules" / ".bin" / "code-server"
 CHROMIUM = Path("/usr/bin/chromium")
 DEBIAN_PACKAGES = "chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config ripgrep"
 FLOW = "train_flow.py"
 TYPO, FIXED = "self.next(self.trian)", "self.next(self.train)"
+
+SERVER_PACKAGES = ("metaflow_lsp", "pygls", "lsprotocol", "libcst")
+FOUND = "import importlib.util as u; print([m for m in {!r} if u.find_spec(m)])".format(SERVER_PACKAGES)
 
 READ_RUN = """
 import json
@@ -79,13 +86,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _build_vsix(out: Path) -> Path:
-    _run(["npm", "run", "--silent", "compile"], "compiling the extension", 120, cwd=EXTENSION)
-    vsix = out / "metaflow-lsp.vsix"
-    # Without --no-dependencies: the extension needs vscode-languageclient at run time.
-    _run(["npx", "--no-install", "vsce", "package", "--allow-missing-repository",
-          "--skip-license", "--out", str(vsix)], "packaging the .vsix", 120, cwd=EXTENSION)
-    return vsix
+@pytest.fixture(scope="module")
+def vsix(tmp_path_factory) -> Path:
+    """The linux-x64 release .vsix, built as `make vsix` builds it (from the project's wheel)."""
+    _prerequisites()
+    out = tmp_path_factory.mktemp("vsix")
+    _run([sys.executable, str(ROOT / "scripts" / "build_vsix.py"), "--target", "linux-x64", "--out", str(out)],
+         "building the .vsix (scripts/build_vsix.py)", 600, cwd=ROOT)
+    [built] = out.glob("metaflow-lsp-linux-x64-*.vsix")
+    return built
+
+
+@pytest.fixture(scope="module")
+def metaflow_only_python(tmp_path_factory) -> Path:
+    """A fresh venv holding metaflow (this checkout's version) and nothing of the server: a user's project venv."""
+    from importlib.metadata import version
+
+    env_dir = tmp_path_factory.mktemp("user-venv") / "venv"
+    _run([sys.executable, "-m", "venv", str(env_dir)], "creating the user's venv", 120)
+    python = env_dir / "bin" / "python"
+    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"metaflow=={version('metaflow')}"],
+         "installing metaflow into the user's venv", 600, env={**os.environ, "PYTHONNOUSERSITE": "1"})
+    assert _found_in(python) == [], "the user's venv must start without the server's packages"
+    return python
+
+
+def _found_in(python: Path) -> list[str]:
+    """Which of the server's packages `python` can import by itself (no PYTHONPATH, outside any checkout)."""
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    found = _run([str(python), "-c", FOUND], "looking for the server's packages", 60, cwd="/", env=env)
+    return json.loads(found.stdout.strip().replace("'", '"'))
 
 
 def _kill_group(process: subprocess.Popen | None) -> None:
@@ -109,13 +139,11 @@ def _environment(tmp_path: Path) -> dict[str, str]:
             "XDG_CACHE_HOME": str(home / ".cache"), "METAFLOW_USER": "e2e-tester"}
 
 
-def _profile(tmp_path: Path) -> tuple[dict[str, str], list[str], Path]:
-    """Builds and installs the .vsix into a fresh profile; its own home (code-server and Chromium write there)."""
+def _profile(tmp_path: Path, vsix: Path, python: Path | str) -> tuple[dict[str, str], list[str], Path]:
+    """Installs the .vsix into a fresh profile; its own home (code-server and Chromium write there)."""
     t0 = time.monotonic()
-    _prerequisites()
     install = _run([str(E2E / "install-code-server.sh")], "installing code-server (e2e/install-code-server.sh)", 300)
     print(install.stdout.strip().splitlines()[-1], f"({time.monotonic() - t0:.0f} s)")
-    vsix = _build_vsix(tmp_path)
     home, user_data, extensions = tmp_path / "home", tmp_path / "user-data", tmp_path / "extensions"
     for folder in (home, user_data / "User", extensions, tmp_path / "screenshots"):
         folder.mkdir(parents=True)
@@ -123,7 +151,7 @@ def _profile(tmp_path: Path) -> tuple[dict[str, str], list[str], Path]:
     profile = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
     # User settings: the interpreter (no Python extension offline).
     (user_data / "User" / "settings.json").write_text(json.dumps({
-        "metaflowLsp.interpreter": [sys.executable],
+        "metaflowLsp.interpreter": [str(python)],
         "terminal.integrated.gpuAcceleration": "off",  # DOM renderer: the terminal's text can be read
         "workbench.startupEditor": "none",
         "workbench.tips.enabled": False,
@@ -140,10 +168,11 @@ def _profile(tmp_path: Path) -> tuple[dict[str, str], list[str], Path]:
     return env, profile, user_data
 
 
-def _drive(tmp_path: Path, workspace: Path, driver_config: dict, *, trust_prompt: bool = False) -> tuple[dict, str]:
+def _drive(tmp_path: Path, workspace: Path, driver_config: dict, vsix: Path, python: Path | str, *,
+           trust_prompt: bool = False) -> tuple[dict, str]:
     """Serves code-server on a free port (workspace trust on when `trust_prompt`), runs e2e/driver.mjs against it
     with `driver_config`, kills everything; returns what the driver saw and a failure context."""
-    env, profile, user_data = _profile(tmp_path)
+    env, profile, user_data = _profile(tmp_path, vsix, python)
     port = _free_port()
     server = driver = None
     server_log = tmp_path / "code-server.log"
@@ -184,6 +213,7 @@ def _drive(tmp_path: Path, workspace: Path, driver_config: dict, *, trust_prompt
     seen = json.loads(stdout.strip().splitlines()[-1])
     channel = user_data.glob("logs/*/exthost*/output_logging_*/*Metaflow LSP.log")
     output = "".join(log.read_text()[-2000:] for log in channel)
+    seen["output"] = output
     context = (f"\nnotifications: {seen.get('notifications')}\nscreenshots: {seen['screenshots']}"
                f"\ncode-server log: {server_log}\nthe extension's output channel (end):\n{output}")
     failed = [s for s in seen["steps"] if not s["ok"]]
@@ -193,7 +223,7 @@ def _drive(tmp_path: Path, workspace: Path, driver_config: dict, *, trust_prompt
     return seen, context
 
 
-def test_extension_in_code_server(tmp_path):
+def test_extension_in_code_server(tmp_path, vsix, metaflow_only_python):
     t0 = time.monotonic()
     # Workspace: the flow with its typo.
     workspace = tmp_path / "workspace"
@@ -203,11 +233,13 @@ def test_extension_in_code_server(tmp_path):
     source = flow.read_text()
     (error_line,) = _lines_with(source, TYPO)
     (class_line,) = _lines_with(source, "class TrainFlow")
+    (work_line,) = _lines_with(source, "self.value = self.input * 10")
     seen, context = _drive(tmp_path, workspace, {
         "file": FLOW, "errorLine": error_line, "classLine": class_line,
         "fixAt": {"line": error_line, "column": source.splitlines()[error_line - 1].index(TYPO) + len(TYPO),
                   "remove": len("trian"), "insert": "train"},
-    })
+        "extractAt": {"line": work_line, "column": 9},
+    }, vsix, metaflow_only_python)
     env = _environment(tmp_path)
 
     # 1. The MF011 error, where it is, as a squiggle and in the Problems panel; the lenses above the class.
@@ -218,6 +250,10 @@ def test_extension_in_code_server(tmp_path):
     lenses = seen.get("lensesBefore") or []
     for title in ("Run in test mode", "Debug (foreach, one worker)"):
         assert any(title in lens for lens in lenses), f"no '{title}' lens among {lenses}{context}"
+    # The bundled server ran with the user's interpreter; the status bar said so and opened the output.
+    assert f"metaflow-lsp started with {metaflow_only_python} (bundled server)" in seen["output"], context
+    assert "codicon-check" in seen["statusBar"]["html"], f"status bar item: {seen['statusBar']}{context}"
+    assert "metaflow-lsp started" in seen.get("outputAfterStatusClick", ""), context
 
     # 2. Typing the fix clears the diagnostics live (the squiggle goes before the file is saved).
     assert seen.get("errorLinesAfterFix") == [], f"squiggles after the fix: {seen.get('errorLinesAfterFix')}{context}"
@@ -236,11 +272,19 @@ def test_extension_in_code_server(tmp_path):
     #    extension reads, like metaflowLsp.interpreter, is not an "unknown option" of the server).
     complaints = [n for n in seen.get("notifications") or [] if "metaflow" in str(n).lower()]
     assert complaints == [], f"unexpected notifications: {complaints}{context}"
+    # 5. Extract (libcst, from the bundle): the step's body moved to a new common.py, the step calls it.
+    common = workspace / "common.py"
+    assert common.is_file(), f"no common.py after Extract (rows: {seen.get('extractRows')}){context}"
+    assert "self.input * 10" not in flow.read_text() and "* 10" in common.read_text(), \
+        f"flow:\n{flow.read_text()}\ncommon.py:\n{common.read_text()}{context}"
+    assert "common" in flow.read_text(), flow.read_text()
+    # 6. Nothing was installed into the user's interpreter.
+    assert _found_in(metaflow_only_python) == [], "the server's packages appeared in the user's venv"
     print(f"lens route: {seen['lensRoute']}; screenshots: {seen['screenshots']}; "
           f"total {time.monotonic() - t0:.0f} s, driver {seen['seconds']:.0f} s")
 
 
-def test_untrusted_workspace_in_code_server(tmp_path):
+def test_untrusted_workspace_in_code_server(tmp_path, vsix, metaflow_only_python):
     """Workspace trust on, the person answers No. The workspace shadows `tomllib` (the server reads pyproject with
     it) and names its own interpreter in .vscode/settings.json; both would leave a marker outside it. Diagnostics
     still show; the marker never appears; no lens offers a run; the palette offers no Write Run Configurations."""
@@ -253,12 +297,13 @@ def test_untrusted_workspace_in_code_server(tmp_path):
     interpreter = workspace / "bin" / "python"
     interpreter.parent.mkdir()
     interpreter.write_text(f"#!/bin/sh\necho 'workspace interpreter ran' >> '{marker}'\n"
-                           f"exec '{sys.executable}' \"$@\"\n")
+                           f"exec '{metaflow_only_python}' \"$@\"\n")
     interpreter.chmod(0o755)
     (workspace / ".vscode" / "settings.json").write_text(json.dumps({"metaflowLsp.interpreter": [str(interpreter)]}))
     (error_line,) = _lines_with((workspace / FLOW).read_text(), TYPO)
 
-    seen, context = _drive(tmp_path, workspace, {"file": FLOW, "untrusted": True}, trust_prompt=True)
+    seen, context = _drive(tmp_path, workspace, {"file": FLOW, "untrusted": True}, vsix, metaflow_only_python,
+                           trust_prompt=True)
 
     assert seen.get("restricted"), f"VS Code did not enter Restricted Mode{context}"
     assert seen.get("errorLinesBefore") == [error_line], f"error squiggles: {seen.get('errorLinesBefore')}{context}"
@@ -269,3 +314,41 @@ def test_untrusted_workspace_in_code_server(tmp_path):
     assert any("Restart Server" in row for row in palette), f"palette rows: {palette}{context}"
     assert not any("Write Run Configurations" in row for row in palette), f"palette rows: {palette}{context}"
     assert not (workspace / ".vscode" / "launch.json").exists() and not (workspace / ".run").exists()
+
+
+def test_debug_lens_without_the_python_extensions(tmp_path, vsix, metaflow_only_python):
+    """No Microsoft Python or Python Debugger extension (code-server has neither): the Debug lens runs the
+    extension's own debug type, debugpy's adapter from the bundle. A breakpoint in the foreach step stops once per
+    item (test mode: three), one task at a time; the run then finishes."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    flow = workspace / FLOW
+    flow.write_text((E2E / "workspace" / FLOW).read_text().replace(TYPO, FIXED))
+    (line,) = _lines_with(flow.read_text(), "self.value = self.input * 10")
+    seen, context = _drive(tmp_path, workspace, {
+        "file": FLOW, "debug": {"line": line, "expression": "self.input", "maxStops": 6}}, vsix, metaflow_only_python)
+
+    stops = seen.get("stops") or []
+    assert sorted(str(stop["value"]) for stop in stops) == ["1", "2", "3"], f"stops: {stops}{context}"
+    for stop in stops:  # one task at a time: a single session paused at each stop
+        paused = [row for row in stop["callStack"] if "paused on breakpoint" in row.lower()]
+        assert len(paused) == 1, f"call stack at a stop: {stop['callStack']}{context}"
+    assert "Done!" in (seen.get("terminal") or ""), f"the debugged run did not finish:\n{seen.get('terminal')}{context}"
+    assert "debug adapter: " in seen["output"] and "-m debugpy.adapter (bundled debugpy)" in seen["output"], context
+    assert _found_in(metaflow_only_python) == [], "the debugger installed something into the user's venv"
+
+
+def test_missing_interpreter_is_one_notification_and_a_red_status(tmp_path, vsix):
+    """metaflowLsp.interpreter names a Python that does not exist: one notification says so and how to fix it; the
+    status bar item shows the error."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    shutil.copy(E2E / "workspace" / FLOW, workspace / FLOW)
+    missing = tmp_path / "gone" / "bin" / "python"
+    seen, context = _drive(tmp_path, workspace, {"file": FLOW, "problem": True}, vsix, missing)
+
+    toasts = [toast for toast in seen.get("problemToasts") or [] if "Metaflow LSP" in toast]
+    assert len(toasts) == 1, f"notifications: {seen.get('problemToasts')}{context}"
+    assert f"the Python interpreter {missing} does not exist" in toasts[0], toasts[0]
+    assert "Select Interpreter" in toasts[0] and "Open Settings" in toasts[0], toasts[0]  # the fix, one click away
+    assert "codicon-error" in seen["statusBar"]["html"], f"status bar item: {seen['statusBar']}{context}"

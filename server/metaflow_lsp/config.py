@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
+import sys
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +17,11 @@ from urllib.parse import urlsplit
 
 from .files import read_text
 from .rules.registry import SYNTAX_ERROR, Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10 (requires-python): the same parser, published as tomli
+    import tomli as tomllib
 
 DEFAULT_TEST_MODE_PARAMETERS = ("test_mode", "smoke", "dry_run", "quick")
 

@@ -4,6 +4,9 @@
 //   node e2e/driver.mjs config.json
 //   config: { url, file, errorLine, fixAt: {line, column, remove, insert}, classLine, shots, profile, untrusted? }
 //   untrusted: VS Code asks whether to trust the workspace; the driver answers No, then only reads what it sees.
+//   problem: the server cannot start (the interpreter is missing): record the notification and the status bar item.
+//   debug: {line, expression, maxStops}: a breakpoint on `line`, a click on "Debug (foreach, one worker)"; at each
+//   stop the call stack and `expression` evaluated in the debug console are recorded, then F5 continues.
 //
 // Observations, not assertions: a step either records what it saw (the test judges it) or fails when what it waits
 // for never shows (an action that cannot be done); the first failed step ends the session, with a screenshot, and
@@ -22,6 +25,8 @@ const SQUIGGLE = `${EDITOR} .squiggly-error`;
 const LENS = `${EDITOR} .codelens-decoration a`;
 const PROBLEM_ROW = ".markers-panel .monaco-list-row";
 const TERMINAL_ROWS = ".part.panel .terminal-wrapper .xterm-rows";
+const PAUSED = ".debug-toolbar .codicon-debug-continue";
+const CALL_STACK_ROW = ".debug-call-stack .monaco-list-row";
 
 /** Polls `probe` until it returns a truthy value or `ms` pass; returns the last value. */
 async function until(probe, ms, every = 250) {
@@ -77,12 +82,23 @@ const lensTexts = (page) => page.locator(LENS).allTextContents();
 const terminalText = (page) =>
   page.locator(TERMINAL_ROWS).evaluateAll((rows) => rows.map((row) => row.innerText).join("\n"));
 
+/** A command from the palette. Tried three times: a debug session starting or stopping moves the focus, which
+ *  can close the palette while it is being typed into. */
 async function runCommand(page, label) {
-  await page.keyboard.press("F1");
-  await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 5000 });
-  await page.keyboard.type(label);
-  await page.locator(".quick-input-widget .monaco-list-row").first().waitFor({ timeout: 5000 });
-  await page.keyboard.press("Enter");
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press("F1");
+      await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 5000 });
+      await page.keyboard.type(label);
+      await page.locator(".quick-input-widget .monaco-list-row").first().waitFor({ timeout: 5000 });
+      await page.keyboard.press("Enter");
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      log(`palette: ${label} (attempt ${attempt}) failed: ${error}`);
+      await page.keyboard.press("Escape");
+    }
+  }
 }
 
 const browser = await chromium.launchPersistentContext(config.profile, {
@@ -104,6 +120,10 @@ try {
   });
   if (config.untrusted) {
     await untrustedSession(page);
+  } else if (config.debug) {
+    await debugSession(page);
+  } else if (config.problem) {
+    await problemSession(page);
   } else {
     await trustedSession(page);
   }
@@ -186,6 +206,19 @@ async function trustedSession(page) {
   });
   await screenshot(page, "mf011-squiggle-problems-lenses");
 
+  // The status bar item: the server's state; a click opens the output channel.
+  result.statusBar = await step("status bar shows the server ready", async () => {
+    const item = page.locator(".part.statusbar .statusbar-item", { hasText: "Metaflow" }).first();
+    await until(async () => (await item.innerHTML()).includes("codicon-check"), 15000);
+    return { html: await item.innerHTML(), label: await item.getAttribute("aria-label") };
+  });
+  result.outputAfterStatusClick = await step("clicking it opens the output channel", async () => {
+    await page.locator(".part.statusbar .statusbar-item", { hasText: "Metaflow" }).first().locator("a").first().click();
+    const lines = page.locator(".part.panel .monaco-editor .view-lines", { hasText: "metaflow-lsp started" });
+    await lines.first().waitFor({ timeout: 10000 });
+    return (await lines.first().innerText()).replace(/\u00a0/g, " "); // the editor renders spaces as nbsp
+  });
+
   await step("fix the typo by typing", async () => {
     const { line, column, remove, insert } = config.fixAt;
     await page.locator(`${EDITOR} .view-lines`).click(); // focus the editor again
@@ -236,4 +269,112 @@ async function trustedSession(page) {
   result.terminalTabs = await page.locator(".part.panel .tabs-list .monaco-list-row, .terminal-tabs-entry")
     .allInnerTexts().catch(() => []);
   await screenshot(page, "test-mode-run-done");
+  if (config.extractAt) await extractStep(page);
+}
+
+/** The Extract action, as a person applies it: cursor in the step, Ctrl+., the Extract row, Enter; then Save All. */
+async function extractStep(page) {
+  result.extractRows = await step("Ctrl+. in the step lists Extract", async () => {
+    await page.locator(`${EDITOR} .view-lines`).click();
+    await page.keyboard.press("Control+G");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type(`${config.extractAt.line}:${config.extractAt.column}`);
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Control+.");
+    await page.locator(".action-widget .monaco-list-row", { hasText: "Extract body of step" }).first().waitFor();
+    return page.locator(".action-widget .monaco-list-row").allInnerTexts();
+  });
+  await step("apply it (Enter on the Extract row), Save All", async () => {
+    const rows = page.locator(".action-widget .monaco-list-row");
+    // The list opens with its first action focused; headers are skipped by the arrow keys.
+    const actions = (await rows.evaluateAll((els) => els.map((el) => !el.classList.contains("group-header"))));
+    const texts = await rows.allInnerTexts();
+    const target = texts.findIndex((text) => text.includes("Extract body of step"));
+    const moves = actions.slice(0, target).filter(Boolean).length;
+    for (let i = 0; i < moves; i++) await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await page.locator(".action-widget").waitFor({ state: "hidden", timeout: 5000 }).catch(() => undefined);
+    await until(async () => (await page.locator(".part.editor .tab", { hasText: "common.py" }).count()) > 0
+      || (await page.locator(".part.editor .tab.dirty").count()) > 0, 10000);
+    await runCommand(page, "File: Save All");
+    await until(async () => (await page.locator(".part.editor .tab.dirty").count()) === 0, 10000);
+  });
+  await screenshot(page, "extracted-to-common");
+}
+
+
+/** Breakpoint in the foreach step, the Debug lens, then one record per stop until the run ends. */
+async function debugSession(page) {
+  await openFlowFile(page);
+  await step("the Debug lens appears", async () => {
+    await until(async () => (await lensTexts(page)).some((t) => t.includes("Debug (foreach")), 30000);
+  });
+  await step("set a breakpoint in the foreach step (F9)", async () => {
+    await page.locator(`${EDITOR} .view-lines`).click();
+    await page.keyboard.press("Control+G");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type(String(config.debug.line));
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("F9");
+    await page.locator(`${EDITOR} .codicon-debug-breakpoint`).first().waitFor({ timeout: 5000 });
+  });
+  await step("click the 'Debug (foreach, one worker)' lens", async () => {
+    await page.keyboard.press("Control+Home");
+    await page.locator(LENS, { hasText: "Debug (foreach" }).first().click();
+  });
+  result.stops = [];
+  for (let stop = 0; stop < config.debug.maxStops; stop++) {
+    // The first stop waits for the run to reach the foreach; later ones for the next task to start.
+    const paused = await until(() => page.locator(PAUSED).isVisible(), stop === 0 ? 90000 : 20000, 300);
+    if (!paused) break;
+    const record = await step(`stop ${stop + 1}: call stack and ${config.debug.expression}`, async () => {
+      const callStack = await until(async () => {
+        const rows = await page.locator(CALL_STACK_ROW).allInnerTexts();
+        return rows.some((row) => /paused on breakpoint/i.test(row)) ? rows : undefined;
+      }, 10000);
+      // VS Code moves the focus to the paused session's editor just after the stop: let it settle before typing.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const input = page.locator(".repl-input-wrapper .monaco-editor");
+      if (!(await input.isVisible())) await runCommand(page, "Debug Console: Focus on Debug Console View");
+      const clear = page.locator(".part.panel .codicon-clear-all").first();
+      if (await clear.isVisible()) await clear.click(); // each stop reads its own answer
+      await input.click();
+      await page.keyboard.type(config.debug.expression);
+      await page.keyboard.press("Enter");
+      const replRows = ".repl .monaco-list-row";
+      const value = await until(async () => {
+        const rows = await page.locator(replRows).allInnerTexts();
+        const at = rows.lastIndexOf(config.debug.expression);
+        return at >= 0 && rows.length > at + 1 ? rows[at + 1] : undefined;
+      }, 10000);
+      return { callStack: callStack ?? [], value: value ?? null, console: await page.locator(replRows).allInnerTexts() };
+    });
+    result.stops.push(record);
+    if (stop === 0) await screenshot(page, "debugger-stopped-in-foreach");
+    await page.keyboard.press("F5");
+    await until(async () => !(await page.locator(PAUSED).isVisible()), 10000, 200);
+  }
+  result.terminal = await step("the debugged run finishes (Done!)", async () => {
+    await runCommand(page, "Terminal: Focus Terminal"); // the debug console was in front: show the run's terminal
+    await until(async () => (await terminalText(page)).includes("Done!"), 60000, 500);
+    return terminalText(page);
+  });
+  await screenshot(page, "debugged-run-done");
+}
+
+/** The interpreter cannot run the server: one notification, the status bar item in its error state. */
+async function problemSession(page) {
+  await openFlowFile(page);
+  result.problemToasts = await step("a notification names the problem", async () => {
+    const toast = page.locator(".notifications-toasts .notification-list-item-message", { hasText: "Metaflow LSP" });
+    await toast.first().waitFor({ timeout: 30000 });
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // a second one would show by now
+    return page.locator(".notifications-toasts .notification-list-item").allInnerTexts();
+  });
+  result.statusBar = await step("the status bar item shows the error", async () => {
+    const item = page.locator(".part.statusbar .statusbar-item", { hasText: "Metaflow" }).first();
+    await until(async () => (await item.innerHTML()).includes("codicon-error"), 10000);
+    return { html: await item.innerHTML(), label: await item.getAttribute("aria-label") };
+  });
+  await screenshot(page, "interpreter-missing");
 }

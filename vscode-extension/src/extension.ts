@@ -1,16 +1,18 @@
-// The VS Code client: starts `python -m metaflow_lsp` (from the extension's folder, told whether the workspace is
-// trusted), and executes the run specifications the server's code lenses carry. The server decides what to run;
-// this file only runs it.
+// The VS Code client: starts `python -m metaflow_lsp` (the bundled server, from the extension's folder, told whether
+// the workspace is trusted), shows its state in the status bar, and executes the run specifications the server's
+// code lenses carry. The server decides what to run; this file only runs it.
 import * as vscode from "vscode";
-import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
+import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from "vscode-languageclient/node";
 
 import { findInterpreter } from "./interpreter";
-import { RunSpec, debugConfiguration, parseRunSpec, processLaunch } from "./runspec";
-import { checkServerInstalled } from "./serverCheck";
-import { initializationOptions, serverProcess } from "./serverLaunch";
+import { OWN_DEBUG_TYPE, RunSpec, debugConfiguration, parseRunSpec, processLaunch } from "./runspec";
+import { probeInterpreter } from "./serverCheck";
+import { ImportStrategy, debugAdapterProcess, initializationOptions, serverProcess } from "./serverLaunch";
+import { ServerStatus } from "./status";
 
 let client: LanguageClient | undefined;
 let restarting: Promise<void> = Promise.resolve();
+let status: ServerStatus;
 
 // Client-side commands named by the server's code lenses (server/metaflow_lsp/lsp/code_lens.py).
 const RUN_COMMANDS = ["metaflow.runTestMode", "metaflow.resume", "metaflow.spin"];
@@ -18,7 +20,8 @@ const DEBUG_COMMANDS = ["metaflow.debugForeach"];
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel("Metaflow LSP");
-  context.subscriptions.push(output);
+  status = new ServerStatus("metaflow.showOutput");
+  context.subscriptions.push(output, status);
   for (const id of RUN_COMMANDS) {
     context.subscriptions.push(vscode.commands.registerCommand(id, (spec: unknown) => runFlow(spec)));
   }
@@ -29,11 +32,34 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("metaflow.restartServer", () => restart(context, output)),
     vscode.commands.registerCommand("metaflow.showOutput", () => output.show()),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration("metaflowLsp.interpreter")) {
+      if (event.affectsConfiguration("metaflowLsp.interpreter") || event.affectsConfiguration("metaflowLsp.importStrategy")) {
         void restart(context, output);
       }
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => restart(context, output)),
+    // Debugging without Microsoft's Python Debugger: debugpy's adapter from the bundle (runspec.ts picks the type).
+    vscode.debug.registerDebugAdapterDescriptorFactory(OWN_DEBUG_TYPE, {
+      createDebugAdapterDescriptor: async (session) => {
+        const connect = session.configuration.connect as { host?: string; port?: number } | undefined;
+        if (session.configuration.request === "attach" && connect?.port) {
+          // A task subprocess: debugpy's adapter (already running) serves its session on this port.
+          return new vscode.DebugAdapterServer(connect.port, connect.host ?? "127.0.0.1");
+        }
+        const python = session.configuration.python;
+        const interpreter = Array.isArray(python) && python.length > 0 ? python : await findInterpreter();
+        const adapter = debugAdapterProcess(interpreter, context.extensionPath);
+        output.appendLine(`debug adapter: ${adapter.command} ${adapter.args.join(" ")} (${adapter.source})`);
+        return new vscode.DebugAdapterExecutable(adapter.command, adapter.args, { cwd: adapter.cwd, env: adapter.env });
+      },
+    }),
+    // subProcess: true: debugpy's adapter asks for one child session per subprocess (every Metaflow task) with this
+    // event, as Microsoft's Python Debugger answers it.
+    vscode.debug.onDidReceiveDebugSessionCustomEvent((event) => {
+      if (event.session.type === OWN_DEBUG_TYPE && event.event === "debugpyAttach") {
+        const child = { ...(event.body as vscode.DebugConfiguration), type: OWN_DEBUG_TYPE };
+        void vscode.debug.startDebugging(event.session.workspaceFolder, child, { parentSession: event.session });
+      }
+    }),
   );
   await restart(context, output);
 }
@@ -45,20 +71,24 @@ export async function deactivate(): Promise<void> {
 /** Restarts are serialised: a second request waits for the first to finish. */
 function restart(context: vscode.ExtensionContext, output: vscode.OutputChannel): Promise<void> {
   restarting = restarting.then(async () => {
-    await client?.stop().catch(() => undefined);
+    const previous = client;
+    client = undefined; // its Stopped state is not an error
+    await previous?.stop().catch(() => undefined);
+    status.starting();
     const interpreter = await findInterpreter();
+    const strategy =
+      vscode.workspace.getConfiguration("metaflowLsp").get<ImportStrategy>("importStrategy") ?? "useBundled";
     // Never in the workspace: `python -c` / `python -m` would import a workspace module of the same name first.
-    const problem = await checkServerInstalled(interpreter, context.extensionPath);
-    if (problem) {
-      output.appendLine(problem);
-      void vscode.window.showErrorMessage(problem);
+    const facts = await probeInterpreter(interpreter, context.extensionPath);
+    const server = "problem" in facts ? facts : serverProcess(interpreter, context.extensionPath, facts, strategy);
+    if ("problem" in server) {
+      fail(output, server.problem);
       return;
     }
-    const server = serverProcess(interpreter, context.extensionPath);
     const serverOptions: ServerOptions = {
       command: server.command,
       args: server.args,
-      options: { cwd: server.cwd },
+      options: { cwd: server.cwd, env: server.env },
       transport: TransportKind.stdio,
     };
     const clientOptions: LanguageClientOptions = {
@@ -73,19 +103,39 @@ function restart(context: vscode.ExtensionContext, output: vscode.OutputChannel)
         ],
       },
     };
-    client = new LanguageClient("metaflowLsp", "Metaflow LSP", serverOptions, clientOptions);
+    const started = new LanguageClient("metaflowLsp", "Metaflow LSP", serverOptions, clientOptions);
+    client = started;
+    started.onDidChangeState((event) => {
+      if (client !== started) return; // a client being replaced
+      if (event.newState === State.Running) status.ready(`${server.source}, ${interpreter.join(" ")}`);
+      else if (event.newState === State.Stopped) status.error("the server stopped: see the output");
+    });
     try {
-      await client.start();
-      output.appendLine(`metaflow-lsp started with ${interpreter.join(" ")}`);
+      await started.start();
+      output.appendLine(`metaflow-lsp started with ${interpreter.join(" ")} (${server.source})`);
     } catch (error) {
-      void vscode.window.showErrorMessage(
-        `Metaflow LSP could not start with ${interpreter.join(" ")}: is metaflow-lsp installed in that ` +
-          `interpreter? (pip install metaflow-lsp; setting metaflowLsp.interpreter)`,
-      );
       output.appendLine(String(error));
+      fail(output, `Metaflow LSP could not start with ${interpreter.join(" ")}: ${String(error)}`);
     }
   });
   return restarting;
+}
+
+/** One notification, with the fix one click away; the status bar keeps showing the error. */
+function fail(output: vscode.OutputChannel, problem: string): void {
+  output.appendLine(problem);
+  status.error(problem);
+  const choose = "Select Interpreter";
+  const settings = "Open Settings";
+  void vscode.window.showErrorMessage(problem, choose, settings).then((answer) => {
+    if (answer === choose) {
+      void vscode.commands.executeCommand("python.setInterpreter").then(undefined, () =>
+        vscode.commands.executeCommand("workbench.action.openSettings", "metaflowLsp.interpreter"),
+      );
+    } else if (answer === settings) {
+      void vscode.commands.executeCommand("workbench.action.openSettings", "metaflowLsp.interpreter");
+    }
+  });
 }
 
 function refuseUntrusted(): boolean {
@@ -133,10 +183,11 @@ async function debugFlow(value: unknown): Promise<void> {
   }
   const interpreter = await findInterpreter(vscode.Uri.file(spec.script));
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(spec.script));
-  const started = await vscode.debug.startDebugging(folder, debugConfiguration(interpreter, spec) as vscode.DebugConfiguration);
+  // Microsoft's Python Debugger when it is there (its UI and settings), else the extension's own debug type.
+  const hasDebugpyExtension = vscode.extensions.getExtension("ms-python.debugpy") !== undefined;
+  const configuration = debugConfiguration(interpreter, spec, hasDebugpyExtension);
+  const started = await vscode.debug.startDebugging(folder, configuration as vscode.DebugConfiguration);
   if (!started) {
-    void vscode.window.showErrorMessage(
-      "Metaflow: the debugger did not start. Foreach debugging needs the Python Debugger extension (debugpy).",
-    );
+    void vscode.window.showErrorMessage("Metaflow: the debugger did not start; see the output (Metaflow: Show Server Output).");
   }
 }

@@ -63,11 +63,16 @@ export function processLaunch(interpreter: string[], spec: RunSpec): ProcessLaun
   return { command, args: [...interpreterArgs, spec.script, ...spec.args], cwd: spec.cwd, env: { ...spec.env } };
 }
 
-/** A debugpy launch configuration that follows Metaflow's task subprocesses. */
-export function debugConfiguration(interpreter: string[], spec: RunSpec): Record<string, unknown> {
+/** The extension's own debug type (package.json `debuggers`): debugpy's adapter from the bundle, for editors without
+ *  Microsoft's Python Debugger (VSCodium, code-server). It takes debugpy's launch configuration as it is. */
+export const OWN_DEBUG_TYPE = "metaflow-debugpy";
+
+/** A debugpy launch configuration that follows Metaflow's task subprocesses; of type `debugpy` when Microsoft's
+ *  Python Debugger is installed, else the extension's own. */
+export function debugConfiguration(interpreter: string[], spec: RunSpec, hasDebugpyExtension: boolean): Record<string, unknown> {
   return {
     name: `${spec.flow}: ${spec.title}`,
-    type: "debugpy",
+    type: hasDebugpyExtension ? "debugpy" : OWN_DEBUG_TYPE,
     request: "launch",
     program: spec.script,
     args: [...spec.args],
@@ -77,6 +82,7 @@ export function debugConfiguration(interpreter: string[], spec: RunSpec): Record
     console: "integratedTerminal",
     justMyCode: false,
     ...(spec.debugger ?? {}),
+    ...(hasDebugpyExtension ? {} : { type: OWN_DEBUG_TYPE }), // what the server named needs the missing extension
     // Every Metaflow task is a subprocess: without this the debugger never stops in step code.
     subProcess: true,
   };

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 
-import { debugConfiguration, parseRunSpec, processLaunch } from "../src/runspec";
+import { OWN_DEBUG_TYPE, debugConfiguration, parseRunSpec, processLaunch } from "../src/runspec";
 
 const spec = {
   title: "Run in test mode",
@@ -31,12 +31,20 @@ test("an interpreter given with arguments keeps them before the script", () => {
 });
 
 test("debugging follows subprocesses, whatever the server sent", () => {
-  const config = debugConfiguration(["/venv/bin/python"], parseRunSpec({ ...spec, debug: true, debugger: { subProcess: false, type: "debugpy" } }));
+  const config = debugConfiguration(["/venv/bin/python"], parseRunSpec({ ...spec, debug: true, debugger: { subProcess: false, type: "debugpy" } }), true);
   assert.equal(config.type, "debugpy");
   assert.equal(config.request, "launch");
   assert.equal(config.program, spec.script);
   assert.deepEqual(config.args, spec.args);
   assert.equal(config.subProcess, true);
+  assert.deepEqual(config.python, ["/venv/bin/python"]);
+});
+
+test("without Microsoft's Python Debugger the extension's own debug type runs it, with the same semantics", () => {
+  const config = debugConfiguration(["/venv/bin/python"], parseRunSpec({ ...spec, debug: true, debugger: { type: "debugpy" } }), false);
+  assert.equal(config.type, OWN_DEBUG_TYPE);
+  assert.equal(config.subProcess, true);
+  assert.equal(config.request, "launch");
   assert.deepEqual(config.python, ["/venv/bin/python"]);
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 
-import { checkServerInstalled } from "../src/serverCheck";
+import { probeInterpreter } from "../src/serverCheck";
 
 function fakeInterpreter(script: string): string {
   const path = join(mkdtempSync(join(tmpdir(), "mflsp-")), "python");
@@ -13,24 +13,29 @@ function fakeInterpreter(script: string): string {
   return path;
 }
 
-test("an interpreter that imports metaflow_lsp passes", async () => {
-  assert.equal(await checkServerInstalled([fakeInterpreter("exit 0")], tmpdir()), undefined);
+test("a real interpreter tells its version and whether it has metaflow_lsp", async () => {
+  const facts = await probeInterpreter(["python3"], tmpdir());
+  assert.ok(!("problem" in facts), JSON.stringify(facts));
+  assert.equal(facts.version[0], 3);
+  assert.equal(typeof facts.hasServer, "boolean");
 });
 
-test("a missing package is explained with the install command", async () => {
-  const python = fakeInterpreter('echo "ModuleNotFoundError: No module named \'metaflow_lsp\'" >&2; exit 1');
-  const message = await checkServerInstalled([python], tmpdir());
-  assert.match(message ?? "", /No module named 'metaflow_lsp'/);
-  assert.match(message ?? "", new RegExp(`${python} -m pip install metaflow-lsp`));
+test("an interpreter that does not exist says so, with the fix", async () => {
+  const facts = await probeInterpreter(["/nonexistent/bin/python"], tmpdir());
+  assert.ok("problem" in facts);
+  assert.match(facts.problem, /\/nonexistent\/bin\/python does not exist/);
+  assert.match(facts.problem, /metaflowLsp\.interpreter/);
 });
 
-test("an interpreter that does not exist says so", async () => {
-  const message = await checkServerInstalled(["/nonexistent/bin/python"], tmpdir());
-  assert.match(message ?? "", /does not exist/);
+test("a program that is not a Python 3 is refused with what it printed", async () => {
+  const facts = await probeInterpreter([fakeInterpreter('echo "SyntaxError: invalid syntax" >&2; exit 1')], tmpdir());
+  assert.ok("problem" in facts);
+  assert.match(facts.problem, /as a Python 3 interpreter \(SyntaxError: invalid syntax\)/);
 });
 
 test("the probe runs in the folder it is given, never the caller's (the workspace)", async () => {
   const folder = realpathSync(mkdtempSync(join(tmpdir(), "mflsp-cwd-")));
-  const message = await checkServerInstalled([fakeInterpreter('echo "ran in $(pwd -P)" >&2; exit 1')], folder);
-  assert.match(message ?? "", new RegExp(`ran in ${folder}`));
+  const facts = await probeInterpreter([fakeInterpreter('echo "ran in $(pwd -P)" >&2; exit 1')], folder);
+  assert.ok("problem" in facts);
+  assert.match(facts.problem, new RegExp(`ran in ${folder}`));
 });

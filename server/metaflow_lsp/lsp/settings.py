@@ -47,9 +47,20 @@ def _delay(value: Any, key: str) -> int:
 
 
 SERVER_KEYS = {"diagnosticsDelay": ("diagnostics_delay_ms", _delay)}
-# Keys of the same section that only the editor extension reads (which Python starts the server, how VS Code logs
-# its messages): not unknown options, just not the server's business.
-CLIENT_KEYS = frozenset({"interpreter", "trace"})
+# Keys of the same section that only the editor extension reads (which Python starts the server, which copy of the
+# server it starts, how VS Code logs its messages): not unknown options, just not the server's business.
+CLIENT_KEYS = frozenset({"interpreter", "importStrategy", "trace"})
+
+
+def _camel(kebab: str) -> str:
+    head, *rest = kebab.split("-")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+# Every key of the section, in the editors' camelCase: the rule settings (`config`), the server's, the extension's.
+# vscode-extension/package.json declares exactly these (tests/test_extension_settings.py).
+RULE_KEYS = frozenset(_camel(key) for key in config._READERS)
+KNOWN_KEYS = RULE_KEYS | SERVER_KEYS.keys() | CLIENT_KEYS
 
 
 def workspace_trusted(initialization_options: Any) -> bool:
