@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -143,21 +144,30 @@ def apply(mapping: dict[str, Any], base: Settings, origin: str) -> tuple[Setting
     """`base` with the values of `mapping` applied; a message for every key that was wrong (and left as it was)."""
     if not isinstance(mapping, dict):
         return base, [f"{origin}: settings must be a table, not {type(mapping).__name__}; using defaults"]
-    changes: dict[str, Any] = {}
+    known = {raw_key: value for raw_key, value in mapping.items() if _kebab(raw_key) in _READERS}
+    errors = [f"{origin}: unknown option `{raw_key}` (ignored)" for raw_key in mapping if raw_key not in known]
+    changes, invalid = read_options({_kebab(raw_key): value for raw_key, value in known.items()}, _READERS, origin)
+    return replace(base, **changes), errors + invalid
+
+
+Reader = Callable[[Any, str], Any]
+
+
+def read_options(values: dict[str, Any], readers: dict[str, tuple[str, Reader]],
+                 origin: str) -> tuple[dict[str, Any], list[str]]:
+    """`{attribute: value}` for the known keys of `values` (`readers`: key -> (attribute, reader)), skipping nulls,
+    and one message per invalid value, which keeps its default."""
+    options: dict[str, Any] = {}
     errors: list[str] = []
-    for raw_key, value in mapping.items():
-        key = _kebab(raw_key)
-        if key not in _READERS:
-            errors.append(f"{origin}: unknown option `{raw_key}` (ignored)")
-            continue
+    for key, value in values.items():
         if value is None:
             continue
-        attribute, read = _READERS[key]
+        attribute, read = readers[key]
         try:
-            changes[attribute] = read(value, key)
+            options[attribute] = read(value, key)
         except ValueError as error:
             errors.append(f"{origin}: {error}; using the default")
-    return replace(base, **changes), errors
+    return options, errors
 
 
 @lru_cache(maxsize=64)

@@ -159,15 +159,7 @@ class EditorSettings:
 
     def _read_server_options(self) -> None:
         _, raw = self._split(self._section(None))
-        options, errors = {}, []
-        for key, value in raw.items():
-            if value is None:
-                continue
-            attribute, read = SERVER_KEYS[key]
-            try:
-                options[attribute] = read(value, key)
-            except ValueError as error:
-                errors.append(f"{EDITOR_ORIGIN}: {error}; using the default")
+        options, errors = config.read_options(raw, SERVER_KEYS, EDITOR_ORIGIN)
         self.options = ServerOptions(**options)
         self.report(errors)
 
