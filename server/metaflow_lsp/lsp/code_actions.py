@@ -19,12 +19,16 @@ for long stretches whatever thread it runs on), and an edit whose files changed 
 Clients differ (see docs on lsp clients): without resolve support the edit is computed while listing; without
 code action literals each action is a `metaflow.applyFix` command that sends workspace/applyEdit; without
 CreateFile support a fix that needs a new file (common.py, .gitignore) says so in a message instead of sending an
-edit that would fail; without documentChanges the edit is a plain `changes` map (no versions).
+edit that would fail, except Extract: its action then carries the `metaflow.applyFix` command, and the server
+creates the empty common.py itself just before sending the edit (`_create_empty_files`; Eglot 1.9); without
+documentChanges the edit is a plain `changes` map (no versions), unless it creates a file: Neovim 0.7 applies
+CreateFile in documentChanges although it declares only resourceOperations.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
 from collections.abc import Callable
@@ -69,7 +73,8 @@ class Client:
         self.shows_disabled = bool(code_action and code_action.disabled_support)
         self.document_changes = bool(edit and edit.document_changes)
         operations = (edit.resource_operations or []) if edit else []
-        self.creates_files = self.document_changes and types.ResourceOperationKind.Create in operations
+        # Not tied to documentChanges: Neovim 0.7 declares only resourceOperations, and applies CreateFile entries.
+        self.creates_files = types.ResourceOperationKind.Create in operations
 
 
 def _client(ls: MetaflowLanguageServer) -> Client:
@@ -155,7 +160,7 @@ async def list_actions(ls: MetaflowLanguageServer, params: types.CodeActionParam
     if not client.resolves_edit:  # no resolve: compute the edits now
         actions = [await _resolve(ls, action, quiet=True) if action.disabled is None else action
                    for action in actions]
-        actions = [a for a in actions if a.edit is not None or a.disabled is not None]
+        actions = [a for a in actions if a.edit is not None or a.command is not None or a.disabled is not None]
     if not client.literals:
         return [types.Command(title=a.title, command=APPLY_COMMAND, arguments=[{**a.data, "title": a.title}])
                 for a in actions if a.disabled is None]
@@ -234,9 +239,12 @@ def _too_large_to_edit(source: str) -> str | None:
             "(larger ones would hold the editor up).")
 
 
-async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: bool = False) -> types.CodeAction:
+async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: bool = False,
+                   create_files: bool = False) -> types.CodeAction:
     """Fills in `action.edit`; on a fix that cannot be made, tells the user why (unless `quiet`: computing eagerly
-    for a list, where such an action is simply not offered) and leaves the edit out."""
+    for a list, where such an action is simply not offered) and leaves the edit out. An Extract that needs a new
+    common.py in a client that cannot create files gets the `metaflow.applyFix` command instead, which creates it
+    (`create_files`: running that command)."""
     data = action.data if isinstance(action.data, dict) else None
     if not data or "uri" not in data:
         return action
@@ -254,6 +262,13 @@ async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: 
                                                      f"action; create {', '.join(skipped)} yourself"))
             if not plan.changes:
                 return action
+        elif plan.creates_files and not _client(ls).creates_files and data.get("action") == "extract" \
+                and ls.trusted:  # untrusted: the server writes nothing itself, the user is asked to create it
+            if not create_files:
+                action.command = types.Command(title=action.title, command=APPLY_COMMAND,
+                                               arguments=[{**data, "title": action.title}])
+                return action
+            plan.changes = _create_empty_files(ls, plan, data["uri"])
         action.edit = workspace_edit(ls, plan, data["uri"])
     except FixError as error:
         if quiet:
@@ -265,6 +280,27 @@ async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: 
         ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
                                                        message=f"{action.title} failed; see the server log"))
     return action
+
+
+def _create_empty_files(ls: MetaflowLanguageServer, plan: FixPlan, uri: str) -> list[FileChange]:
+    """For a client that cannot create files from an edit: creates the plan's new files empty, never over anything
+    already there nor through a link out of the project, and returns the changes as edits of those empty files. If
+    the user then declines the edit, an empty file is all that is left."""
+    from ..files import create_empty_inside
+
+    root = ls.project_for(uri).root
+    changes = []
+    for change in plan.changes:
+        if change.is_new:
+            try:
+                create_empty_inside(root, change.path)
+            except FileExistsError:
+                raise FixError(f"{change.path.name} appeared meanwhile; try again") from None
+            except OSError as error:
+                raise FixError(f"cannot create {change.path.name}: {error.strerror or error}") from None
+            change = dataclasses.replace(change, old="")
+        changes.append(change)
+    return changes
 
 
 def _reader(ls: MetaflowLanguageServer):
@@ -405,7 +441,7 @@ def workspace_edit(ls: MetaflowLanguageServer, plan: FixPlan, uri: str) -> types
             text_document=types.OptionalVersionedTextDocumentIdentifier(
                 uri=change_uri, version=document.version if document is not None else None),
             edits=edits))
-    if client.document_changes:
+    if client.document_changes or plan.creates_files:  # creates_files: a client that applies CreateFile (above)
         return types.WorkspaceEdit(document_changes=document_changes)
     return types.WorkspaceEdit(changes=changes)
 
@@ -435,7 +471,8 @@ def register(server: MetaflowLanguageServer) -> None:
             data = args[0][0]
         if not isinstance(data, dict):
             return None
-        action = await _resolve(ls, types.CodeAction(title=data.get("title") or "metaflow-lsp fix", data=data))
+        action = await _resolve(ls, types.CodeAction(title=data.get("title") or "metaflow-lsp fix", data=data),
+                                create_files=True)
         if action.edit is not None:
             await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=action.edit, label=action.title))
         return None
