@@ -9,17 +9,24 @@ The editors come from scripts/system-deps.sh (neovim, emacs-nox, elpa-eglot)."""
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import glob
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, make_test_lsp_client
 
 from conftest import FIXTURES, PYTHON
+from test_lsp_session import SERVER, TIMEOUT, open_document, stop
 
 EDITORS = Path(__file__).resolve().parent / "editors"
 LONG_STEP = FIXTURES / "rules" / "MF201" / "long_step.py"
@@ -107,3 +114,84 @@ def test_extract_in_emacs_eglot(workspace, tmp_path):
     assert any("[MF201]" in text for text in outcome["diagnostics"]), outcome
     assert "Edit successful!" in outcome["messages"], outcome
     _assert_extracted(workspace, outcome)
+
+
+# -- the path the server takes for Eglot, where it must not write: pytest-lsp's client with Eglot 1.9's capabilities
+
+
+def _eglot_capabilities() -> types.ClientCapabilities:
+    """What eglot-client-capabilities of Eglot 1.9 declares for edits and code actions: documentChanges without
+    resourceOperations, code action literals without resolve, applyEdit and executeCommand."""
+    return types.ClientCapabilities(
+        workspace=types.WorkspaceClientCapabilities(
+            apply_edit=True, execute_command=types.ExecuteCommandClientCapabilities(dynamic_registration=False),
+            workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True)),
+        text_document=types.TextDocumentClientCapabilities(code_action=types.CodeActionClientCapabilities(
+            code_action_literal_support=types.ClientCodeActionLiteralOptions(
+                code_action_kind=types.ClientCodeActionKindOptions(
+                    value_set=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorExtract])),
+            is_preferred_support=True)))
+
+
+@asynccontextmanager
+async def _eglot_session(root: Path, *, trusted: bool | None = None):
+    client = await ClientServerConfig(server_command=SERVER, client_factory=make_test_lsp_client).start()
+    try:
+        await asyncio.wait_for(client.initialize_session(types.InitializeParams(
+            capabilities=_eglot_capabilities(), root_uri=root.as_uri(),
+            initialization_options=None if trusted is None else {"trusted": trusted},
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)])), TIMEOUT)
+        yield client
+        await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
+    finally:
+        await stop(client)
+
+
+async def _extract_actions(client, path: Path) -> list:
+    uri = open_document(client, path)
+    position = types.Position(line=STEP_LINE, character=8)
+    actions = await asyncio.wait_for(client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=position, end=position),
+        context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.RefactorExtract]))), TIMEOUT)
+    return [a for a in actions or [] if a.title == EXTRACT_TITLE]
+
+
+def _command_of(action) -> dict:
+    """The command an Extract action carries (and no edit). lsprotocol's client-side converter takes a CodeAction
+    holding a command for a Command (it tells the union apart by field names) with that command's repr as its
+    `command`, and drops the rest; Eglot reads it as the CodeAction it is (test_extract_in_emacs_eglot)."""
+    if isinstance(action, types.CodeAction):
+        assert action.edit is None
+        return {"command": action.command.command, "arguments": action.command.arguments}
+    return ast.literal_eval(action.command)
+
+
+async def _message_containing(client, text: str) -> str:
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        found = [m.message for m in client.messages if text in m.message]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, [m.message for m in client.messages]
+        await asyncio.sleep(0.02)
+
+
+async def test_eglot_extract_never_creates_common_py_through_a_link_out_of_the_project(workspace, tmp_path):
+    outside = tmp_path / "outside" / "common.py"
+    outside.parent.mkdir()
+    (workspace / "common.py").symlink_to(outside)  # dangling: the server would create the file at its target
+    async with _eglot_session(workspace) as client:
+        [action] = await _extract_actions(client, workspace / "train.py")
+        command = _command_of(action)
+        assert command["command"] == "metaflow.applyFix"
+        await asyncio.wait_for(client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command=command["command"], arguments=command["arguments"])), TIMEOUT)
+        message = await _message_containing(client, "cannot create common.py")
+    assert "out of the project" in message
+    assert not outside.exists() and (workspace / "common.py").is_symlink()
+
+
+async def test_eglot_extract_in_an_untrusted_workspace_writes_nothing(workspace):
+    async with _eglot_session(workspace, trusted=False) as client:
+        assert await _extract_actions(client, workspace / "train.py") == []  # it would need the server to write
+    assert sorted(p.name for p in workspace.iterdir()) == [".git", "train.py"]
