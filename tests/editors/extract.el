@@ -39,7 +39,7 @@
       (mflsp-wait-for "the server" (lambda () (let ((server (eglot-current-server)))
                                                 (and server (jsonrpc-running-p server)
                                                      (eglot--server-capable :codeActionProvider)))))
-      (flymake-start)
+      (flymake-start)  ; interactively the first command starts it; in batch no command runs
       (mflsp-wait-for "diagnostics" (lambda () (flymake-diagnostics)))
       (mflsp-note 'diagnostics (mapcar (lambda (d) (flymake-diagnostic-text d)) (flymake-diagnostics)))
       (goto-char (point-min))

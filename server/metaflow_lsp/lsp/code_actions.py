@@ -268,7 +268,13 @@ async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: 
                 action.command = types.Command(title=action.title, command=APPLY_COMMAND,
                                                arguments=[{**data, "title": action.title}])
                 return action
-            plan.changes = _create_empty_files(ls, plan, data["uri"])
+            new_files = [change.path for change in plan.changes if change.is_new]
+            plan.changes = [dataclasses.replace(change, old="") if change.is_new else change  # edits of empty files
+                            for change in plan.changes]
+            edit = workspace_edit(ls, plan, data["uri"])  # first: an edit refused leaves no file behind
+            _create_empty_files(ls, new_files, data["uri"])
+            action.edit = edit
+            return action
         action.edit = workspace_edit(ls, plan, data["uri"])
     except FixError as error:
         if quiet:
@@ -282,25 +288,20 @@ async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: 
     return action
 
 
-def _create_empty_files(ls: MetaflowLanguageServer, plan: FixPlan, uri: str) -> list[FileChange]:
-    """For a client that cannot create files from an edit: creates the plan's new files empty, never over anything
-    already there nor through a link out of the project, and returns the changes as edits of those empty files. If
-    the user then declines the edit, an empty file is all that is left."""
+def _create_empty_files(ls: MetaflowLanguageServer, paths: list[Path], uri: str) -> None:
+    """For a client that cannot create files from an edit: creates them empty, never over anything already there
+    (whose content the edit did not expect) nor through a link out of the project. If the user then declines the
+    edit, an empty file is all that is left."""
     from ..files import create_empty_inside
 
     root = ls.project_for(uri).root
-    changes = []
-    for change in plan.changes:
-        if change.is_new:
-            try:
-                create_empty_inside(root, change.path)
-            except FileExistsError:
-                raise FixError(f"{change.path.name} appeared meanwhile; try again") from None
-            except OSError as error:
-                raise FixError(f"cannot create {change.path.name}: {error.strerror or error}") from None
-            change = dataclasses.replace(change, old="")
-        changes.append(change)
-    return changes
+    for path in paths:
+        try:
+            create_empty_inside(root, path)
+        except FileExistsError:
+            raise FixError(f"{path.name} appeared meanwhile; try again") from None
+        except OSError as error:
+            raise FixError(f"cannot create {path.name}: {error.strerror or error}") from None
 
 
 def _reader(ls: MetaflowLanguageServer):
