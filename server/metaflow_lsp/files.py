@@ -136,3 +136,19 @@ def write_inside(root: Path | str, path: Path | str, data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def create_empty_inside(root: Path | str, path: Path | str) -> None:
+    """Creates `path` as an empty file, which must really lie inside `root` (else `OutsideProject`); raises
+    FileExistsError when anything is there already, even a dangling link, and then touches nothing.
+
+    O_EXCL | O_NOFOLLOW: the check and the creation are one step, so a file or link that appears meanwhile is never
+    opened, let alone emptied."""
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(os.path.realpath(root)):
+        raise OutsideProject(path, real)
+    if os.path.lexists(path):
+        raise FileExistsError(errno.EEXIST, "already exists", str(path))
+    descriptor = os.open(real, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                         | getattr(os, "O_CLOEXEC", 0), 0o666)  # mode 0o666 less the umask, as any new file gets
+    os.close(descriptor)

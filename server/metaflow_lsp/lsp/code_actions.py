@@ -20,12 +20,16 @@ for long stretches whatever thread it runs on), and an edit whose files changed 
 Clients differ (see docs on lsp clients): without resolve support the edit is computed while listing; without
 code action literals each action is a `metaflow.applyFix` command that sends workspace/applyEdit; without
 CreateFile support a fix that needs a new file (common.py, .gitignore) says so in a message instead of sending an
-edit that would fail; without documentChanges the edit is a plain `changes` map (no versions).
+edit that would fail, except Extract: its action then carries the `metaflow.applyFix` command, and the server
+creates the empty common.py itself just before sending the edit (`_create_empty_files`; Eglot 1.9); without
+documentChanges the edit is a plain `changes` map (no versions), unless it creates a file: Neovim 0.7 applies
+CreateFile in documentChanges although it declares only resourceOperations.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
 from collections.abc import Callable
@@ -71,7 +75,8 @@ class Client:
         self.shows_disabled = bool(code_action and code_action.disabled_support)
         self.document_changes = bool(edit and edit.document_changes)
         operations = (edit.resource_operations or []) if edit else []
-        self.creates_files = self.document_changes and types.ResourceOperationKind.Create in operations
+        # Not tied to documentChanges: Neovim 0.7 declares only resourceOperations, and applies CreateFile entries.
+        self.creates_files = types.ResourceOperationKind.Create in operations
 
 
 def _client(ls: MetaflowLanguageServer) -> Client:
@@ -149,7 +154,7 @@ async def list_actions(ls: MetaflowLanguageServer, params: types.CodeActionParam
     if not client.resolves_edit:  # no resolve: compute the edits now
         actions = [await _resolve(ls, action, quiet=True) if action.disabled is None else action
                    for action in actions]
-        actions = [a for a in actions if a.edit is not None or a.disabled is not None]
+        actions = [a for a in actions if a.edit is not None or a.command is not None or a.disabled is not None]
     if not client.literals:
         return [types.Command(title=a.title, command=APPLY_COMMAND, arguments=[{**a.data, "title": a.title}])
                 for a in actions if a.disabled is None]
@@ -239,9 +244,12 @@ def _too_large_to_edit(source: str) -> str | None:
             "(larger ones would hold the editor up).")
 
 
-async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: bool = False) -> types.CodeAction:
+async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: bool = False,
+                   create_files: bool = False) -> types.CodeAction:
     """Fills in `action.edit`; on a fix that cannot be made, tells the user why (unless `quiet`: computing eagerly
-    for a list, where such an action is simply not offered) and leaves the edit out."""
+    for a list, where such an action is simply not offered) and leaves the edit out. An Extract that needs a new
+    common.py in a client that cannot create files gets the `metaflow.applyFix` command instead, which creates it
+    (`create_files`: running that command)."""
     data = action.data if isinstance(action.data, dict) else None
     if not data or "uri" not in data:
         return action
@@ -260,7 +268,24 @@ async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: 
             if not plan.changes:
                 return action
         client = _client(ls)
-        action.edit = workspace_edit(ls, plan, data["uri"], document_changes=client.document_changes,
+        if plan.creates_files and not client.creates_files and data.get("code") == "MF201" \
+                and ls.trusted:  # an Extract (the refactoring or MF201's fix); untrusted: the server writes nothing
+            if not create_files:
+                action.command = types.Command(title=action.title, command=APPLY_COMMAND,
+                                               arguments=[{**data, "title": action.title}])
+                return action
+            new_files = [change.path for change in plan.changes if change.is_new]
+            plan.changes = [dataclasses.replace(change, old="") if change.is_new else change  # edits of empty files
+                            for change in plan.changes]
+            # first: an edit refused leaves no file behind
+            edit = workspace_edit(ls, plan, data["uri"], document_changes=client.document_changes,
+                                  creates_files=False)
+            _create_empty_files(ls, new_files, data["uri"])
+            action.edit = edit
+            return action
+        # Neovim 0.7 applies CreateFile in documentChanges although it declares only resourceOperations.
+        action.edit = workspace_edit(ls, plan, data["uri"],
+                                     document_changes=client.document_changes or plan.creates_files,
                                      creates_files=client.creates_files)
     except FixError as error:
         if quiet:
@@ -272,6 +297,22 @@ async def _resolve(ls: MetaflowLanguageServer, action: types.CodeAction, quiet: 
         ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
                                                        message=f"{action.title} failed; see the server log"))
     return action
+
+
+def _create_empty_files(ls: MetaflowLanguageServer, paths: list[Path], uri: str) -> None:
+    """For a client that cannot create files from an edit: creates them empty, never over anything already there
+    (whose content the edit did not expect) nor through a link out of the project. If the user then declines the
+    edit, an empty file is all that is left."""
+    from ..files import create_empty_inside
+
+    root = ls.project_for(uri).root
+    for path in paths:
+        try:
+            create_empty_inside(root, path)
+        except FileExistsError:
+            raise FixError(f"{path.name} appeared meanwhile; try again") from None
+        except OSError as error:
+            raise FixError(f"cannot create {path.name}: {error.strerror or error}") from None
 
 
 def _reader(ls: MetaflowLanguageServer):
@@ -364,7 +405,8 @@ def register(server: MetaflowLanguageServer) -> None:
             data = args[0][0]
         if not isinstance(data, dict):
             return None
-        action = await _resolve(ls, types.CodeAction(title=data.get("title") or "metaflow-lsp fix", data=data))
+        action = await _resolve(ls, types.CodeAction(title=data.get("title") or "metaflow-lsp fix", data=data),
+                                create_files=True)
         if action.edit is not None:
             await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=action.edit, label=action.title))
         return None
