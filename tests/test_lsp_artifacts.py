@@ -1,4 +1,4 @@
-"""Artifact intelligence through the real server: hover and go to definition on flows with branches,
+"""Artifact intelligence through the real server: hover, go to definition and the outline on flows with branches,
 a join, a foreach and non-ASCII text before the names (UTF-16 columns)."""
 
 from __future__ import annotations
@@ -214,3 +214,23 @@ async def test_definition_in_a_base_class_of_another_file(tmp_path):
         base_text = text_of(base)
         found = await definition(client, uri, position(text, '"ö", self.seed', "seed"))
         assert found == [types.Location(uri=base.as_uri(), range=span_of(base_text, "self.seed = 7", "seed"))]
+
+
+async def test_outline_shows_the_flow_with_its_parameters_and_steps(tmp_path):
+    path = write(tmp_path, "train_flow.py", FLOW)
+    text = text_of(path)
+    async with session(tmp_path) as client:
+        uri = open_document(client, path)
+        symbols = await asyncio.wait_for(client.text_document_document_symbol_async(types.DocumentSymbolParams(
+            text_document=types.TextDocumentIdentifier(uri=uri))), TIMEOUT)
+        (flow,) = symbols
+        assert (flow.name, flow.kind, flow.selection_range) == (
+            "TrainFlow", types.SymbolKind.Class, span_of(text, "class TrainFlow", "TrainFlow"))
+        assert [(child.name, child.kind) for child in flow.children] == [
+            ("alpha", types.SymbolKind.Property)] + [
+            (name, types.SymbolKind.Method) for name in ("start", "train", "baseline", "join", "split", "fan", "gather", "end")]
+        join = next(child for child in flow.children if child.name == "join")
+        assert join.selection_range == span_of(text, "def join", "join")
+        assert join.detail == "join step"
+        decorator = position(text, "def join", "def")
+        assert (join.range.start.line, join.range.start.character) == (decorator.line - 1, decorator.character)

@@ -64,8 +64,12 @@ class FlowArtifacts:
 
     def assignments(self, name: str) -> list[Assignment]:
         """Every `self.<name> = ...` of the flow, in step order."""
-        return [Assignment(step, access) for step in self.flow.steps.values() for access in step.writes()
-                if access.name == name]
+        return [a for a in self.all_assignments() if a.access.name == name]
+
+    def all_assignments(self) -> list[Assignment]:
+        """Every artifact assignment of the flow, in step order."""
+        return [Assignment(step, access) for step in self.flow.steps.values()
+                for access in self.flow.artifact_writes(step)]
 
     def runs_before(self, step_name: str) -> set[str]:
         """The steps that can run before `step_name` (along every `self.next`, not only the last)."""
