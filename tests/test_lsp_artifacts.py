@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+import attrs
+import pytest
 from lsprotocol import types
 
-from test_lsp_session import TIMEOUT, open_document, session, write
+from test_lsp_session import TIMEOUT, capabilities, open_document, session, write
 
 FLOW = '''
 from metaflow import FlowSpec, Parameter, step
@@ -234,3 +236,28 @@ async def test_outline_shows_the_flow_with_its_parameters_and_steps(tmp_path):
         assert join.detail == "join step"
         decorator = position(text, "def join", "def")
         assert (join.range.start.line, join.range.start.character) == (decorator.line - 1, decorator.character)
+
+
+@pytest.mark.parametrize("offered", [["utf-8"], ["utf-32"]])
+async def test_positions_count_in_the_negotiated_position_encoding(tmp_path, offered):
+    """`self.rows` after "ñandú 🦤" on the line: the client's position and the answer's range are both counted in
+    the encoding the server picked (bytes for UTF-8, code points for UTF-32)."""
+    path = write(tmp_path, "train_flow.py", FLOW)
+    text = text_of(path)
+    caps = capabilities()
+    caps = attrs.evolve(caps, general=attrs.evolve(caps.general or types.GeneralClientCapabilities(),
+                                                   position_encodings=offered))
+    line = next(line for line in text.split("\n") if "ñandú" in line)
+    number = text.split("\n").index(line)
+    prefix = line[: line.index("rows")]
+    start = len(prefix.encode()) if offered == ["utf-8"] else len(prefix)
+    expected = types.Range(start=types.Position(line=number, character=start),
+                           end=types.Position(line=number, character=start + 4))
+    async with session(tmp_path, caps=caps) as client:
+        uri = open_document(client, path)
+        found = await hover(client, uri, types.Position(line=number, character=start + 2))
+        assert found.range == expected
+        rows_line = next(i for i, line in enumerate(text.split("\n")) if "self.rows = [1" in line)
+        assert await definition(client, uri, types.Position(line=number, character=start + 2)) == [types.Location(
+            uri=uri, range=types.Range(start=types.Position(line=rows_line, character=13),
+                                       end=types.Position(line=rows_line, character=17)))]

@@ -174,7 +174,7 @@ def token_at(module: Module, line: int, col: int) -> Token | None:
 
 
 def _flows_at(module: Module, line: int) -> list[FlowClass]:
-    """The flows whose class body holds `line`, the innermost-defining (own steps) first."""
+    """The flows whose class statement holds `line` (a step of a base class in the same file is found in the base)."""
     return [flow for flow in module.flows if flow.node.lineno - 1 <= line <= (flow.node.end_lineno or 0) - 1]
 
 
