@@ -261,3 +261,34 @@ async def test_positions_count_in_the_negotiated_position_encoding(tmp_path, off
         assert await definition(client, uri, types.Position(line=number, character=start + 2)) == [types.Location(
             uri=uri, range=types.Range(start=types.Position(line=rows_line, character=13),
                                        end=types.Position(line=rows_line, character=17)))]
+
+
+async def test_an_artifact_deleted_on_the_way_may_be_unset(tmp_path):
+    path = write(tmp_path, "cleanup_flow.py", '''
+        from metaflow import FlowSpec, step
+
+
+        class CleanupFlow(FlowSpec):
+            @step
+            def start(self):
+                self.big = [0] * 10
+                self.small = 1
+                self.next(self.trim)
+
+            @step
+            def trim(self):
+                if self.small:
+                    del self.big
+                self.next(self.end)
+
+            @step
+            def end(self):
+                print(self.big, self.small)
+    ''')
+    text = text_of(path)
+    async with session(tmp_path) as client:
+        uri = open_document(client, path)
+        big = await hover(client, uri, position(text, "print(self.big", "big"))
+        small = await hover(client, uri, position(text, "print(self.big", "small"))
+        assert "May be unset here" in big.contents.value
+        assert "Set on every path from `start` here." in small.contents.value

@@ -98,7 +98,7 @@ class FlowArtifacts:
 
     def _set_on_entry(self) -> dict[str, set[str]] | None:
         """A forward must-analysis: the artifacts set on every path from start when each step begins. A join starts
-        with nothing (Metaflow carries nothing over) unless it merges; unconditional writes add."""
+        with nothing (Metaflow carries nothing over) unless it merges; unconditional writes add, any `del` removes."""
         if not self.flow.complete or not self.graph.traversal_complete or self.graph.start_step is None:
             return None
         reachable = self.graph.reachable()
@@ -118,7 +118,8 @@ class FlowArtifacts:
                 else:
                     start = set.intersection(*(out[p] for p in preds))
                 entry[name] = start
-                new_out = start | {a.name for a in step.writes() if not a.conditional}
+                deleted = {a.name for a in step.accesses if a.kind == "delete"}  # `del self.x`, even if guarded
+                new_out = (start | {a.name for a in step.writes() if not a.conditional}) - deleted
                 if step.is_join:
                     new_out |= self._merged(step, preds, out)
                 if new_out != out[name]:
