@@ -50,3 +50,14 @@ def line_start(text: str, line: int, encoding: str = UTF16) -> types.Position:
     last = lines[-1]
     width = column(LineIndex(last), 0, len(last.encode()), encoding)
     return types.Position(line=len(lines) - 1, character=width)
+
+
+def byte_column(lines: LineIndex, position: types.Position, encoding: str = UTF16) -> int:
+    """The UTF-8 byte column of a client's position (the inverse of `column`), clamped to the line."""
+    text = lines.line(position.line)
+    if encoding == types.PositionEncodingKind.Utf8:
+        return min(position.character, len(text.encode()))
+    if encoding == types.PositionEncodingKind.Utf32:
+        return len(text[: position.character].encode())
+    units = text.encode("utf-16-le")[: position.character * 2]
+    return len(units.decode("utf-16-le", errors="ignore").encode())

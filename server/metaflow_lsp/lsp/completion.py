@@ -1,0 +1,129 @@
+"""Completion (textDocument/completion) after `self.` in a step: the artifacts that can be set here, Parameters and
+Configs, and the FlowSpec members that make sense in this step; inside `self.next(self.` the flow's steps.
+
+A half-typed line (`self.` alone, `self.next(self.`) does not parse. The document's analysis is used when it parses;
+otherwise the cursor's line is repaired (a placeholder name after the dot, its open brackets closed) and the file is
+read once more with `ast` for this request. Lines keep their numbers, so the model's steps are where the editor's
+are. No libcst.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from ..artifacts import FlowArtifacts
+from ..builder import parse_module
+from ..graph import FlowGraph
+from ..model import FlowClass, Module, Step
+from ..text import Span
+from .convert import byte_column, encoding_of
+
+if TYPE_CHECKING:
+    from .server import MetaflowLanguageServer
+
+_AFTER_SELF = re.compile(r"(?<![\w.])self\.(\w*)$")
+_IN_NEXT = re.compile(r"(?<![\w.])self\.next\((?:[^()]*,)?\s*self\.(\w*)$")
+_PLACEHOLDER = "metaflow_lsp_completion_"
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+MAY_BE_UNSET = "artifact (may be unset here)"
+
+
+def register(server: MetaflowLanguageServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))
+    def completion(ls: MetaflowLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:
+        """textDocument/completion: the names `self.` can be followed by in this step."""
+        uri = params.text_document.uri
+        result = ls.analysis(uri)
+        position = params.position
+        line = result.lines.line(position.line)
+        before = line[: len(line.encode()[: byte_column(result.lines, position, encoding_of(ls))].decode(
+            errors="ignore"))]
+        in_next = _IN_NEXT.search(before)
+        after_self = in_next or _AFTER_SELF.search(before)
+        if after_self is None:
+            return None
+        module = result.module if result.module.ok else _repaired(ls, uri, result.module, position.line, before)
+        if module is None:
+            return None
+        found = _step_at(module, position.line)
+        if found is None:
+            return None
+        flow, step = found
+        items = _steps(flow, step) if in_next else _members(flow, step, position.line)
+        return types.CompletionList(is_incomplete=False, items=items)
+
+
+def _repaired(ls: MetaflowLanguageServer, uri: str, broken: Module, line: int, before: str) -> Module | None:
+    """The model of the document with the cursor's line cut at the cursor and completed so it parses."""
+    lines = broken.lines.lines
+    if not 0 <= line < len(lines):
+        return None
+    fixed = before + _PLACEHOLDER + "".join(_CLOSERS[c] for c in reversed(_open_brackets(before)))
+    source = "\n".join(lines[:line] + [fixed] + lines[line + 1:])
+    project = ls.project_for(uri)
+    module = parse_module(source, broken.path, project.resolver)
+    return module if module.ok else None
+
+
+def _open_brackets(text: str) -> list[str]:
+    """The brackets of `text` still open at its end (strings are not looked into: a line being typed is short)."""
+    stack: list[str] = []
+    for char in text:
+        if char in _CLOSERS:
+            stack.append(char)
+        elif char in ")]}" and stack and _CLOSERS[stack[-1]] == char:
+            stack.pop()
+    return stack
+
+
+def _step_at(module: Module, line: int) -> tuple[FlowClass, Step] | None:
+    for flow in module.flows:
+        for step in flow.steps.values():
+            span = Span.of(step.node)
+            if step.path == module.path and span.line <= line <= span.end_line:
+                return flow, step
+    return None
+
+
+def _steps(flow: FlowClass, here: Step) -> list[types.CompletionItem]:
+    return [types.CompletionItem(label=name, kind=types.CompletionItemKind.Method, detail="step")
+            for name in flow.steps if name != here.name]
+
+
+def _members(flow: FlowClass, step: Step, line: int) -> list[types.CompletionItem]:
+    artifacts = FlowArtifacts(flow)
+    before = artifacts.runs_before(step.name)
+    here = Span(line, 0, line, 0)
+    items: dict[str, types.CompletionItem] = {}
+    # Set in a step that can run before this one, or earlier in this one; never what only later steps set.
+    names = dict.fromkeys(a.access.name for a in artifacts.all_assignments()
+                          if a.step.name in before or (a.step is step and a.span.end_line < line))
+    for name in names:
+        if name.startswith(_PLACEHOLDER):
+            continue
+        every = artifacts.set_on_every_path(name, step, here)
+        detail = "artifact" if every else MAY_BE_UNSET
+        items[name] = types.CompletionItem(label=name, kind=types.CompletionItemKind.Field, detail=detail)
+    for parameter in flow.parameters.values():
+        items.setdefault(parameter.attr, types.CompletionItem(
+            label=parameter.attr, kind=types.CompletionItemKind.Property, detail=parameter.kind))
+    for member in _flow_members(artifacts.graph, step):
+        items.setdefault(member, types.CompletionItem(
+            label=member, kind=types.CompletionItemKind.Method, detail="FlowSpec"))
+    return list(items.values())
+
+
+def _flow_members(graph: FlowGraph, step: Step) -> list[str]:
+    """The FlowSpec members valid in `step`: `merge_artifacts` in a join, `input`/`index` inside a foreach (as
+    MF109 sees it: a foreach's child and the steps after it up to the foreach's join)."""
+    inside_foreach = step.name in graph and (graph[step.name].is_inside_foreach or any(
+        node.type == "foreach" and step.name in node.out_funcs for node in graph))
+    members = ["next", "foreach_stack"]
+    if step.is_join:
+        members.append("merge_artifacts")
+    if inside_foreach and not step.is_join:
+        members += ["input", "index"]
+    return members
