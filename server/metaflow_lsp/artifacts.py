@@ -15,7 +15,7 @@ from typing import Literal
 from .graph import FlowGraph
 from .model import FlowClass, Module, Parameter, SelfAccess, Step, literal
 from .rules.facts import ancestors, predecessors
-from .rules.runtime import _forward_order, _merge_effect
+from .rules.runtime import forward_order, merge_effect
 from .text import Span
 
 TokenKind = Literal["artifact", "parameter", "step"]
@@ -102,7 +102,7 @@ class FlowArtifacts:
         if not self.flow.complete or not self.graph.traversal_complete or self.graph.start_step is None:
             return None
         reachable = self.graph.reachable()
-        order = [name for name in _forward_order(self.graph) if name in reachable]
+        order = [name for name in forward_order(self.graph) if name in reachable]
         universe = {a.name for step in self.flow.steps.values() for a in step.writes()}
         entry: dict[str, set[str]] = {}
         out: dict[str, set[str]] = {name: set(universe) for name in order}
@@ -139,7 +139,7 @@ class FlowArtifacts:
         merged: set[str] = set()
         for node in ast.walk(step.node):
             if isinstance(node, ast.Call) and id(node.func) in merges:
-                include, exclude = _merge_effect(node)
+                include, exclude = merge_effect(node)
                 merged |= {n for n in common if (include is None or n in include) and n not in exclude}
         return merged
 

@@ -81,7 +81,7 @@ def assign_to_parameter(context: RuleContext):
 TOP = None  # "anything may be there": the analysis knows nothing and the rule stays silent
 
 
-def _merge_effect(call: ast.Call) -> tuple[set[str] | None, set[str]]:
+def merge_effect(call: ast.Call) -> tuple[set[str] | None, set[str]]:
     """(included names or None for all, excluded names) of `self.merge_artifacts(inputs, include=, exclude=)`.
     An include/exclude that is not a literal list means "anything"."""
     include: set[str] | None = None
@@ -139,7 +139,7 @@ def artifact_lost_at_join(context: RuleContext):
         entry: dict[str, set[str] | None] = {}
         out: dict[str, set[str] | None] = {name: set() for name in reachable}
         last_joins: dict[str, set[str]] = {name: set() for name in reachable}
-        order = _forward_order(graph)
+        order = forward_order(graph)
         changed = True
         rounds = 0
         while changed and rounds < 4 * len(reachable) + 4:
@@ -165,13 +165,13 @@ def artifact_lost_at_join(context: RuleContext):
                 entry[name] = start_set
                 step_facts = facts[name]
                 if start_set is TOP or step_facts.opaque or any(
-                        _merge_effect(call)[0] is None for call in step_facts.merges.values()):
+                        merge_effect(call)[0] is None for call in step_facts.merges.values()):
                     new_out = TOP
                 else:
                     new_out = set(start_set) | {a.name for a in flow.steps[name].accesses if a.kind == "write"}
                     new_out |= step_facts.decorator_writes
                     for call in step_facts.merges.values():
-                        new_out |= _merge_effect(call)[0] or set()
+                        new_out |= merge_effect(call)[0] or set()
                 if new_out != out[name] or joins_here != last_joins[name]:
                     out[name], last_joins[name] = new_out, joins_here
                     changed = True
@@ -189,7 +189,7 @@ def artifact_lost_at_join(context: RuleContext):
             joins_text = " / ".join(f"`{j}`" for j in sorted(last_joins[name])) or "the join"
             for access in step.accesses:
                 if access.name == "merge_artifacts" and id(access.node) in step_facts.merges:
-                    include, exclude = _merge_effect(step_facts.merges[id(access.node)])
+                    include, exclude = merge_effect(step_facts.merges[id(access.node)])
                     if include is None:
                         merged_all, excluded = True, exclude
                     else:
@@ -214,7 +214,7 @@ def artifact_lost_at_join(context: RuleContext):
                     yield hit
 
 
-def _forward_order(graph: FlowGraph) -> list[str]:
+def forward_order(graph: FlowGraph) -> list[str]:
     """Reachable steps in reverse postorder from the start step: on a graph without loops every step comes after
     all its predecessors, so a forward data-flow analysis settles in one pass (plus one to see that it did)."""
     if graph.start_step is None:
