@@ -21,6 +21,9 @@ from pytest_lsp import LanguageClient, make_test_lsp_client
 
 from test_lsp_session import TIMEOUT, capabilities, stop
 
+from .hostile import codes
+from .hostile import still_answers as answered
+
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "vscode-extension"
 CONSOLE_SCRIPT = str(Path(sys.executable).with_name("metaflow-lsp"))
@@ -82,7 +85,5 @@ async def started(launch: Launch, workspace: Path, *, trusted: bool = True, clie
 
 
 async def still_answers(client: LanguageClient, flow: Path) -> list[str]:
-    """The codes of a pulled diagnostic report for `flow` (a normal request, answered within TIMEOUT seconds)."""
-    report = await asyncio.wait_for(client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
-        text_document=types.TextDocumentIdentifier(uri=flow.as_uri()))), TIMEOUT)
-    return [d.code for d in report.items]
+    """The codes of a pulled diagnostic report for `flow`: a normal request, answered within seconds."""
+    return codes(await answered(client, flow.as_uri()))
