@@ -41,21 +41,32 @@ ModuleResolver = Callable[[str, int, "Path | None"], "Module | None"]
 def parse_module(source: str, path: Path | None = None, resolver: ModuleResolver | None = None,
                  reuse: NodeReuse | None = None) -> Module:
     """The model of one file. Never raises on bad input: a file that does not parse gives `Module.syntax_error`.
-    With `reuse` (the language server's, per document), methods unchanged since the last version keep their nodes
-    and their `Step`s."""
-    try:
-        tree = ast.parse(source, filename=str(path or "<unknown>"))
-    except SyntaxError as error:
-        return Module(path=path, source=source, tree=None, syntax_error=error)
-    except (ValueError, RecursionError, MemoryError) as error:  # NUL bytes, absurd nesting
-        return Module(path=path, source=source, tree=None, syntax_error=_as_syntax_error(error))
-    module = Module(path=path, source=source, tree=tree)
+    With `reuse` (the language server's, per document), an edit inside one method re-parses only that method, and
+    methods unchanged since the last version keep their nodes and their `Step`s."""
+    module = Module(path=path, source=source, tree=None)
+    tree = reuse.reparse(module.lines.lines) if reuse is not None else None
+    if tree is None:
+        try:
+            tree = ast.parse(source, filename=str(path or "<unknown>"))
+        except SyntaxError as error:
+            return _unparsed(module, error, reuse)
+        except (ValueError, RecursionError, MemoryError) as error:  # NUL bytes, absurd nesting
+            return _unparsed(module, _as_syntax_error(error), reuse)
+    module.tree = tree
     if reuse is not None:
         reuse.splice(tree, module.lines.lines)
+        reuse.remember(module.lines.lines, tree)
     try:
         _ModuleReader(module, resolver, reuse).read()
     except RecursionError as error:
-        return Module(path=path, source=source, tree=None, syntax_error=_as_syntax_error(error))
+        return _unparsed(Module(path=path, source=source, tree=None), _as_syntax_error(error), reuse)
+    return module
+
+
+def _unparsed(module: Module, error: SyntaxError, reuse: NodeReuse | None) -> Module:
+    module.tree, module.syntax_error = None, error
+    if reuse is not None:
+        reuse.remember(module.lines.lines, None)  # the next version is parsed whole
     return module
 
 

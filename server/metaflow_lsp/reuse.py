@@ -6,6 +6,8 @@ version: the two are equal in every field, positions included, so nothing downst
 stays consistent (the tree, the model and every cache hold the same objects). What was computed from such a node
 alone (its `Step`, its flattened nodes, rule facts) is then reused instead of recomputed.
 
+Before that, the previous tree itself saves the parse when the edit lies inside one method (`incremental`).
+
 One `NodeReuse` per document, kept by the language server. The CLI checks each file once and has none.
 """
 
@@ -14,6 +16,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from typing import Any
+
+from .incremental import reparse_edited_method
 
 
 @dataclass
@@ -28,6 +32,18 @@ class NodeReuse:
     def __init__(self) -> None:
         self._entries: dict[tuple, _Entry] = {}
         self._by_node: dict[int, _Entry] = {}
+        self._last: tuple[list[str], ast.Module] | None = None  # the previous version's lines and tree
+
+    def reparse(self, lines: list[str]) -> ast.Module | None:
+        """The tree of the text with these lines from the previous version's tree, when only one method changed;
+        None when the text must be parsed whole."""
+        if self._last is None:
+            return None
+        return reparse_edited_method(self._last[0], self._last[1], lines)
+
+    def remember(self, lines: list[str], tree: ast.Module | None) -> None:
+        """The tree of this version (None when it did not parse), for `reparse` on the next one."""
+        self._last = (lines, tree) if tree is not None else None
 
     def splice(self, tree: ast.Module, lines: list[str]) -> None:
         """Puts the previous version's node in place of every unchanged method of every top-level class, and

@@ -1,0 +1,106 @@
+"""Re-parsing only the edited method gives exactly the tree a full parse gives, or declines (None) and the whole text
+is parsed: never a different tree."""
+
+from __future__ import annotations
+
+import ast
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES, TUTORIALS
+from metaflow_lsp.incremental import reparse_edited_method
+from metaflow_lsp.text import LineIndex
+
+SOURCES = sorted(p.read_text() for p in [*TUTORIALS.glob("*/*.py"), *(FIXTURES / "rules").glob("MF1*/*.py")])
+# What typing puts on one line, including pieces that open a string or a bracket the rest of the file never closes.
+PIECES = ["x", " ", "self.", "(", ")", ":", "#", '"""', "'", "\\", "    ", "def f(self):", "@step", "\t", "é"]
+
+FLOW = '''\
+from metaflow import FlowSpec, step
+
+
+class EditedFlow(FlowSpec):
+    @step
+    def start(self):
+        self.x = 1
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print(self.x)
+'''
+
+
+def lines_of(text: str) -> list[str]:
+    return LineIndex(text).lines
+
+
+def dump(tree: ast.AST) -> str:
+    return ast.dump(tree, include_attributes=True)
+
+
+def reparsed(old: str, new: str) -> ast.Module | None:
+    return reparse_edited_method(lines_of(old), ast.parse(old), lines_of(new))
+
+
+@st.composite
+def one_line_edits(draw):
+    source = draw(st.sampled_from(SOURCES))
+    lines = lines_of(source)
+    number = draw(st.integers(0, len(lines) - 1))
+    line = lines[number]
+    start = draw(st.integers(0, len(line)))
+    end = draw(st.integers(start, min(len(line), start + 8)))
+    lines[number] = line[:start] + draw(st.sampled_from(PIECES + [""])) + line[end:]
+    return source, "\n".join(lines)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(one_line_edits())
+def test_a_reparsed_tree_is_the_tree_of_a_full_parse(edit):
+    old, new = edit
+    tree = reparsed(old, new)
+    try:
+        expected = ast.parse(new)
+    except SyntaxError:
+        assert tree is None  # a text that does not parse is never given a tree
+        return
+    if tree is not None:
+        assert dump(tree) == dump(expected)
+
+
+def test_an_edit_inside_a_step_reparses_that_step_only():
+    old_tree = ast.parse(FLOW)
+    new = FLOW.replace("self.x = 1", "self.x = 12")
+    tree = reparse_edited_method(lines_of(FLOW), old_tree, lines_of(new))
+    assert tree is not None and dump(tree) == dump(ast.parse(new))
+    old_class, new_class = old_tree.body[1], tree.body[1]
+    assert new_class.body[0] is not old_class.body[0]  # start, edited
+    assert new_class.body[1] is old_class.body[1]  # end, the same node
+    assert dump(old_tree) == dump(ast.parse(FLOW))  # the previous version's tree is left as it was
+
+
+def test_the_last_method_of_a_class_moves_the_class_end():
+    new = FLOW.replace("print(self.x)", "print(self.x, 1)")
+    tree = reparsed(FLOW, new)
+    assert tree is not None and tree.body[1].end_col_offset == ast.parse(new).body[1].end_col_offset
+
+
+def test_an_unchanged_text_keeps_its_tree():
+    tree = ast.parse(FLOW)
+    assert reparse_edited_method(lines_of(FLOW), tree, lines_of(FLOW)) is tree
+
+
+def test_what_only_a_full_parse_can_tell_is_declined():
+    cases = {
+        "a line added": FLOW.replace("self.x = 1", "self.x = 1\n        self.y = 2"),
+        "an edit between methods": FLOW.replace("\n\n    @step\n    def end", "\n#\n    @step\n    def end"),
+        "a string opened in a step": FLOW.replace("self.x = 1", 'self.x = """1'),
+        "a bracket opened in a step": FLOW.replace("self.x = 1", "self.x = (1"),
+        "a step pulled out of the class": FLOW.replace("    def start(self):", "def start(self):"),
+        "an edit at module level": FLOW.replace("import FlowSpec, step", "import FlowSpec, step, card"),
+        "a second definition in the step's lines": FLOW.replace("        self.next(self.end)", "    x = 1"),
+    }
+    for case, new in cases.items():
+        assert reparsed(FLOW, new) is None, case
