@@ -248,7 +248,7 @@ def predecessors(flow: FlowClass) -> dict[str, set[str]]:
     return result
 
 
-def _reach(links: dict[str, set[str]], name: str) -> set[str]:
+def reach(links: dict[str, set[str]], name: str) -> set[str]:
     """Every step reachable from `name` along `links` (not `name` itself unless it is on a cycle)."""
     seen: set[str] = set()
     stack = list(links.get(name, ()))
@@ -262,12 +262,12 @@ def _reach(links: dict[str, set[str]], name: str) -> set[str]:
 
 def ancestors(flow: FlowClass, name: str) -> set[str]:
     """Steps from which `name` can be reached."""
-    return _reach(predecessors(flow), name)
+    return reach(predecessors(flow), name)
 
 
 def descendants(flow: FlowClass, name: str) -> set[str]:
     """Steps that can be reached from `name`."""
-    return _reach(edges(flow), name)
+    return reach(edges(flow), name)
 
 
 def has_star_kwargs(decorator: Decorator) -> bool:

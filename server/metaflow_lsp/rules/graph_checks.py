@@ -598,8 +598,13 @@ def parallel_step_not_followed_by_join(scope: Scope):
 @each_flow(whole_flow=True)
 def parallel_step_without_num_parallel(scope: Scope):
     graph = scope.graph
+    callers_of: dict[str, list[str]] = {}  # in graph order, each caller once
+    for other in graph:
+        if not other.parallel_foreach:
+            for target in dict.fromkeys(other.out_funcs):
+                callers_of.setdefault(target, []).append(other.name)
     for node in scope.local_nodes():
-        callers = [other.name for other in graph if node.name in other.out_funcs and not other.parallel_foreach]
+        callers = callers_of.get(node.name, [])
         if callers and scope.parallel(node):
             yield scope.at_def(node, f"The parallel step `{node.name}` is reached from {_names(callers)} without "
                                      f"`num_parallel`: use `self.next(self.{node.name}, num_parallel=N)`.",

@@ -538,11 +538,16 @@ class _TestModeUse:
                 self.handled = True
 
 
-def _mentions(context: RuleContext, function: ast.AST, attribute: str) -> bool:
-    """Whether `self.<attribute>` appears in a function (its set of names is kept while the function is unchanged)."""
-    names = context.derived(function, "self-attributes", lambda: {
-        n.attr for n in context.nodes(function) if is_self_attr(n)})
-    return attribute in names
+def _by_self_attribute(context: RuleContext, functions: list[ast.AST]) -> dict[str, list[ast.AST]]:
+    """Each `self.<name>` with the functions that mention it, in order (each function's names are kept while it is
+    unchanged): one pass over the flow, however many fan-outs it has."""
+    index: dict[str, list[ast.AST]] = {}
+    for function in functions:
+        names = context.derived(function, "self-attributes", lambda function=function: {
+            n.attr for n in context.nodes(function) if is_self_attr(n)})
+        for name in names:
+            index.setdefault(name, []).append(function)
+    return index
 
 
 @rule("MF206", "foreach-not-shrunk-in-test-mode", Severity.HINT,
@@ -558,7 +563,7 @@ def foreach_not_shrunk(context: RuleContext):
         methods = method_nodes(module, flow)
         if methods is None:
             continue
-        functions = [s.node for s in flow.steps.values()] + methods
+        functions: dict[str, list[ast.AST]] | None = None  # by the self.<name> they mention, built when needed
         for step in flow.steps.values():
             if not context.defined_here(step):
                 continue
@@ -568,10 +573,10 @@ def foreach_not_shrunk(context: RuleContext):
                     continue
                 if var in flow.parameters or not flow.is_artifact(var):
                     continue  # a Parameter or Config: test mode can pass a short list on the command line
+                if functions is None:
+                    functions = _by_self_attribute(context, [s.node for s in flow.steps.values()] + methods)
                 writes, handled = 0, False
-                for function in functions:
-                    if not _mentions(context, function, var):
-                        continue  # neither writes nor shortens self.<var>
+                for function in functions.get(var, ()):  # the others neither write nor shorten self.<var>
                     use = _TestModeUse(var, {p.attr for p in test_mode}, flow.methods)
                     use.body(function.body, False)
                     use.body(function.body, False)  # again, for locals tainted later in a loop

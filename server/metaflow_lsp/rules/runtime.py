@@ -15,8 +15,8 @@ from ..graph import FlowGraph
 from ..model import FLOW_API, FlowClass, Module, Step, is_self, is_self_attr, literal
 from ..refactor.fix_table import declare_fix, lazy
 from ..text import Span
-from .facts import (StepFacts, ancestors, class_assignment, descendants, facts_of, is_test_module, keyword_span,
-                    method_defs, predecessors, written_names)
+from .facts import (StepFacts, class_assignment, descendants, facts_of, is_test_module, keyword_span,
+                    method_defs, predecessors, reach, written_names)
 from .registry import Hit, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
@@ -319,6 +319,8 @@ def foreach_on_unset_artifact(context: RuleContext):
     for flow in context.sound_flows():
         if _methods_hidden(context, flow):
             continue
+        writers: dict[str, set[str]] | None = None  # artifact -> the steps that may set it; "" -> opaque steps
+        preds: dict[str, set[str]] | None = None
         for _flow, step in context.steps_in_file([flow], seen):
             for transition in step.transitions:
                 if transition.kind != "foreach" or not isinstance(transition.foreach, str):
@@ -327,11 +329,10 @@ def foreach_on_unset_artifact(context: RuleContext):
                 if (var in flow.parameters or var in flow.class_attributes or var in flow.methods
                         or var in flow.steps or var in FLOW_API):
                     continue
-                before = ancestors(flow, step.name) | {step.name}
-                if any(facts_of(context, flow.steps[name], flow).opaque
-                       or var in facts_of(context, flow.steps[name], flow).decorator_writes
-                       or any(a.name == var and a.kind == "write" for a in flow.steps[name].accesses)
-                       for name in before):
+                if writers is None:
+                    writers, preds = _writers(context, flow), predecessors(flow)
+                before = reach(preds, step.name) | {step.name}
+                if not before.isdisjoint(writers.get(var, ())) or not before.isdisjoint(writers.get("", ())):
                     continue
                 yield Hit(
                     keyword_span(transition.call, "foreach") or transition.span,
@@ -339,6 +340,22 @@ def foreach_on_unset_artifact(context: RuleContext):
                     f"fails at run time. Assign `self.{var}` before `self.next()`.",
                     {"step": step.name, "foreach": var},
                 )
+
+
+def _writers(context: RuleContext, flow: FlowClass) -> dict[str, set[str]]:
+    """Each artifact with the steps that may set it (a write, or a decorator's); under "" the opaque steps, which
+    may set anything."""
+    writers: dict[str, set[str]] = {"": set()}
+    for name, step in flow.steps.items():
+        facts = facts_of(context, step, flow)
+        if facts.opaque:
+            writers[""].add(name)
+        for var in facts.decorator_writes:
+            writers.setdefault(var, set()).add(name)
+        for access in step.accesses:
+            if access.kind == "write":
+                writers.setdefault(access.name, set()).add(name)
+    return writers
 
 
 # --------------------------------------------------------------------------------------------------------------------
