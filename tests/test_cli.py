@@ -112,8 +112,9 @@ def test_lone_carriage_returns_end_lines(project):
 
 
 def test_syntax_error_and_undecodable_bytes_do_not_stop_the_run(project):
-    (project / "flows" / "broken.py").write_bytes(b"def f(:\n    pass\n")
+    (project / "flows" / "broken.py").write_bytes(b"from metaflow import step\ndef f(:\n    pass\n")
     (project / "flows" / "latin1.py").write_bytes(b"# caf\xe9\nx = 1\n")
+    (project / "flows" / "not_a_flow.py").write_bytes(b"def f(:\n    pass\n")  # no flow word: not ours to parse
     result = run("check", "--format", "json", "flows", cwd=project)
     rows = json.loads(result.stdout)
     assert {"flows/broken.py"} == {r["path"] for r in rows if r["code"] == "MF000"}

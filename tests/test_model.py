@@ -118,11 +118,19 @@ def test_main_guard_written_backwards():
     "class F(FlowSpec):\n    @step\n    def start(self):\n        self.next(self.end\n",
 ])
 def test_broken_source_sets_syntax_error_and_never_raises(source: str):
-    module = parse_module(source)
-    assert module.syntax_error is not None
-    assert module.tree is None and module.flows == [] and not module.ok
+    for text in (source, "from metaflow import step\n" + source):
+        module = parse_module(text)
+        assert module.syntax_error is not None
+        assert module.tree is None and module.flows == [] and not module.ok
     (finding,) = check_module(module, Settings())  # NUL bytes give no line number: the engine copes
     assert finding.code == "MF000" and finding.span.line >= 0
+
+
+def test_a_file_that_cannot_hold_a_flow_has_no_findings_not_even_a_syntax_error():
+    """Not a flow: its syntax is the Python tools' business (and the CLI does not even parse it)."""
+    assert check_module(parse_module("def start(self)\n    pass\n"), Settings()) == []
+    assert [f.code for f in check_module(parse_module("# a metaflow helper\ndef start(self)\n"), Settings())] == \
+        ["MF000"]
 
 
 # ---- flows, steps, decorators -------------------------------------------------------------------------------------

@@ -9,12 +9,11 @@ import argparse
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 from . import __version__, config
-from .engine import Finding, check_source
+from .engine import Finding, check_source, may_have_findings
 from .files import FileTooLarge, read_source
 from .project import Project, find_root, walk_python_files
 from .text import LineIndex
@@ -137,6 +136,8 @@ def _check(args: argparse.Namespace) -> int:
     files = list(dict.fromkeys(walk_python_files(args.paths)))
     jobs = [(path, args.select, args.ignore) for path in files]
     if len(jobs) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
+        from concurrent.futures import ProcessPoolExecutor  # imported here: a quarter of a small run's start-up
+
         with ProcessPoolExecutor() as pool:
             results = list(pool.map(_check_file, jobs, chunksize=16))
     else:
@@ -161,7 +162,18 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if rows else EXIT_CLEAN
 
 
+# What the files of one folder share, found once per folder in each process: settings (with their errors) and project.
+_folders: dict[Path, tuple[config.Settings, list[str], Project]] = {}
 _projects: dict[Path, Project] = {}
+
+
+def _folder(directory: Path) -> tuple[config.Settings, list[str], Project]:
+    known = _folders.get(directory)
+    if known is None:
+        settings, errors = config.load(directory)
+        root = find_root(directory.resolve())
+        known = _folders[directory] = (settings, errors, _projects.setdefault(root, Project(root)))
+    return known
 
 
 def _check_file(job: tuple[Path, list[str] | None, list[str] | None]) -> tuple[Path, list[dict], list[str], list[str]]:
@@ -169,19 +181,19 @@ def _check_file(job: tuple[Path, list[str] | None, list[str] | None]) -> tuple[P
     Returns the path, its findings as rows, errors (settings, unreadable: exit status 2) and notes (a file too large
     to check: generated code, said but not failed on)."""
     path, select, ignore = job
-    settings, errors = config.load(path)
+    settings, errors, project = _folder(path.parent)
     if select:
         settings = replace(settings, select=tuple(select))
     if ignore:
         settings = replace(settings, ignore=settings.ignore + tuple(ignore))
-    root = find_root(path.resolve())
-    project = _projects.setdefault(root, Project(root))
     try:
         source = read_source(path)
     except FileTooLarge as error:
         return path, [], errors, [f"{path}: not checked: {error.strerror}"]
     except OSError as error:
         return path, [], [*errors, f"{path}: cannot read it ({error.strerror})"], []
+    if not may_have_findings(source):
+        return path, [], errors, []  # not parsed: no rule could report on it (`engine.FLOW_WORDS`)
     result = check_source(source, path, settings, project)
     return path, [_row(path, finding, result.lines) for finding in result.findings], errors, []
 

@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 # `# noqa` alone silences every rule on the line; `# noqa: MF101, MF201` only those.
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
+# Every rule reports on a flow class, a base or mixin of one, or an `install_dependencies` call, so a file without any
+# of these words has nothing to report (a flow's steps say `step`; its base `FlowSpec`; its Parameters and decorators
+# come from `metaflow`). Such files get no findings, not even a syntax error (not a flow: the Python tools' job), and
+# the CLI does not parse them at all: most files of a repository are not flows.
+FLOW_WORDS = ("step", "FlowSpec", "metaflow", "install_dependencies")
+
 # Tests set this so a rule that raises fails loudly instead of being logged and skipped.
 STRICT = os.environ.get("METAFLOW_LSP_STRICT") == "1"
 
@@ -53,8 +59,15 @@ def check_source(source: str, path: Path | None, settings: Settings, project: Pr
     return CheckResult(module, check_module(module, settings, project, reuse), module.lines)
 
 
+def may_have_findings(source: str) -> bool:
+    """False for a file no rule can report on (`FLOW_WORDS`): a substring test, far cheaper than a parse."""
+    return any(word in source for word in FLOW_WORDS)
+
+
 def check_module(module: Module, settings: Settings, project: Project | None = None,
                  reuse: NodeReuse | None = None) -> list[Finding]:
+    if not may_have_findings(module.source):
+        return []
     lines = module.lines
     if module.syntax_error is not None:
         return [_syntax_finding(module.syntax_error, lines)]
