@@ -70,9 +70,11 @@ def _add_optional_commands(commands) -> None:
     """Commands of the fix and launcher features, each defined next to its feature."""
     from .launch import run_commands
     from .refactor import fix_command
+    from .scaffold import commands as scaffold_commands
 
     fix_command.register(commands)
     run_commands.register(commands)
+    scaffold_commands.register(commands)
 
 
 def _code_list(text: str) -> list[str]:
