@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from conftest import FIXTURES, ROOT
 from metaflow_lsp.docs import rule_page
@@ -124,3 +125,24 @@ def test_the_repositorys_pre_commit_hook_runs_check_on_python_files():
         "id": "metaflow-lsp", "entry": "metaflow-lsp check", "language": "python", "types": ["python"]}
     # `language: python` installs this repository as a package: its console script is the hook's entry.
     assert 'metaflow-lsp = "metaflow_lsp._bootstrap:console"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_pre_commit_runs_the_repositorys_hook_on_a_commits_flow_files(tmp_path):
+    """`pre-commit try-repo` as a user's config referencing this repository would: pre-commit installs the package
+    into a virtualenv of its own (from PyPI) and runs the hook on the repository's Python files."""
+    project = tmp_path / "project"
+    (project / "flows").mkdir(parents=True)
+    (project / "flows" / "tiny.py").write_text(FLOW, encoding="utf-8")
+    (project / "notes.txt").write_text("self.next(self.nowhere)\n", encoding="utf-8")  # not Python: not checked
+    git = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"]
+    subprocess.run([*git, "init", "-q"], cwd=project, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=project, check=True)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    result = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "metaflow-lsp", "--all-files"],
+                            cwd=project, capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "- hook id: metaflow-lsp" in result.stdout
+    assert "flows/tiny.py:13:33: MF011 Step `start` transitions to `nowhere`, which is not a step of `TinyFlow`." \
+        in result.stdout.splitlines()
+    assert "notes.txt" not in result.stdout
