@@ -57,7 +57,7 @@ def _init(args: argparse.Namespace) -> int:
             print(f"wrote {path.as_posix()}")
         for path in report.skipped:
             print(f"skipped {path.as_posix()} (already there, kept as it is)")
-        if report.written and not report.errors:
+        if Path("flows/train.py") in report.written and not report.errors:  # our flow, with its test mode
             print(f"next: cd {os.path.relpath(report.root / 'flows')} && python train.py run --test_mode 1")
     for message in report.notes + report.errors:
         print(f"metaflow-lsp: {message}", file=sys.stderr)
