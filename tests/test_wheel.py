@@ -82,6 +82,10 @@ def test_wheel_holds_the_package_its_rule_pages_and_metadata(dist):
             assert archive.read(name).decode() == (ROOT / "docs" / "rules" / f"{code}.md").read_text(encoding="utf-8")
     assert pages == {f"metaflow_lsp/docs/rules/{code}.md" for code in RULES}  # rule pages only, not docs/dev
     assert {"metaflow_lsp/__main__.py", "metaflow_lsp/lsp/server.py", "metaflow_lsp/refactor/extract.py"} <= names
+    # `metaflow-lsp init`'s templates, every one of them (the scaffold's files are checked in test_scaffold.py)
+    templates = ROOT / "server" / "metaflow_lsp" / "scaffold" / "templates"
+    assert {f"metaflow_lsp/scaffold/templates/{path.relative_to(templates).as_posix()}"
+            for path in templates.rglob("*.template")} <= names
     assert not any(name.startswith(("tests/", "server/", "docs/")) for name in names)
     assert "metaflow-lsp = metaflow_lsp._bootstrap:console" in entry_points
     headers, _, description = metadata.partition("\n\n")
@@ -143,6 +147,12 @@ def test_installed_cli(installed, tmp_path):
     check = run(installed, "check", "flows/", cwd=work)
     assert check.returncode == 1, check.stderr
     assert [line for line in check.stdout.splitlines() if line.startswith(FINDING)], check.stdout
+
+    init = run(installed, "init", "new-project", cwd=tmp_path)  # the templates come from the installed package
+    assert init.returncode == 0, init.stderr
+    assert "wrote flows/train.py" in init.stdout.splitlines()
+    clean = run(installed, "check", "new-project", cwd=tmp_path)
+    assert (clean.returncode, clean.stdout) == (0, ""), clean.stdout + clean.stderr
 
 
 async def test_installed_server_reports_a_diagnostic(installed, tmp_path):

@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="report problems in flow files, as the editor shows them")
     check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (walked recursively)")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text",
+                       help="github: workflow annotations; sarif: a SARIF 2.1.0 log")
     check.add_argument("--select", type=_code_list, help="only these codes or prefixes, e.g. MF0,MF201")
     check.add_argument("--ignore", type=_code_list, help="also skip these codes or prefixes")
     check.set_defaults(run=_check)
@@ -68,9 +69,11 @@ def _add_optional_commands(commands) -> None:
     """Commands of the fix and launcher features, each defined next to its feature."""
     from .launch import run_commands
     from .refactor import fix_command
+    from .scaffold import commands as scaffold_commands
 
     fix_command.register(commands)
     run_commands.register(commands)
+    scaffold_commands.register(commands)
 
 
 def _code_list(text: str) -> list[str]:
@@ -151,6 +154,8 @@ def _check(args: argparse.Namespace) -> int:
     rows = [row for _, file_rows, _, _ in results for row in file_rows]
     if args.format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif args.format in ("github", "sarif"):
+        _print_for_ci(args, rows)
     else:
         for row in rows:
             print(f"{row['path']}:{row['line']}:{row['column']}: {row['code']} {row['message']}")
@@ -160,6 +165,17 @@ def _check(args: argparse.Namespace) -> int:
     if config_errors:
         return EXIT_USAGE
     return EXIT_FINDINGS if rows else EXIT_CLEAN
+
+
+def _print_for_ci(args: argparse.Namespace, rows: list[dict]) -> None:
+    from . import check_formats
+
+    if args.format == "github":
+        for line in check_formats.github_lines(rows):
+            print(line)
+    else:
+        settings = config.load(args.paths[0])[0]  # its docs-url, for the rules' links
+        print(json.dumps(check_formats.sarif_log(rows, settings), indent=2, ensure_ascii=False))
 
 
 # What the files of one folder share, found once per folder in each process: settings (with their errors) and project.

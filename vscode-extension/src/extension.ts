@@ -1,13 +1,16 @@
 // The VS Code client: starts `python -m metaflow_lsp` (the bundled server, from the extension's folder, told whether
 // the workspace is trusted), shows its state in the status bar, and executes the run specifications the server's
 // code lenses carry. The server decides what to run; this file only runs it.
+import { basename } from "node:path";
+
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from "vscode-languageclient/node";
 
 import { findInterpreter } from "./interpreter";
+import { initProcess, initSummary, projectNameProblem, runInit } from "./newProject";
 import { OWN_DEBUG_TYPE, RunSpec, debugConfiguration, parseRunSpec, processLaunch } from "./runspec";
 import { probeInterpreter } from "./serverCheck";
-import { ImportStrategy, debugAdapterProcess, initializationOptions, serverProcess } from "./serverLaunch";
+import { ImportStrategy, ServerProcess, debugAdapterProcess, initializationOptions, serverProcess } from "./serverLaunch";
 import { ServerStatus } from "./status";
 
 let client: LanguageClient | undefined;
@@ -31,6 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.commands.registerCommand("metaflow.restartServer", () => restart(context, output)),
     vscode.commands.registerCommand("metaflow.showOutput", () => output.show()),
+    vscode.commands.registerCommand("metaflow.newProject", () => newProject(context, output)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("metaflowLsp.interpreter") || event.affectsConfiguration("metaflowLsp.importStrategy")) {
         void restart(context, output);
@@ -76,11 +80,7 @@ function restart(context: vscode.ExtensionContext, output: vscode.OutputChannel)
     await previous?.stop().catch(() => undefined);
     status.starting();
     const interpreter = await findInterpreter();
-    const strategy =
-      vscode.workspace.getConfiguration("metaflowLsp").get<ImportStrategy>("importStrategy") ?? "useBundled";
-    // Never in the workspace: `python -c` / `python -m` would import a workspace module of the same name first.
-    const facts = await probeInterpreter(interpreter, context.extensionPath);
-    const server = "problem" in facts ? facts : serverProcess(interpreter, context.extensionPath, facts, strategy);
+    const server = await serverFor(context, interpreter);
     if ("problem" in server) {
       fail(output, server.problem);
       return;
@@ -119,6 +119,52 @@ function restart(context: vscode.ExtensionContext, output: vscode.OutputChannel)
     }
   });
   return restarting;
+}
+
+/** The server's process for `interpreter`, as the settings choose it, or a message worth showing. */
+async function serverFor(context: vscode.ExtensionContext, interpreter: string[]): Promise<ServerProcess | { problem: string }> {
+  const strategy =
+    vscode.workspace.getConfiguration("metaflowLsp").get<ImportStrategy>("importStrategy") ?? "useBundled";
+  // Never in the workspace: `python -c` / `python -m` would import a workspace module of the same name first.
+  const facts = await probeInterpreter(interpreter, context.extensionPath);
+  return "problem" in facts ? facts : serverProcess(interpreter, context.extensionPath, facts, strategy);
+}
+
+/** "Metaflow: New Project": a folder, a name, then `metaflow-lsp init` by the server's package (newProject.ts). */
+async function newProject(context: vscode.ExtensionContext, output: vscode.OutputChannel): Promise<void> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage("Metaflow: no project is created from an untrusted workspace.");
+    return;
+  }
+  const [folder] =
+    (await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      openLabel: "Create the Project Here",
+      defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+    })) ?? [];
+  if (!folder) return;
+  const name = await vscode.window.showInputBox({
+    prompt: "The project's name, also the flows' prefix (churn: ChurnTrainFlow, ChurnPredictFlow)",
+    value: basename(folder.fsPath).replace(/[^A-Za-z0-9_-]/g, "-").replace(/^[^A-Za-z]+/, ""),
+    validateInput: (value) => projectNameProblem(value),
+  });
+  if (name === undefined) return;
+  const server = await serverFor(context, await findInterpreter(folder));
+  const report = "problem" in server ? server : await runInit(initProcess(server, folder.fsPath, name));
+  if ("problem" in report) {
+    output.appendLine(report.problem);
+    void vscode.window.showErrorMessage(report.problem);
+    return;
+  }
+  const summary = initSummary(report);
+  output.appendLine(summary);
+  const open = "Open Folder";
+  const show = report.errors.length ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  if ((await show(summary, open)) === open) {
+    await vscode.commands.executeCommand("vscode.openFolder", folder);
+  }
 }
 
 /** One notification, with the fix one click away; the status bar keeps showing the error. */

@@ -22,7 +22,7 @@ CLIENT_CLASSES = {"Flow", "Run", "Step", "Task", "DataArtifact"}
 LATEST = {"latest_run", "latest_successful_run"}
 
 
-def _client_names(module: Module) -> tuple[dict[str, str], set[str]]:
+def client_names(module: Module) -> tuple[dict[str, str], set[str]]:
     """Names bound to Metaflow's client classes (`Flow` -> "Flow") and names bound to the metaflow package."""
     classes, packages = {}, set()
     for item in module.imports:
@@ -36,7 +36,7 @@ def _client_names(module: Module) -> tuple[dict[str, str], set[str]]:
     return classes, packages
 
 
-def _client_call(node: ast.AST, classes: dict[str, str], packages: set[str]) -> str | None:
+def client_call(node: ast.AST, classes: dict[str, str], packages: set[str]) -> str | None:
     if not isinstance(node, ast.Call):
         return None
     name = dotted_name(node.func)
@@ -108,7 +108,7 @@ def _locals(function: FunctionNode) -> set[str]:
       silent="the run itself (`current.run_id`); pathspecs built from this run's data")
 def load_other_flows_in_start(context: RuleContext):
     module = context.module
-    classes, packages = _client_names(module)
+    classes, packages = client_names(module)
     if not classes and not packages:
         return
     for flow, step in context.steps_in_file():
@@ -119,16 +119,16 @@ def load_other_flows_in_start(context: RuleContext):
             continue
         start = flow.steps.get(start_name)
         in_start = context.memo(("client-calls", id(start.node) if start else None), lambda: {
-            ast.dump(n) for n in context.nodes(start.node) if _client_call(n, classes, packages)} if start else set())
+            ast.dump(n) for n in context.nodes(start.node) if client_call(n, classes, packages)} if start else set())
         loads: list[tuple[ast.expr, ast.Call]] = []  # (what to underline, the client call)
         inside_latest: set[int] = set()
         nodes = context.nodes(step.node)
         for node in nodes:
-            if isinstance(node, ast.Attribute) and node.attr in LATEST and _client_call(node.value, classes, packages):
+            if isinstance(node, ast.Attribute) and node.attr in LATEST and client_call(node.value, classes, packages):
                 loads.append((node, node.value))  # type: ignore[arg-type]
                 inside_latest.add(id(node.value))
         for node in nodes:
-            if _client_call(node, classes, packages) and id(node) not in inside_latest:
+            if client_call(node, classes, packages) and id(node) not in inside_latest:
                 loads.append((node, node))  # type: ignore[arg-type]
         if not loads:
             continue
@@ -136,13 +136,13 @@ def load_other_flows_in_start(context: RuleContext):
         for target, call in sorted(loads, key=lambda item: (item[0].lineno, item[0].col_offset)):
             if ast.dump(call) in in_start:
                 continue
-            if _client_call(call, classes, packages) == "Flow" and _this_flow(call) \
+            if client_call(call, classes, packages) == "Flow" and _this_flow(call) \
                     and not (isinstance(target, ast.Attribute) and target.attr == "latest_successful_run"):
                 continue  # this run (`Flow(current.flow_name)[current.run_id]`, `.latest_run`), not another one
             arguments = list(call.args) + [k.value for k in call.keywords]
             if not arguments or not all(_static(a, flow, module, local) for a in arguments):
                 continue  # built from this run's data: it cannot be loaded earlier
-            text = ast.get_source_segment(module.source, target) or _client_call(call, classes, packages)
+            text = ast.get_source_segment(module.source, target) or client_call(call, classes, packages)
             yield Hit(Span.of(target),
                       f"{shown(text, 56)} is first loaded in step `{step.name}`: load it in `{start_name}` "
                       f"and keep its `.pathspec`, so a missing run fails in seconds.",
