@@ -7,10 +7,11 @@ comprehension of one, `range(...)`, `list(...)`... come first (detail "list"); t
 show (a call, a name, a mix) follow (`artifact_shapes.py`); those only ever assigned a number, boolean, None or
 string literal are left out.
 
-A half-typed line (`self.` alone, `self.next(self.`, `foreach="`) does not parse. The document's analysis is used
-when it parses; otherwise the cursor's line is repaired (a placeholder name after the dot or the string's closing
-quote, its open brackets closed) and the file is read once more with `ast` for this request. Lines keep their
-numbers, so the model's steps are where the editor's are. No libcst.
+A half-typed line (`self.` alone, `self.next(self.`, `foreach="`) does not parse. So the cursor's line is cut at the
+cursor and repaired (a placeholder name after the dot or the string's closing quote, its open brackets closed) and
+the text is read once with `ast`, reusing the model of the methods that did not change; the rules do not run for a
+completion. Only when that does not parse is the document's own analysis used. Lines keep their numbers, so the
+model's steps are where the editor's are. No libcst.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..artifacts import Assignment, FlowArtifacts
 from ..builder import parse_module
 from ..graph import FlowGraph
 from ..model import FlowClass, Module, Step
-from ..text import Span
+from ..text import LineIndex, Span
 from .convert import byte_column, encoding_of
 
 if TYPE_CHECKING:
@@ -46,17 +47,19 @@ def register(server: MetaflowLanguageServer) -> None:
     def completion(ls: MetaflowLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:
         """textDocument/completion: the names `self.` (or `foreach="`) can be followed by in this step."""
         uri = params.text_document.uri
-        result = ls.analysis(uri)
+        document = ls.open_document(uri)
+        if document is None:
+            return None
+        lines = LineIndex(document.source)
         position = params.position
-        line = result.lines.line(position.line)
-        before = line[: len(line.encode()[: byte_column(result.lines, position, encoding_of(ls))].decode(
-            errors="ignore"))]
+        text = lines.line(position.line)
+        before = text[: len(text.encode()[: byte_column(lines, position, encoding_of(ls))].decode(errors="ignore"))]
         in_foreach = _IN_FOREACH.search(before)
         in_next = _IN_NEXT.search(before)
         if in_foreach is None and in_next is None and _AFTER_SELF.search(before) is None:
             return None
         ending = in_foreach.group(1) if in_foreach else _PLACEHOLDER  # what makes the line parse again
-        module = result.module if result.module.ok else _repaired(ls, uri, result.module, position.line, before, ending)
+        module = _repaired(ls, uri, lines, position.line, before, ending) or _analysed(ls, uri)
         if module is None:
             return None
         found = _step_at(module, position.line)
@@ -72,17 +75,23 @@ def register(server: MetaflowLanguageServer) -> None:
         return types.CompletionList(is_incomplete=False, items=items)
 
 
-def _repaired(ls: MetaflowLanguageServer, uri: str, broken: Module, line: int, before: str,
+def _repaired(ls: MetaflowLanguageServer, uri: str, lines: LineIndex, line: int, before: str,
               ending: str) -> Module | None:
     """The model of the document with the cursor's line cut at the cursor and completed so it parses: `ending`
-    (a placeholder name, a closing quote), then the brackets still open."""
-    lines = broken.lines.lines
-    if not 0 <= line < len(lines):
+    (a placeholder name, a closing quote), then the brackets still open. One parse, with the document's reuse
+    cache: the methods the user is not typing in keep their model."""
+    if not 0 <= line < len(lines.lines):
         return None
     fixed = before + ending + "".join(_CLOSERS[c] for c in reversed(_open_brackets(before)))
-    source = "\n".join(lines[:line] + [fixed] + lines[line + 1:])
-    project = ls.project_for(uri)
-    module = parse_module(source, broken.path, project.resolver)
+    source = "\n".join(lines.lines[:line] + [fixed] + lines.lines[line + 1:])
+    module = parse_module(source, ls.path_of(uri), ls.project_for(uri).resolver, ls.node_reuse(uri))
+    return module if module.ok else None
+
+
+def _analysed(ls: MetaflowLanguageServer, uri: str) -> Module | None:
+    """The model of the document as it is, when the repaired line did not parse (it continues a bracket opened
+    on an earlier line, say) and the document does."""
+    module = ls.analysis(uri).module
     return module if module.ok else None
 
 

@@ -144,14 +144,17 @@ class MetaflowLanguageServer(LanguageServer):
             return CheckResult(parse_module("", path, None), [], LineIndex(source))
         settings = self.settings_for(uri)
         project = self.project_for(uri)
-        reuse = self._reuse.setdefault(uri, NodeReuse()) if self.open_document(uri) is not None else None
         try:
-            return check_source(source, path, settings, project, reuse)
+            return check_source(source, path, settings, project, self.node_reuse(uri))
         except Exception:  # the engine never raises by design; if it does, the editor keeps working
             if STRICT:
                 raise
             log.exception("checking %s failed", uri)
             return CheckResult(parse_module("", path, None), [], LineIndex(source))
+
+    def node_reuse(self, uri: str) -> NodeReuse | None:
+        """What the unchanged methods of an open document already gave (None for a document that is not open)."""
+        return self._reuse.setdefault(uri, NodeReuse()) if self.open_document(uri) is not None else None
 
     def forget(self, uri: str) -> None:
         """Drops what is cached for a document (it was closed)."""
