@@ -26,7 +26,9 @@ def def_line(step: str) -> int:
 async def hints(client, uri: str, where: types.Range = WHOLE) -> dict[int, tuple[str, int, str]]:
     found = await asyncio.wait_for(client.text_document_inlay_hint_async(types.InlayHintParams(
         text_document=types.TextDocumentIdentifier(uri=uri), range=where)), TIMEOUT)
-    return {hint.position.line: (hint.label, hint.position.character, hint.tooltip.value) for hint in found or []}
+    by_line = {hint.position.line: (hint.label, hint.position.character, hint.tooltip.value) for hint in found or []}
+    assert len(by_line) == len(found or []), found  # one hint a line
+    return by_line
 
 
 async def test_off_by_default(tmp_path):
@@ -95,3 +97,32 @@ async def test_a_wrong_value_warns_and_keeps_the_hints_off(tmp_path):
             await asyncio.sleep(0.02)
     assert [m.message for m in client.messages] == [
         "metaflow-lsp: editor setting `metaflowLsp`: `inlayHints` must be true or false, not 'yes'; using the default"]
+
+
+async def test_a_base_step_shared_by_two_flows_has_one_hint(tmp_path):
+    text = '''
+from metaflow import FlowSpec, step
+
+
+class Base(FlowSpec):
+    @step
+    def start(self):
+        self.rows = [1, 2]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print(self.rows)
+
+
+class FirstFlow(Base):
+    pass
+
+
+class SecondFlow(Base):
+    pass
+'''.lstrip("\n")
+    path = write(tmp_path, "flows.py", text)
+    async with session(tmp_path, settings={"inlayHints": True}) as client:
+        found = await hints(client, open_document(client, path))
+    assert {line: label for line, (label, _, _) in found.items()} == {10: "← rows"}

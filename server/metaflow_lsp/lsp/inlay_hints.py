@@ -43,12 +43,12 @@ def step_hints(ls: MetaflowLanguageServer, uri: str, first: int, last: int) -> l
     if not result.module.ok:
         return None
     encoding = encoding_of(ls)
-    hints = []
+    hints: dict[int, types.InlayHint] = {}  # by line: a base's step in this file is a step of each flow using it
     for flow in result.module.flows:
         artifacts = None  # computed for a flow with a step in the range only
         for step in flow.steps.values():
             line = step.span.line
-            if step.path != result.module.path or not first <= line <= last:
+            if step.path != result.module.path or not first <= line <= last or line in hints:
                 continue
             artifacts = artifacts or FlowArtifacts(flow)
             reads = upstream_reads(flow, step, artifacts)
@@ -56,10 +56,10 @@ def step_hints(ls: MetaflowLanguageServer, uri: str, first: int, last: int) -> l
                 continue
             text = result.lines.line(line).rstrip()
             position = types.Position(line=line, character=column(result.lines, line, len(text.encode()), encoding))
-            hints.append(types.InlayHint(
+            hints[line] = types.InlayHint(
                 position=position, label=ARROW + ", ".join(reads), padding_left=True,
-                tooltip=types.MarkupContent(kind=types.MarkupKind.Markdown, value=_tooltip(reads))))
-    return hints
+                tooltip=types.MarkupContent(kind=types.MarkupKind.Markdown, value=_tooltip(reads)))
+    return list(hints.values())
 
 
 class Refresher:
