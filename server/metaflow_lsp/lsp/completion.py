@@ -133,19 +133,23 @@ def _visible(artifacts: FlowArtifacts, step: Step, line: int) -> dict[str, list[
 
 
 def _members(flow: FlowClass, step: Step, line: int) -> list[types.CompletionItem]:
+    """Listed in this order (`sort_text`): artifacts set on every path, those that may be unset, Parameters and
+    Configs, FlowSpec members."""
     artifacts = FlowArtifacts(flow)
     here = Span(line, 0, line, 0)
     items: dict[str, types.CompletionItem] = {}
     for name in _visible(artifacts, step, line):
         every = artifacts.set_on_every_path(name, step, here)
         detail = "artifact" if every else MAY_BE_UNSET
-        items[name] = types.CompletionItem(label=name, kind=types.CompletionItemKind.Field, detail=detail)
+        items[name] = types.CompletionItem(label=name, kind=types.CompletionItemKind.Field, detail=detail,
+                                           sort_text=("0" if every else "1") + name)
     for parameter in flow.parameters.values():
         items.setdefault(parameter.attr, types.CompletionItem(
-            label=parameter.attr, kind=types.CompletionItemKind.Property, detail=parameter.kind))
+            label=parameter.attr, kind=types.CompletionItemKind.Property, detail=parameter.kind,
+            sort_text="2" + parameter.attr))
     for member in _flow_members(artifacts.graph, step):
         items.setdefault(member, types.CompletionItem(
-            label=member, kind=types.CompletionItemKind.Method, detail="FlowSpec"))
+            label=member, kind=types.CompletionItemKind.Method, detail="FlowSpec", sort_text="3" + member))
     return list(items.values())
 
 
