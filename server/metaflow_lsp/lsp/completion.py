@@ -5,7 +5,7 @@ Configs, and the FlowSpec members that make sense in this step; inside `self.nex
 Inside `foreach="`, the artifacts set before the call whose every visible assignment is a list, tuple, set,
 comprehension of one, `range(...)`, `list(...)`... come first (detail "list"); those whose shape the source does not
 show (a call, a name, a mix) follow (`artifact_shapes.py`); those only ever assigned a number, boolean, None or
-string literal are left out.
+string literal are left out, and so are Parameters and Configs (their value comes from the command line).
 
 A half-typed line (`self.` alone, `self.next(self.`, `foreach="`) does not parse. So the cursor's line is cut at the
 cursor and repaired (a placeholder name after the dot or the string's closing quote, its open brackets closed) and
