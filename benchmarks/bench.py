@@ -7,11 +7,13 @@ every ninth step), all in one run on the same text:
 - didChange -> diagnostics through the real server over stdio, pulled (`textDocument/diagnostic`, as VS Code does)
   and pushed (`publishDiagnostics`, as Neovim and Emacs get them), p50 and p90,
 and `metaflow-lsp check` against `ruff check --no-cache` over the same folder of real files, the time for the server
-to answer `initialize`, a check of one small file, MF401 on a warm project index, and a check of 40 chained diamonds
-(2**40 paths).
+to answer `initialize`, a check of one small file, MF401 on a warm project index, a check of 40 chained diamonds
+(2**40 paths), and completion after `self.` typed in a late step of the 1,000-line flow (didChange +
+textDocument/completion on a line that does not parse, p50 and p95).
 Targets (issue 16): p50 at 1,000 lines <= 1x ast.parse, p50 at 5,000 lines <= 1.5x p50 at 1,000; check within 3x
-ruff; initialize < 0.25 s; one small file < 80 ms.
+ruff; initialize < 0.25 s; one small file < 80 ms; (issue 12) completion p50 < 20 ms at 1,000 lines.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,7 +87,7 @@ def generate_flow(lines: int, name: str = "BenchFlow") -> str:
             out += [f"        self.result_{index} = acc", f"        self.total = self.total + self.result_{index}",
                     f"        self.next(self.{after})", ""]
         index += 1
-    out += ["    @step", f"    def step_{index}(self):", "        self.next(self.end)", ""]
+    out += ["    @step", f"    def step_{index}(self):", '        """The last generated step."""', "        self.next(self.end)", ""]
     return "\n".join(out + tail)
 
 
@@ -193,8 +195,39 @@ async def bench_code_actions(client: BenchClient, uri: str, source: str, repeat:
     return listed, resolved
 
 
-async def bench_lsp(source: str, root: Path, pull: bool, edits: int,
-                    actions: int = 0) -> tuple[list[float], float, tuple[list[float], list[float]] | None]:
+async def bench_completion(client: BenchClient, uri: str, source: str, version: int, repeat: int) -> list[float]:
+    """Typing `value = self.` on a new line of the last generated step, then asking for completion there: the time
+    from didChange to the completion list (the line does not parse, so the server repairs it and parses once more).
+    The line is removed again between two requests (not timed)."""
+    lines = source.splitlines()
+    line = max(i for i, text in enumerate(lines) if text.strip().startswith("def step_")) + 2  # after the docstring
+    typed = "        value = self."
+    at = types.Range(types.Position(line, 0), types.Position(line, 0))
+    latencies = []
+    for _ in range(repeat):
+        version += 1
+        started = time.perf_counter()
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(range=at, text=typed + "\n")]))
+        found = await client.text_document_completion_async(types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, len(typed)),
+            context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.TriggerCharacter,
+                                            trigger_character=".")))
+        latencies.append(time.perf_counter() - started)
+        if found is None or not any(item.label == "total" for item in found.items):
+            raise RuntimeError(f"completion after self. did not offer `total`: {found}")
+        version += 1
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(types.Position(line, 0), types.Position(line + 1, 0)), text="")]))
+    return latencies
+
+
+async def bench_lsp(source: str, root: Path, pull: bool, edits: int, actions: int = 0,
+                    completions: int = 0) -> tuple[list[float], float, tuple[list[float], list[float]] | None,
+                                                   list[float] | None]:
     path = root / f"flow_{len(source)}_{'pull' if pull else 'push'}.py"
     path.write_text(source)
     common = root / "common.py"  # what the generated steps call; Extract appends to it
@@ -224,7 +257,8 @@ async def bench_lsp(source: str, root: Path, pull: bool, edits: int,
                 await _wait_pushed(client, uri, version)
                 latencies.append(client.pushed[(uri, version)] - started)
         code_actions = await bench_code_actions(client, uri, source, actions) if actions else None
-        return latencies, initialize, code_actions
+        completion = await bench_completion(client, uri, source, edits + 1, completions) if completions else None
+        return latencies, initialize, code_actions, completion
     finally:
         await client.shutdown_async(None)
         client.exit(None)
@@ -367,9 +401,13 @@ def main() -> int:
         for size in SIZES:
             source = generate_flow(size)
             parse, engine = bench_engine(source, repeat)
-            pulled, initialize, code_actions = asyncio.run(
-                bench_lsp(source, root, pull=True, edits=edits, actions=5 if size == 1_000 else 0))
-            pushed, _, _ = asyncio.run(bench_lsp(source, root, pull=False, edits=edits))
+            pulled, initialize, code_actions, completion = asyncio.run(bench_lsp(
+                source, root, pull=True, edits=edits, actions=5 if size == 1_000 else 0,
+                completions=edits if size == 1_000 else 0))
+            pushed, _, _, _ = asyncio.run(bench_lsp(source, root, pull=False, edits=edits))
+            if completion:
+                report["completion_1000"] = {"p50_ms": percentile(completion, 0.5) * 1000,
+                                             "p95_ms": percentile(completion, 0.95) * 1000}
             if code_actions:
                 report["code_actions_1000"] = {"list_p50_ms": percentile(code_actions[0], 0.5) * 1000,
                                                "resolve_extract_p50_ms": percentile(code_actions[1], 0.5) * 1000}
@@ -401,6 +439,9 @@ def main() -> int:
     actions = report["code_actions_1000"]
     print(f"1,000 lines: list code actions p50 {actions['list_p50_ms']:.1f} ms; resolve Extract p50 "
           f"{actions['resolve_extract_p50_ms']:.0f} ms (target 300 ms)")
+    completion = report["completion_1000"]
+    print(f"1,000 lines: completion after `self.` p50 {completion['p50_ms']:.1f} ms, p95 {completion['p95_ms']:.1f} ms"
+          f" (target p50 < 20 ms): {'met' if completion['p50_ms'] < 20 else 'missed'}")
     thousand, five = report["sizes"][1_000], report["sizes"][5_000]
     for kind in ("pull", "push"):
         ratio = thousand[f"{kind}_p50_ms"] / thousand["ast_parse_ms"]

@@ -5,6 +5,9 @@ actions there, applies "Extract body of step ... to common.py" through its own c
 scripts in tests/editors/ write what happened to a JSON file. Then common.py must hold the step's function, the flow
 must call it, and a fresh `metaflow-lsp check` must no longer report MF201 (nor any MF0/MF1 finding).
 
+Artifact intelligence in Neovim 0.7 the same way (tests/editors/artifacts.lua): the hover on an artifact of a later
+step names the steps assigning it, and completion after `self.` typed in that step lists it.
+
 The editors come from scripts/system-deps.sh (neovim, emacs-nox, elpa-eglot)."""
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, make_test_lsp_client
 
-from conftest import FIXTURES, PYTHON
+from conftest import FIXTURES, PYTHON, ROOT
 from test_lsp_session import SERVER, TIMEOUT, open_document, stop
 
 EDITORS = Path(__file__).resolve().parent / "editors"
@@ -102,6 +105,28 @@ def test_extract_in_neovim(workspace, tmp_path):
     assert outcome["chosen"] == EXTRACT_TITLE
     assert {"code": "MF201", "line": STEP_LINE} in outcome["diagnostics"]
     _assert_extracted(workspace, outcome)
+
+
+def test_artifact_hover_and_completion_in_neovim(tmp_path):
+    nvim = _needed("nvim", "neovim")
+    folder = tmp_path / "project"
+    shutil.copytree(ROOT / "examples" / "flows", folder)
+    neutral = tmp_path / "server-cwd"
+    neutral.mkdir()
+    lines = (folder / "train.py").read_text(encoding="utf-8").split("\n")
+    read = next(i for i, line in enumerate(lines) if 'print(f"y = {self.slope' in line)  # in `end`
+    outcome = _run_editor(
+        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-n", "-S", str(EDITORS / "artifacts.lua")],
+        {"MFLSP_PYTHON": PYTHON, "MFLSP_CWD": str(neutral), "MFLSP_FLOW": str(folder / "train.py"),
+         "MFLSP_LINE": str(read), "MFLSP_CHARACTER": str(lines[read].index("slope")),
+         "MFLSP_INSERT_AFTER": str(read + 1), "MFLSP_TYPED": "        print(self."},
+        tmp_path / "neovim.json", neutral)
+    hover = outcome["hover"]
+    assert hover.startswith("**Artifact** `slope` of `TrainFlow`"), outcome
+    assert "Assigned in `train` (" in hover and "`evaluate` (" in hover, hover
+    completion = {item["label"]: item["detail"] for item in outcome["completion"]}
+    assert completion["slope"] == completion["summary"] == "artifact", outcome
+    assert completion["n_rows"] == "Parameter"
 
 
 def test_extract_in_emacs_eglot(workspace, tmp_path):

@@ -70,3 +70,26 @@ async def test_nothing_outside_a_step_or_after_other_names(tmp_path):
     assert await complete(tmp_path, text, at) == {}
     text, at = typed("alpha = Parameter", "x = self.")
     assert await complete(tmp_path, text, at) == {}
+
+
+async def test_inside_a_call_continued_from_the_line_above(tmp_path):
+    # Cut at the cursor, this line no longer closes the bracket opened above: the document as it is answers.
+    text, at = typed("label = ", "value = max(1,")
+    lines = text.split("\n")
+    lines.insert(at.line + 1, " " * 20 + "self.rows)")
+    at = types.Position(line=at.line + 1, character=len(" " * 20 + "self."))
+    found = await complete(tmp_path, "\n".join(lines), at)
+    assert found["rows"] == "artifact" and found["input"] == "FlowSpec"
+
+
+async def test_artifacts_come_first_then_parameters_then_flowspec_members(tmp_path):
+    text, at = typed("label = ", "item = self.")  # in `fan`, a foreach child
+    path = write(tmp_path, "train_flow.py", FLOW)
+    async with session(tmp_path) as client:
+        uri = open_document(client, path, text)
+        found = await asyncio.wait_for(client.text_document_completion_async(types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=at)), TIMEOUT)
+    shown = [item.detail for item in sorted(found.items, key=lambda item: item.sort_text)]
+    groups = ["artifact", "artifact (may be unset here)", "Parameter", "FlowSpec"]
+    assert shown == sorted(shown, key=groups.index)
+    assert set(shown) == set(groups)

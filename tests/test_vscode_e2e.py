@@ -9,6 +9,9 @@ waits for Metaflow's "Done!" in the task terminal; then reads the run back with 
 IDE tag; applies Extract to the foreach step (Ctrl+., Enter) and finds it in a new common.py. The venv still has no
 metaflow_lsp, pygls, lsprotocol or libcst afterwards.
 
+Artifacts (test_artifact_hover_and_completion_in_code_server): the hover on an artifact read in a later step names
+the step assigning it; `self.` typed there opens a completion list offering it.
+
 Untrusted (test_untrusted_workspace_in_code_server): workspace trust on, the person declines it; the workspace
 shadows `tomllib` and names its own interpreter, both leaving a marker if run: diagnostics show, no marker, no lens,
 no "Write Run Configurations" in the palette (docs/dev/security.md).
@@ -336,6 +339,28 @@ def test_debug_lens_without_the_python_extensions(tmp_path, vsix, metaflow_only_
     assert "Done!" in (seen.get("terminal") or ""), f"the debugged run did not finish:\n{seen.get('terminal')}{context}"
     assert "debug adapter: " in seen["output"] and "-m debugpy.adapter (bundled debugpy)" in seen["output"], context
     assert _found_in(metaflow_only_python) == [], "the debugger installed something into the user's venv"
+
+
+def test_artifact_hover_and_completion_in_code_server(tmp_path, vsix, metaflow_only_python):
+    """Artifact intelligence as VS Code shows it: the hover on `self.total` read in `train` names `join`, the step
+    that assigns it; `self.` typed on a new line of `train` opens a completion list offering `total`."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    flow = workspace / FLOW
+    flow.write_text((E2E / "workspace" / FLOW).read_text().replace(TYPO, FIXED))
+    read = 'print("total", self.total)'
+    (line,) = _lines_with(flow.read_text(), read)
+    column = flow.read_text().splitlines()[line - 1].index(read) + len('print("total", self.') + 1
+    seen, context = _drive(tmp_path, workspace, {"file": FLOW, "artifacts": {
+        "hoverLine": line, "hoverColumn": column, "hoverWaitFor": "Artifact total",
+        "completeAfterLine": line, "completeWaitFor": "total"}}, vsix, metaflow_only_python)
+
+    hover = seen.get("hover") or ""
+    assert "Artifact total of TrainFlow" in hover and "Assigned in join" in hover, f"hover: {hover!r}{context}"
+    assert "Set on every path from start here" in hover, f"hover: {hover!r}{context}"
+    rows = [row.split("\n")[0] for row in seen.get("completion") or []]
+    assert "total" in rows and "test_mode" in rows, f"completion rows: {seen.get('completion')}{context}"
+    assert "trian" not in flow.read_text() and "self.\n" not in flow.read_text(), "the typing was saved"
 
 
 def test_missing_interpreter_is_one_notification_and_a_red_status(tmp_path, vsix):

@@ -1,11 +1,13 @@
-"""What the project index keeps of each flow file: its module-level functions (MF401 compares them across files)
-and the classes of other files that its classes extend (which makes a class elsewhere an intermediate base)."""
+"""What the project index keeps of each flow file: its module-level functions (MF401 compares them across files),
+the classes of other files that its classes extend (which makes a class elsewhere an intermediate base), and its
+flows, steps and Parameters with their positions (`workspace/symbol`)."""
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from .model import Module
 from .text import Span
@@ -22,12 +24,25 @@ class TopLevelFunction:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowSymbol:
+    """A flow, one of its steps or one of its Parameters, where the file defines it."""
+
+    path: Path
+    name: str
+    kind: Literal["flow", "step", "parameter"]
+    container: str | None  # the flow of a step or Parameter
+    span: Span  # the name
+    line_text: str  # the text of the name's line: its columns in any position encoding without the file
+
+
+@dataclass(frozen=True, slots=True)
 class IndexedFlowFile:
     """What the project index keeps of one flow file."""
 
     functions: tuple[TopLevelFunction, ...]
     # Classes of other files that its classes extend: `Base` for `common.Base` and for `from common import Base as B`.
     imported_bases: frozenset[str]
+    symbols: tuple[FlowSymbol, ...] = ()
 
 
 NOT_A_FLOW_FILE = IndexedFlowFile((), frozenset())
@@ -67,4 +82,27 @@ def index_flow_file(module: Module) -> IndexedFlowFile:
     return IndexedFlowFile(
         tuple(TopLevelFunction(module.path, info.name, info.span, function_fingerprint(info.node))
               for info in module.functions.values()),
-        imported_base_names(module))
+        imported_base_names(module),
+        flow_symbols(module))
+
+
+def flow_symbols(module: Module) -> tuple[FlowSymbol, ...]:
+    """The flows the file defines, with the steps and Parameters each defines itself (not those of a base)."""
+    if module.path is None:
+        return ()
+    found: list[FlowSymbol] = []
+
+    def add(name, kind, container, span):
+        found.append(FlowSymbol(module.path, name, kind, container, span, module.lines.line(span.line)))
+
+    for flow in module.flows:
+        if flow.path != module.path:
+            continue
+        add(flow.name, "flow", None, flow.span)
+        for parameter in flow.parameters.values():
+            if parameter.owner == flow.name:
+                add(parameter.attr, "parameter", flow.name, parameter.span)
+        for step in flow.own_steps:
+            if step.path == module.path:
+                add(step.name, "step", flow.name, step.span)
+    return tuple(found)

@@ -17,7 +17,7 @@ from typing import Any
 from .builder import ModuleResolver, file_resolver, parse_module
 from .file_walk import walk_python_files
 from .files import MAX_FILE_BYTES, decode_source, read_bytes, read_source
-from .flow_index import NOT_A_FLOW_FILE, IndexedFlowFile, TopLevelFunction, index_flow_file
+from .flow_index import NOT_A_FLOW_FILE, FlowSymbol, IndexedFlowFile, TopLevelFunction, index_flow_file
 from .git_commands import git_check_ignore, git_toplevel
 from .gitignore import ignored_by_files
 from .model import Module
@@ -102,6 +102,12 @@ class Project:
         `class TrainFlow(BaseFlow)` after `from base import BaseFlow`): a flow class of that name elsewhere is an
         intermediate base, not a flow of its own. From the same cached index as `flow_functions`."""
         return frozenset().union(*(indexed.imported_bases for indexed in self._indexed_flow_files(exclude)))
+
+    def flow_symbols(self) -> Iterator[FlowSymbol]:
+        """The flows, steps and Parameters of the project's flow files on disk (`workspace/symbol`), from the same
+        cached index: a file is read again only when its modification time or size changed."""
+        for indexed in self._indexed_flow_files(None):
+            yield from indexed.symbols
 
     def _indexed_flow_files(self, exclude: Path | None) -> Iterator[IndexedFlowFile]:
         skip = exclude.resolve() if exclude is not None else None

@@ -7,6 +7,8 @@
 //   problem: the server cannot start (the interpreter is missing): record the notification and the status bar item.
 //   debug: {line, expression, maxStops}: a breakpoint on `line`, a click on "Debug (foreach, one worker)"; at each
 //   stop the call stack and `expression` evaluated in the debug console are recorded, then F5 continues.
+//   artifacts: {hoverLine, hoverColumn, hoverWaitFor, completeAfterLine, completeWaitFor}: the hover (Ctrl+K Ctrl+I)
+//   at hoverLine:hoverColumn, then `self.` typed on a new line below completeAfterLine and the suggest widget's rows.
 //
 // Observations, not assertions: a step either records what it saw (the test judges it) or fails when what it waits
 // for never shows (an action that cannot be done); the first failed step ends the session, with a screenshot, and
@@ -124,6 +126,8 @@ try {
     await debugSession(page);
   } else if (config.problem) {
     await problemSession(page);
+  } else if (config.artifacts) {
+    await artifactSession(page);
   } else {
     await trustedSession(page);
   }
@@ -377,4 +381,50 @@ async function problemSession(page) {
     return { html: await item.innerHTML(), label: await item.getAttribute("aria-label") };
   });
   await screenshot(page, "interpreter-missing");
+}
+
+/** Artifact intelligence as a person meets it: the hover on an artifact read in a later step, then completion after
+ *  `self.` typed on a new line (the line does not parse while it is being typed). */
+async function artifactSession(page) {
+  const { hoverLine, hoverColumn, hoverWaitFor, completeAfterLine, completeWaitFor } = config.artifacts;
+  await openFlowFile(page);
+  await step("the server is up (a code lens shows)", async () => {
+    await until(async () => (await lensTexts(page)).some((t) => t.includes("Run in test mode")), 45000);
+  });
+  const goTo = async (where) => {
+    await page.locator(`${EDITOR} .view-lines`).click();
+    await page.keyboard.press("Control+G");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type(where);
+    await page.keyboard.press("Enter");
+  };
+  result.hover = await step("hover on the artifact (Ctrl+K Ctrl+I)", async () => {
+    const hover = page.locator(".monaco-hover:visible", { hasText: hoverWaitFor });
+    const shown = await until(async () => {
+      await goTo(`${hoverLine}:${hoverColumn}`);
+      await page.keyboard.press("Control+K");
+      await page.keyboard.press("Control+I");
+      return hover.first().waitFor({ timeout: 3000 }).then(() => true);
+    }, 20000, 500);
+    if (!shown) throw new Error(`no hover containing ${hoverWaitFor}`);
+    return hover.first().innerText();
+  });
+  await screenshot(page, "artifact-hover");
+  await page.keyboard.press("Escape");
+  result.completion = await step("type self. on a new line: the completion list", async () => {
+    await goTo(String(completeAfterLine));
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("self.", { delay: 50 });
+    const rows = page.locator(".suggest-widget .monaco-list-row");
+    const shown = await until(async () => {
+      if (await rows.filter({ hasText: completeWaitFor }).count()) return true;
+      await page.keyboard.press("Control+Space"); // the widget closed before the answer: ask again
+      return rows.filter({ hasText: completeWaitFor }).first().waitFor({ timeout: 3000 }).then(() => true);
+    }, 20000, 500);
+    if (!shown) throw new Error(`no completion row containing ${completeWaitFor}`);
+    return rows.allInnerTexts();
+  });
+  await screenshot(page, "artifact-completion");
+  await page.keyboard.press("Escape");
 }

@@ -26,7 +26,8 @@ from ..engine import STRICT, CheckResult, check_source
 from ..project import Project, find_root, read_source
 from ..reuse import NodeReuse
 from ..text import LineIndex
-from . import code_actions, code_lens, completion, definition, diagnostics, hover, symbols
+from . import (code_actions, code_lens, completion, definition, diagnostics, hover, inlay_hints, symbols,
+               workspace_symbols)
 from .settings import SECTION, EditorSettings, workspace_trusted
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class MetaflowLanguageServer(LanguageServer):
         super().__init__("metaflow-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.editor_settings = EditorSettings(self)
         self.diagnostics: diagnostics.Diagnostics | None = None  # set by diagnostics.register
+        self.inlay_hints: inlay_hints.Refresher | None = None  # set by inlay_hints.register
         self._projects: dict[Path, Project] = {}
         self._roots: dict[Path, Path] = {}  # folder -> project root
         self._analyses: dict[str, tuple[tuple, CheckResult]] = {}
@@ -103,7 +105,10 @@ class MetaflowLanguageServer(LanguageServer):
     def project_for(self, uri: str) -> Project:
         """The project holding a document (cached per root); for an untitled document, the first workspace folder."""
         path = self.path_of(uri)
-        directory = path.parent if path is not None else self._fallback_directory()
+        return self.project_at(path.parent if path is not None else self._fallback_directory())
+
+    def project_at(self, directory: Path) -> Project:
+        """The project holding a folder (cached per root)."""
         root = self._roots.get(directory)
         if root is None:
             root = self._roots[directory] = find_root(directory)
@@ -139,14 +144,17 @@ class MetaflowLanguageServer(LanguageServer):
             return CheckResult(parse_module("", path, None), [], LineIndex(source))
         settings = self.settings_for(uri)
         project = self.project_for(uri)
-        reuse = self._reuse.setdefault(uri, NodeReuse()) if self.open_document(uri) is not None else None
         try:
-            return check_source(source, path, settings, project, reuse)
+            return check_source(source, path, settings, project, self.node_reuse(uri))
         except Exception:  # the engine never raises by design; if it does, the editor keeps working
             if STRICT:
                 raise
             log.exception("checking %s failed", uri)
             return CheckResult(parse_module("", path, None), [], LineIndex(source))
+
+    def node_reuse(self, uri: str) -> NodeReuse | None:
+        """What the unchanged methods of an open document already gave (None for a document that is not open)."""
+        return self._reuse.setdefault(uri, NodeReuse()) if self.open_document(uri) is not None else None
 
     def forget(self, uri: str) -> None:
         """Drops what is cached for a document (it was closed)."""
@@ -163,6 +171,8 @@ class MetaflowLanguageServer(LanguageServer):
         self._roots.clear()
         if self.diagnostics is not None:
             self.diagnostics.refresh()
+        if self.inlay_hints is not None:
+            self.inlay_hints.refresh()
 
     def files_changed(self, paths: list[Path | None]) -> None:
         """Files changed on disk: the project caches built from them are dropped (git answers for a .gitignore, the
@@ -190,7 +200,7 @@ def create_server() -> MetaflowLanguageServer:
     server = MetaflowLanguageServer()
     _register_lifecycle(server)
     diagnostics.register(server)
-    for feature in (code_actions, code_lens, hover, definition, symbols, completion):
+    for feature in (code_actions, code_lens, hover, definition, symbols, completion, workspace_symbols, inlay_hints):
         try:
             feature.register(server)
         except Exception:  # a broken feature must not take diagnostics down with it

@@ -38,6 +38,7 @@ class ServerOptions:
 
     diagnostics_delay_ms: int = 5  # push debounce after a change; a newer change restarts it (and changes that
     # arrive while the rules run are coalesced anyway: only the newest version is checked)
+    inlay_hints: bool = False  # after each step's `def`, the artifacts it reads from upstream (lsp/inlay_hints.py)
 
 
 def _delay(value: Any, key: str) -> int:
@@ -46,7 +47,13 @@ def _delay(value: Any, key: str) -> int:
     return int(value)
 
 
-SERVER_KEYS = {"diagnosticsDelay": ("diagnostics_delay_ms", _delay)}
+def _flag(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"`{key}` must be true or false, not {value!r}")
+    return value
+
+
+SERVER_KEYS = {"diagnosticsDelay": ("diagnostics_delay_ms", _delay), "inlayHints": ("inlay_hints", _flag)}
 # Keys of the same section that only the editor extension reads (which Python starts the server, which copy of the
 # server it starts, how VS Code logs its messages): not unknown options, just not the server's business.
 CLIENT_KEYS = frozenset({"interpreter", "importStrategy", "trace"})
