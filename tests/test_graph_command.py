@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from conftest import FIXTURES, TUTORIALS
 from metaflow_lsp.cli import main
+from metaflow_lsp.graph_formats import edge_labels
 
 GRAPH_FIXTURES = sorted((FIXTURES / "graph").glob("*.py"))
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "graph"
@@ -46,6 +48,35 @@ def test_drawing_matches_its_snapshot(path: Path, fmt: str, capsys):
 def test_every_snapshot_has_its_fixture():
     expected = {f"{path.stem}.{extension}" for path in GRAPH_FIXTURES for extension in EXTENSIONS.values()}
     assert {snapshot.name for snapshot in SNAPSHOTS.iterdir()} == expected
+
+
+@pytest.mark.parametrize("path", GRAPH_FIXTURES, ids=lambda p: p.stem)
+def test_graphviz_lays_out_the_dot_with_every_step_and_edge(path: Path, capsys):
+    """Graphviz itself (Debian's graphviz, from scripts/system-deps.sh) reads the DOT: each step is a node labelled
+    with its name (and decorators), each missing target a node, each out_func an edge with its label."""
+    dot = shutil.which("dot")
+    if dot is None:
+        pytest.fail("Graphviz is not installed: run scripts/system-deps.sh (apt-get install graphviz)")
+    _, text, _ = graph(capsys, path)
+    _, drawing, _ = graph(capsys, path, "--format", "dot")
+    laid_out = json.loads(subprocess.run([dot, "-Tjson"], input=drawing, capture_output=True, text=True,
+                                         timeout=60, check=True).stdout)
+    nodes = [node for node in laid_out["objects"] if "nodes" not in node]  # clusters list their nodes
+    names = {node["_gvid"]: node["name"] for node in laid_out["objects"]}
+    flows = json.loads(text)["flows"]
+    expected_labels, expected_edges = [], []
+    for flow in flows:
+        prefix = "" if len(flows) == 1 else flow["name"] + "."
+        for step in flow["steps"]:
+            decorators = " ".join("@" + name for name in step["decorators"])
+            # Graphviz hands the label back as written: the line break as DOT's two-character escape.
+            expected_labels.append(step["name"] + (f"\\n{decorators}" if decorators else ""))
+            for target, label in zip(step["next"], edge_labels(step)):
+                expected_edges.append((prefix + step["name"], prefix + target, label))
+        expected_labels += [f"{name} (missing)" for name in flow["missing"]]
+    assert sorted(node["label"] for node in nodes) == sorted(expected_labels)
+    edges = [(names[edge["tail"]], names[edge["head"]], edge.get("label") or None) for edge in laid_out["edges"]]
+    assert sorted(edges, key=str) == sorted(expected_edges, key=str)
 
 
 def test_mermaid_has_one_edge_per_out_func_and_no_keyword_ids(capsys):

@@ -157,3 +157,23 @@ def test_random_graphs_agree_with_metaflow():
         assert assert_agrees(module) >= 1, source
         types_seen |= {step["type"] for flow in module.flows for step in flow_json(flow)["steps"]}
     assert types_seen == {"start", "linear", "split", "foreach", "split-switch", "join", "end", None}
+
+
+def test_every_prefix_of_a_flow_being_typed_gives_a_graph_and_drawings():
+    """A flow as it is typed, cut after every line and in the middle of lines: the JSON, Mermaid and DOT always come
+    out (a cut that does not parse has no flows), and every `next` target is a step or listed as missing."""
+    from metaflow_lsp.graph_formats import to_dot, to_mermaid
+
+    source = (FIXTURES / "graph" / "branches.py").read_text(encoding="utf-8")
+    cuts = sorted({index for index, char in enumerate(source) if char == "\n"} | set(range(0, len(source), 37)))
+    drawn = 0
+    for cut in cuts:
+        module = parse_module(source[:cut], Path("/virtual/typing.py"))
+        graph = graph_json(module)
+        assert to_mermaid(graph).startswith(("flowchart TD", "---\ntitle:"))
+        assert to_dot(graph).startswith("digraph ")
+        for flow in graph["flows"]:
+            names = {step["name"] for step in flow["steps"]}
+            assert {t for step in flow["steps"] for t in step["next"]} <= names | set(flow["missing"])
+            drawn += 1
+    assert drawn >= 20
