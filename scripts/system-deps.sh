@@ -42,6 +42,8 @@ missing_packages() {
   has nvim || missing+=(neovim)
   has emacs || missing+=(emacs-nox)
   compgen -G '/usr/share/emacs/site-lisp/elpa-src/eglot-*/eglot.el' >/dev/null || missing+=(elpa-eglot)
+  # Graphviz reads `metaflow-lsp graph --format dot` (tests/test_graph_command.py).
+  has dot || missing+=(graphviz)
   echo "${missing[@]}"
 }
 

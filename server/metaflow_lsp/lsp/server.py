@@ -26,7 +26,7 @@ from ..engine import STRICT, CheckResult, check_source
 from ..project import Project, find_root, read_source
 from ..reuse import NodeReuse
 from ..text import LineIndex
-from . import (code_actions, code_lens, completion, definition, diagnostics, hover, inlay_hints, symbols,
+from . import (code_actions, code_lens, completion, definition, diagnostics, flow_graph, hover, inlay_hints, symbols,
                workspace_symbols)
 from .settings import SECTION, EditorSettings, workspace_trusted
 
@@ -200,7 +200,8 @@ def create_server() -> MetaflowLanguageServer:
     server = MetaflowLanguageServer()
     _register_lifecycle(server)
     diagnostics.register(server)
-    for feature in (code_actions, code_lens, hover, definition, symbols, completion, workspace_symbols, inlay_hints):
+    for feature in (code_actions, code_lens, hover, definition, symbols, completion, workspace_symbols, inlay_hints,
+                    flow_graph):
         try:
             feature.register(server)
         except Exception:  # a broken feature must not take diagnostics down with it
