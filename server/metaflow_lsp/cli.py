@@ -68,10 +68,12 @@ def _parser() -> argparse.ArgumentParser:
 def _add_optional_commands(commands) -> None:
     """Commands of the fix and launcher features, each defined next to its feature."""
     from .launch import run_commands
+    from .notebook import command as notebook_command
     from .refactor import fix_command
 
     fix_command.register(commands)
     run_commands.register(commands)
+    notebook_command.register(commands)
 
 
 def _code_list(text: str) -> list[str]:
