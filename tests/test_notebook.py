@@ -158,6 +158,8 @@ def test_the_default_step_is_the_first_calling_common_and_output_is_honoured(ran
     assert Path(result.stdout.strip()) == tmp_path / "nb" / "mine.ipynb"
     assert "metaflow.Task('ScoreFlow/" in (tmp_path / "nb" / "mine.ipynb").read_text()
     assert "/score/" in (tmp_path / "nb" / "mine.ipynb").read_text()
+    into_folder = notebook_cli("flow.py", "--step", "end", "--output", str(tmp_path / "nb"), cwd=ran)
+    assert Path(into_folder.stdout.strip()) == tmp_path / "nb" / "debug_end.ipynb"
 
 
 @pytest.mark.slow
@@ -263,3 +265,33 @@ def test_a_call_with_a_local_argument_is_not_called_again():
     """), Path("flow.py"))
     [call] = common_calls(module, module.flows[0].steps["start"], {})
     assert (call.function, call.arguments, call.keywords, call.targets) == ("g", ("a",), (("k", "2"),), ("b",))
+
+
+def test_a_retried_task_is_read_at_its_last_attempt_and_nested_foreach_positions(tmp_path):
+    """The layout Metaflow 2.19's local metadata writes (seen in the real runs above), for a case they do not make:
+    attempt 0 failed, attempt 1 succeeded, inside two foreach levels."""
+    from metaflow_lsp.launch import datastore
+
+    task_dir = tmp_path / ".metaflow" / "F" / "7" / "inner" / "12"
+    (task_dir / "_meta").mkdir(parents=True)
+    (tmp_path / ".metaflow" / "F" / "7" / "_meta").mkdir()
+    (tmp_path / ".metaflow" / "F" / "7" / "_meta" / "_self.json").write_text('{"ts_epoch": 5}')
+
+    def field(name: str, value, attempt: int, stamp: int) -> None:
+        (task_dir / "_meta" / f"sysmeta_{name}_{stamp}.json").write_text(json.dumps(
+            {"field_name": name, "value": value, "tags": [f"attempt_id:{attempt}"]}))
+
+    field("attempt", "0", 0, 100)
+    field("attempt_ok", "False", 0, 101)
+    field("foreach-execution-path", "outer:1,inner:0", 0, 100)
+    field("attempt", "1", 1, 200)
+    field("attempt_ok", "True", 1, 201)
+    field("foreach-execution-path", "outer:1,inner:2", 1, 200)
+    (task_dir / "0.data.json").write_text('{"objects": {"a": "x"}}')
+    (task_dir / "1.data.json").write_text('{"objects": {"a": "x", "b": "y", "_task_ok": "z"}}')
+    run = datastore.run_by_id(tmp_path, "F", "7")
+    assert run is not None and run.task_ids("inner") == ("12",)
+    record = datastore.task_record(tmp_path, run, "inner", "12")
+    assert (record.pathspec, record.attempt, record.ok) == ("F/7/inner/12", 1, True)
+    assert (record.foreach_index, record.artifacts) == (2, ("a", "b", "_task_ok"))
+    assert datastore.run_by_id(tmp_path, "F", "../F") is None and datastore.run_by_id(tmp_path, "F", "8") is None

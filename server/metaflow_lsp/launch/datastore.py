@@ -24,6 +24,8 @@ from ..files import read_text
 
 DATASTORE_DIR = ".metaflow"
 MAX_META_BYTES = 100_000  # a run's _self.json is a few hundred bytes
+# The metadata files `task_record` reads (`attempt_` also matches `attempt_ok_`): a task has dozens of others.
+TASK_FIELDS = ("sysmeta_attempt_", "sysmeta_foreach-execution-path_")
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def task_record(cwd: Path, run: LocalRun, step: str, task_id: str) -> TaskRecord
     task_dir = (root or Path(cwd)) / run.flow / run.run_id / step / task_id
     fields: dict[str, dict[int, object]] = {}  # field -> attempt -> value
     try:
-        names = sorted(entry.name for entry in os.scandir(task_dir / "_meta") if entry.name.startswith("sysmeta_"))
+        names = sorted(entry.name for entry in os.scandir(task_dir / "_meta") if entry.name.startswith(TASK_FIELDS))
     except OSError:
         names = []
     for name in names:  # sorted: the time stamp in the name puts a later value of a field last

@@ -1,4 +1,4 @@
-"""The server command `metaflow.debugNotebook(uri, step, runId?)`: writes the step's debug notebook
+"""The server command `metaflow.debugNotebook(uri, step?, runId?)`: writes the step's debug notebook
 (`notebook/command.py`) beside the flow and returns `{"path", "uri"}`; the "Debug in notebook" lens of each step
 (lsp/code_lens.py) names it, and VS Code opens the notebook it returns.
 
@@ -24,7 +24,8 @@ UNTRUSTED_REFUSAL = "metaflow-lsp: no debug notebook in an untrusted workspace (
 def register(server: MetaflowLanguageServer) -> None:
     @server.command(DEBUG_NOTEBOOK)
     def debug_notebook(ls, *args):  # no annotations: pygls evaluates them (get_type_hints) to convert arguments
-        """metaflow.debugNotebook(uri, step, runId?): writes the notebook; returns its path and URI."""
+        """metaflow.debugNotebook(uri, step?, runId?): writes the notebook (for the first step calling common.py, else
+        start, without a step); returns its path and URI."""
         from ..notebook.command import write_debug_notebook
         from ..notebook.plan import NotebookError
 
@@ -32,11 +33,12 @@ def register(server: MetaflowLanguageServer) -> None:
         if not ls.trusted:
             raise _failure(UNTRUSTED_REFUSAL)
         path = ls.path_of(uri) if isinstance(uri, str) else None
-        if path is None or not isinstance(step, str):
-            raise _failure("metaflow.debugNotebook needs a flow file's URI and a step name")
+        if path is None:
+            raise _failure("metaflow.debugNotebook needs a flow file's URI (and a step name)")
         document = ls.open_document(uri)
         try:
-            written = write_debug_notebook(path, step, run_id if isinstance(run_id, str) else None,
+            written = write_debug_notebook(path, step if isinstance(step, str) else None,
+                                           run_id if isinstance(run_id, str) else None,
                                            root=ls.project_for(uri).root,
                                            source=document.source if document is not None else None)
         except NotebookError as error:

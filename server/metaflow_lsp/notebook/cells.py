@@ -92,7 +92,7 @@ def _open_run(plan: DebugPlan) -> str:
               f"{own['task']} = metaflow.Task({plan.task.pathspec!r})"
               + ("  # the first task of the foreach" if plan.other_tasks else "")]
     if plan.task.ok is False:
-        lines.append(f"print('This task failed in the run: what it wrote was not stored')")
+        lines.append("print('This task failed in the run: what it wrote was not stored')")
     lines.append(own["task"])
     return "\n".join(lines)
 

@@ -30,7 +30,8 @@ def register(commands) -> None:
     notebook.add_argument("--step", metavar="STEP",
                           help="the step (default: the first step calling common.py, else start)")
     notebook.add_argument("--run-id", metavar="ID", help="the run (default: the flow's latest local run)")
-    notebook.add_argument("--output", type=Path, metavar="PATH", help="where to write it (default: beside the flow)")
+    notebook.add_argument("--output", type=Path, metavar="PATH",
+                          help="the file, or a folder for debug_<step>.ipynb (default: beside the flow)")
     notebook.add_argument("--all-namespaces", action="store_true",
                           help="open the run with namespace(None): a run another user (or a tag) made")
     notebook.set_defaults(run=_notebook)
@@ -56,7 +57,10 @@ def write_debug_notebook(flow_file: Path, step: str | None = None, run_id: str |
     the folder it goes to), `source` is the flow's text when the editor has a newer one than the disk."""
     flow_file = Path(flow_file).absolute()
     plan = debug_plan(flow_file, step, run_id, all_namespaces, source)
-    wanted = Path(output).absolute() if output is not None else flow_file.parent / f"debug_{plan.step}.ipynb"
+    default_name = f"debug_{plan.step}.ipynb"
+    wanted = Path(output).absolute() if output is not None else flow_file.parent / default_name
+    if wanted.is_dir():  # `--output notebooks/`: the default name in that folder
+        wanted = wanted / default_name
     if output is not None and root is None:
         try:
             wanted.parent.mkdir(parents=True, exist_ok=True)  # the folder the user named
