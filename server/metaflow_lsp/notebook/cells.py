@@ -13,6 +13,7 @@ from pathlib import Path
 from .plan import CommonCall, DebugPlan
 
 NBFORMAT_MINOR = 5  # 4.5: cells have ids
+MAX_LISTED_TASKS = 100
 
 # Defined in the notebook when it compares: what `==` means for arrays and data frames too.
 SAME_HELPER = '''\
@@ -98,13 +99,16 @@ def _open_run(plan: DebugPlan) -> str:
 
 
 def _other_tasks(plan: DebugPlan) -> str:
-    own = plan.own
-    return "\n".join([
-        f"# The other tasks of `{plan.step}`: to debug one, put its pathspec in the cell above and run again.",
-        f"for other in sorted({own['run']}[{plan.step!r}], key=lambda t: (t.index or 0, int(t.id))):",
-        f"    if other.pathspec != {own['task']}.pathspec:",
-        "        print(other.pathspec, 'foreach index', other.index)",
-    ])
+    """The step's other tasks, in foreach order, from the generation's reading of the run (cheap to run: the Client
+    would load each task's foreach stack to order them)."""
+    shown = plan.other_tasks[:MAX_LISTED_TASKS]
+    more = len(plan.other_tasks) - len(shown)
+    lines = [f"# The other tasks of `{plan.step}`: to debug one, put its pathspec in the cell above and run again.",
+             f"other_tasks = [{', '.join(repr(p) for p in shown)}]"
+             + (f"  # and {more} more: {plan.own['run']}[{plan.step!r}] has them all" if more else ""),
+             "for pathspec in other_tasks:",
+             "    print(pathspec)"]
+    return "\n".join(lines)
 
 
 def _bind(plan: DebugPlan) -> str:

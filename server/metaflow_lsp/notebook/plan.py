@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..builder import parse_module
+from ..files import read_source
 from ..graph import FlowGraph
 from ..launch import datastore
 from ..launch.datastore import LocalRun, TaskRecord
@@ -48,7 +49,7 @@ class DebugPlan:
     step: str
     run: LocalRun
     task: TaskRecord  # the task the notebook opens (the first of a foreach)
-    other_tasks: tuple[str, ...]  # pathspecs of the step's other tasks
+    other_tasks: tuple[str, ...]  # pathspecs of the step's other tasks, in foreach order
     kind: str  # "start", "join", "foreach" (a foreach child), "linear"
     bound: tuple[str, ...]  # artifacts of the task the step did not write: variables of the same name
     recorded: tuple[str, ...]  # artifacts the step wrote that the task stored: `<name>_recorded`
@@ -65,7 +66,7 @@ def debug_plan(flow_path: Path, step_name: str | None = None, run_id: str | None
     flow in `flow_path`, for run `run_id` (default: the flow's latest local run)."""
     flow_path = Path(flow_path)
     try:
-        text = source if source is not None else flow_path.read_text(encoding="utf-8")
+        text = source if source is not None else read_source(flow_path)  # a regular file, size-capped
     except (OSError, UnicodeDecodeError) as error:
         raise NotebookError(f"cannot read {flow_path}: {getattr(error, 'strerror', None) or error}") from None
     module = parse_module(text, flow_path)
@@ -81,7 +82,8 @@ def debug_plan(flow_path: Path, step_name: str | None = None, run_id: str | None
     task = tasks[0]
     graph = FlowGraph(flow)
     kind = ("start" if step.name == graph.start_step else "join" if step.is_join
-            else "foreach" if any(graph[p].type == "foreach" for p in graph[step.name].in_funcs if p in graph)
+            else "foreach" if any(graph[p].type == "foreach" and not graph[p].parallel_foreach
+                                  for p in graph[step.name].in_funcs if p in graph)
             else "linear")
     written = list(dict.fromkeys(a.name for a in flow.artifact_writes(step)))
     stored = [name for name in task.artifacts if _user_artifact(name)]
