@@ -69,6 +69,7 @@ def _add_optional_commands(commands) -> None:
     """Commands of the fix, launcher and graph features, each defined next to its feature."""
     from . import graph_command
     from .launch import run_commands
+    from .notebook import command as notebook_command
     from .refactor import fix_command
     from .scaffold import commands as scaffold_commands
 
@@ -76,6 +77,7 @@ def _add_optional_commands(commands) -> None:
     run_commands.register(commands)
     scaffold_commands.register(commands)
     graph_command.register(commands)
+    notebook_command.register(commands)
 
 
 def _code_list(text: str) -> list[str]:

@@ -139,7 +139,12 @@ def write_inside(root: Path | str, path: Path | str, data: bytes) -> None:
 
 
 def create_empty_inside(root: Path | str, path: Path | str) -> None:
-    """Creates `path` as an empty file, which must really lie inside `root` (else `OutsideProject`); raises
+    """Creates `path` as an empty file, which must really lie inside `root`; see `create_inside`."""
+    create_inside(root, path, b"")
+
+
+def create_inside(root: Path | str, path: Path | str, data: bytes) -> None:
+    """Creates `path` holding `data`; it must really lie inside `root` (else `OutsideProject`). Raises
     FileExistsError when anything is there already, even a dangling link, and then touches nothing.
 
     O_EXCL | O_NOFOLLOW: the check and the creation are one step, so a file or link that appears meanwhile is never
@@ -150,5 +155,6 @@ def create_empty_inside(root: Path | str, path: Path | str) -> None:
     if os.path.lexists(path):
         raise FileExistsError(errno.EEXIST, "already exists", str(path))
     descriptor = os.open(real, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-                         | getattr(os, "O_CLOEXEC", 0), 0o666)  # mode 0o666 less the umask, as any new file gets
-    os.close(descriptor)
+                         | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0), 0o666)  # 0o666 less the umask
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(data)

@@ -8,6 +8,7 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportK
 
 import { findInterpreter } from "./interpreter";
 import { initProcess, initSummary, projectNameProblem, runInit } from "./newProject";
+import { notebookToOpen } from "./notebook";
 import { OWN_DEBUG_TYPE, RunSpec, debugConfiguration, parseRunSpec, processLaunch } from "./runspec";
 import { probeInterpreter } from "./serverCheck";
 import { ImportStrategy, ServerProcess, debugAdapterProcess, initializationOptions, serverProcess } from "./serverLaunch";
@@ -96,6 +97,15 @@ function restart(context: vscode.ExtensionContext, output: vscode.OutputChannel)
       // Untrusted: the server offers no launch lenses or run specs and refuses to write run configurations.
       initializationOptions: initializationOptions(vscode.workspace.isTrusted),
       outputChannel: output,
+      middleware: {
+        // The server writes a debug notebook and returns where: open it (the lens's command goes to the server).
+        executeCommand: async (command, args, next) => {
+          const result = await next(command, args);
+          const notebook = notebookToOpen(command, result);
+          if (notebook) await openNotebook(notebook);
+          return result;
+        },
+      },
       synchronize: {
         fileEvents: [
           vscode.workspace.createFileSystemWatcher("**/.gitignore"),
@@ -182,6 +192,14 @@ function fail(output: vscode.OutputChannel, problem: string): void {
       void vscode.commands.executeCommand("workbench.action.openSettings", "metaflowLsp.interpreter");
     }
   });
+}
+
+async function openNotebook(uri: string): Promise<void> {
+  try {
+    await vscode.window.showNotebookDocument(await vscode.workspace.openNotebookDocument(vscode.Uri.parse(uri)));
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Metaflow: could not open ${uri} as a notebook: ${String(error)}`);
+  }
 }
 
 function refuseUntrusted(): boolean {

@@ -3,7 +3,9 @@
 Layout written by Metaflow's local metadata provider (checked with 2.19):
 
     .metaflow/<Flow>/<run_id>/_meta/_self.json      {"run_number": ..., "ts_epoch": <ms>, "tags": [...], ...}
-    .metaflow/<Flow>/<run_id>/<step>/<task_id>/...
+    .metaflow/<Flow>/<run_id>/<step>/<task_id>/<attempt>.data.json   {"objects": {artifact: sha, ...}, ...}
+    .metaflow/<Flow>/<run_id>/<step>/<task_id>/_meta/sysmeta_<field>_<ms>.json
+        {"field_name": "attempt_ok" | "foreach-execution-path" | ..., "value": ..., "tags": ["attempt_id:N"]}
     .metaflow/<Flow>/latest_run                     rewritten by `spin` too: not trusted here
 
 Metaflow finds `.metaflow` in the working directory or the nearest parent that has one, so this does the same.
@@ -22,6 +24,8 @@ from ..files import read_text
 
 DATASTORE_DIR = ".metaflow"
 MAX_META_BYTES = 100_000  # a run's _self.json is a few hundred bytes
+# The metadata files `task_record` reads (`attempt_` also matches `attempt_ok_`): a task has dozens of others.
+TASK_FIELDS = ("sysmeta_attempt_", "sysmeta_foreach-execution-path_")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,25 @@ class LocalRun:
 
     def task_ids(self, step: str) -> tuple[str, ...]:
         return next((ids for name, ids in self.tasks if name == step), ())
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """What the local metadata says of one task: read from small JSON files, never from the pickled artifacts."""
+
+    pathspec: str  # Flow/run/step/task
+    attempt: int  # the last attempt
+    ok: bool | None  # whether that attempt succeeded; None while it runs (or when the files say nothing)
+    foreach_path: str | None  # "start:0" or "outer:1,inner:0": the foreach index of each enclosing foreach
+    artifacts: tuple[str, ...]  # the names the last attempt stored, in the order Metaflow wrote them
+
+    @property
+    def foreach_index(self) -> int | None:
+        """The index of the innermost foreach this task runs in (its position among its siblings)."""
+        if not self.foreach_path:
+            return None
+        index = self.foreach_path.rsplit(",", 1)[-1].rpartition(":")[2]
+        return int(index) if index.isdigit() else None
 
 
 def datastore_root(cwd: Path) -> Path | None:
@@ -78,6 +101,51 @@ def latest_run(cwd: Path, flow: str) -> LocalRun | None:
         steps = _steps_cache[run_dir] = (run_stamp, _steps(run_dir))
     tasks = steps[1]
     return LocalRun(run.flow, run.run_id, run.created_ms, frozenset(name for name, _ in tasks), run.tags, tasks)
+
+
+def run_by_id(cwd: Path, flow: str, run_id: str) -> LocalRun | None:
+    """The local run `run_id` of `flow` as seen from `cwd`, or None when there is none."""
+    root = datastore_root(cwd)
+    if root is None or not run_id or run_id.startswith((".", "_")) or "/" in run_id or run_id == "data":
+        return None
+    run_dir = root / flow / run_id
+    meta = _read_json(run_dir / "_meta" / "_self.json")
+    if not isinstance(meta, dict) or not isinstance(meta.get("ts_epoch"), int):
+        return None
+    tasks = _steps(run_dir)
+    return LocalRun(flow, run_id, meta["ts_epoch"], frozenset(name for name, _ in tasks),
+                    tuple(t for t in meta.get("tags") or () if isinstance(t, str)), tasks)
+
+
+def task_record(cwd: Path, run: LocalRun, step: str, task_id: str) -> TaskRecord:
+    """The status, foreach position and artifact names of one task of `run`, from its metadata files."""
+    root = datastore_root(cwd)
+    task_dir = (root or Path(cwd)) / run.flow / run.run_id / step / task_id
+    fields: dict[str, dict[int, object]] = {}  # field -> attempt -> value
+    try:
+        names = sorted(entry.name for entry in os.scandir(task_dir / "_meta") if entry.name.startswith(TASK_FIELDS))
+    except OSError:
+        names = []
+    for name in names:  # sorted: the time stamp in the name puts a later value of a field last
+        record = _read_json(task_dir / "_meta" / name)
+        if isinstance(record, dict) and isinstance(record.get("field_name"), str):
+            fields.setdefault(record["field_name"], {})[_attempt_of(record)] = record.get("value")
+    attempts = [attempt for values in fields.values() for attempt in values] or [0]
+    attempt = max(attempts)
+    ok = fields.get("attempt_ok", {}).get(attempt)
+    path = fields.get("foreach-execution-path", {}).get(attempt)
+    data = _read_json(task_dir / f"{attempt}.data.json")
+    objects = data.get("objects") if isinstance(data, dict) else None
+    return TaskRecord(f"{run.flow}/{run.run_id}/{step}/{task_id}", attempt, {"True": True, "False": False}.get(ok),
+                      path if isinstance(path, str) else None,
+                      tuple(name for name in objects if isinstance(name, str)) if isinstance(objects, dict) else ())
+
+
+def _attempt_of(record: dict) -> int:
+    for tag in record.get("tags") or ():
+        if isinstance(tag, str) and tag.startswith("attempt_id:") and tag[11:].isdigit():
+            return int(tag[11:])
+    return 0
 
 
 def _scan(flow_dir: Path, flow: str) -> LocalRun | None:

@@ -2,7 +2,8 @@
 
 Above every flow class: "Run in test mode" (`metaflow.runTestMode`) and "Debug (foreach, one worker)"
 (`metaflow.debugForeach`). Above every step of a flow that has a local run: "Resume from here" (`metaflow.resume`)
-and, where the installed Metaflow has `spin`, "Spin this step" (`metaflow.spin`). Each lens's `arguments[0]` is the
+and, where the installed Metaflow has `spin`, "Spin this step" (`metaflow.spin`), and "Debug in notebook", the server
+command `metaflow.debugNotebook(uri, step)` (lsp/notebook.py). Each lens's `arguments[0]` is the
 RunSpec (launch/runspec.py) as a JSON object; these commands (listed in commands.json, which the editor plugins read
 too) run in the editor, which only executes the spec, so they are not advertised as server commands (LSP4IJ routes
 unadvertised commands to IDE actions of the same id).
@@ -45,18 +46,20 @@ log = logging.getLogger(__name__)
 
 
 
-def _lens_commands() -> dict[str, str]:
-    """The lens command ids of commands.json by name (`runTestMode` -> `metaflow.runTestMode`): the one list the
-    server and both editor plugins take them from."""
+def _commands(kind: str) -> dict[str, str]:
+    """The command ids of commands.json by name (`runTestMode` -> `metaflow.runTestMode`): the one list the
+    server and both editor plugins take them from. `kind`: lensCommands (run by the editor) or serverCommands."""
     listed = json.loads(resources.files("metaflow_lsp").joinpath("commands.json").read_text(encoding="utf-8"))
-    return {entry["id"].removeprefix("metaflow."): entry["id"] for entry in listed["lensCommands"]}
+    return {entry["id"].removeprefix("metaflow."): entry["id"] for entry in listed[kind]}
 
 
-LENS_COMMANDS = _lens_commands()
+LENS_COMMANDS = _commands("lensCommands")
 RUN_TEST_MODE = LENS_COMMANDS["runTestMode"]
 DEBUG_FOREACH = LENS_COMMANDS["debugForeach"]
 RESUME = LENS_COMMANDS["resume"]
 SPIN = LENS_COMMANDS["spin"]
+DEBUG_NOTEBOOK = _commands("serverCommands")["debugNotebook"]
+DEBUG_NOTEBOOK_TITLE = "Debug in notebook"
 RUN_SPEC_COMMAND = "metaflow.runSpec"
 WRITE_RUN_CONFIGURATIONS = "metaflow.writeRunConfigurations"
 UNTRUSTED_REFUSAL = "metaflow-lsp: run configurations are not written in an untrusted workspace (trust it first)"
@@ -79,7 +82,7 @@ def register(server: MetaflowLanguageServer) -> None:
     @server.command(RUN_SPEC_COMMAND)
     def run_spec_command(ls, *args):  # no annotations: pygls evaluates them (get_type_hints) to convert arguments
         """metaflow.runSpec(uri, flow?, kind?): the RunSpec of a flow in a document (the first flow by default)."""
-        uri, flow_name, kind = (list(_flatten(args)) + [None, None, None])[:3]
+        uri, flow_name, kind = (list(flatten_arguments(args)) + [None, None, None])[:3]
         if not isinstance(uri, str) or not ls.trusted:
             return None
         path = ls.path_of(uri)
@@ -97,7 +100,7 @@ def register(server: MetaflowLanguageServer) -> None:
         if not ls.trusted:
             ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, UNTRUSTED_REFUSAL))
             return {"folders": [], "refused": UNTRUSTED_REFUSAL}
-        given = [a for a in _flatten(args) if isinstance(a, str)]
+        given = [a for a in flatten_arguments(args) if isinstance(a, str)]
         roots = [ls.path_of(given[0])] if given else ls.workspace_roots()
         reports = []
         for root in roots:
@@ -112,7 +115,7 @@ def register(server: MetaflowLanguageServer) -> None:
         return {"folders": reports}
 
 
-def _flatten(args: tuple) -> list:
+def flatten_arguments(args: tuple) -> list:
     """Command arguments arrive as a list, or (depending on the client) as one list inside the list."""
     if len(args) == 1 and isinstance(args[0], list):
         return args[0]
@@ -161,6 +164,8 @@ def _step_lenses(flow: FlowClass, path: Path, lines: LineIndex, spin: bool, enco
             continue
         step_range = to_range(step.span, lines, encoding)
         found.append(_lens(step_range, resume_spec(flow, path, step.name, run.run_id), RESUME, "Resume from here"))
+        found.append(types.CodeLens(range=step_range, command=types.Command(
+            title=DEBUG_NOTEBOOK_TITLE, command=DEBUG_NOTEBOOK, arguments=[path.as_uri(), step.name])))
         if spin and step.name in run.steps:
             tasks = run.task_ids(step.name)
             spec = spin_spec(flow, path, step.name, run.run_id, tasks[0] if len(tasks) == 1 else None)

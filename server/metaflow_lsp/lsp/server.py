@@ -26,8 +26,8 @@ from ..engine import STRICT, CheckResult, check_source
 from ..project import Project, find_root, read_source
 from ..reuse import NodeReuse
 from ..text import LineIndex
-from . import (code_actions, code_lens, completion, definition, diagnostics, flow_graph, hover, inlay_hints, symbols,
-               workspace_symbols)
+from . import (code_actions, code_lens, completion, definition, diagnostics, flow_graph, hover, inlay_hints, notebook,
+               symbols, workspace_symbols)
 from .settings import SECTION, EditorSettings, workspace_trusted
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ def create_server() -> MetaflowLanguageServer:
     _register_lifecycle(server)
     diagnostics.register(server)
     for feature in (code_actions, code_lens, hover, definition, symbols, completion, workspace_symbols, inlay_hints,
-                    flow_graph):
+                    flow_graph, notebook):
         try:
             feature.register(server)
         except Exception:  # a broken feature must not take diagnostics down with it

@@ -153,7 +153,7 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
     moved = body[start:end]
     if not moved or all(isinstance(s, ast.Pass) for s in moved):
         raise ExtractError(f"Step `{step_name}` has no body to extract.")
-    common_alias, from_common = _common_bindings(module)
+    common_alias, from_common = common_bindings(module)
     if _already_extracted(moved, common_alias, from_common):
         raise ExtractError(f"Step `{step_name}` already only calls a function of common.py.")
     scan = _BodyScan(flow, step_name)
@@ -237,7 +237,9 @@ def _fresh(name: str, taken: set[str], alternatives: tuple[str, ...] = ()) -> st
     return candidate
 
 
-def _common_bindings(module: Module) -> tuple[str | None, set[str]]:
+def common_bindings(module: Module) -> tuple[str | None, set[str]]:
+    """How the flow file binds common.py: the name of `import common [as c]` (None without one), and the names of
+    `from common import f`."""
     alias = None
     from_common: set[str] = set()
     for imported in module.imports:
