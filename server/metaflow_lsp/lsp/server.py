@@ -26,7 +26,7 @@ from ..engine import STRICT, CheckResult, check_source
 from ..project import Project, find_root, read_source
 from ..reuse import NodeReuse
 from ..text import LineIndex
-from . import code_actions, code_lens, completion, definition, diagnostics, hover, references, symbols
+from . import code_actions, code_lens, completion, definition, diagnostics, hover, references, rename, symbols
 from .settings import SECTION, EditorSettings, workspace_trusted
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ def create_server() -> MetaflowLanguageServer:
     server = MetaflowLanguageServer()
     _register_lifecycle(server)
     diagnostics.register(server)
-    for feature in (code_actions, code_lens, hover, definition, symbols, completion, references):
+    for feature in (code_actions, code_lens, hover, definition, symbols, completion, references, rename):
         try:
             feature.register(server)
         except Exception:  # a broken feature must not take diagnostics down with it
