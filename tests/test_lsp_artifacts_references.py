@@ -202,3 +202,53 @@ async def test_references_through_a_base_class_in_another_file(tmp_path):
         base_uri = open_document(client, base)
         found = await references(client, base_uri, position(text_of(base), "self.seed = 7", "seed"))
         assert found == [expected[1], expected[0], expected[2], expected[3]]
+
+
+async def test_hover_and_definition_on_the_strings_of_merge_artifacts_and_condition(tmp_path):
+    flow = write(tmp_path, "train_flow.py", FLOW)
+    text = text_of(flow)
+    async with session(tmp_path) as client:
+        uri = open_document(client, flow)
+        at = position(text, 'exclude=["score"]', "score")
+        found = await asyncio.wait_for(client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=at)), TIMEOUT)
+        assert found.range == span_of(text, 'exclude=["score"]', "score")
+        assert found.contents.value.startswith("**Artifact** `score` of `TrainFlow`\n\nAssigned in `fan`")
+        for line_text, needle, assigned in (('exclude=["score"]', "score", ("ñandú", "score")),
+                                            ('condition="mode"', "mode", ('self.mode = "fast"', "mode"))):
+            assert await asyncio.wait_for(client.text_document_definition_async(types.DefinitionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=position(text, line_text, needle))),
+                TIMEOUT) == located(flow, assigned)
+
+
+async def test_the_editors_copy_of_another_file_is_searched_and_reads_it_cannot_attribute_are_not(tmp_path):
+    flow = write(tmp_path, "train_flow.py", FLOW)
+    report = write(tmp_path, "report.py", REPORT)
+    write(tmp_path, "own_flow_class.py", '''
+        class Flow:  # not Metaflow's
+            def __init__(self, name):
+                self.latest_run = None
+
+
+        print(Flow("TrainFlow").latest_run.data.rows)
+    ''')
+    write(tmp_path, "rebound.py", '''
+        from metaflow import Flow
+
+        run = Flow("TrainFlow").latest_run
+        run = Flow("OtherFlow").latest_run  # `run` is not one flow's run
+        print(run.data.rows)
+    ''')
+    text = text_of(flow)
+    edited = text_of(report) + 'print(Flow("TrainFlow")["9"]["end"].task.data.rows)\n'
+    async with session(tmp_path) as client:
+        uri = open_document(client, flow)
+        open_document(client, report, edited)  # unsaved: the editor's text is what is searched
+        found = await references(client, uri, position(text, "ñandú", "rows"))
+        lines = edited.split("\n")
+        last = len(lines) - 2
+        in_editor = types.Location(uri=report.as_uri(), range=types.Range(
+            start=types.Position(line=last, character=lines[last].index("rows")),
+            end=types.Position(line=last, character=lines[last].index("rows") + 4)))
+        assert [location.uri for location in found if location.uri != uri] == [report.as_uri()] * 4
+        assert found[-1] == in_editor

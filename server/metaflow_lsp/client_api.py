@@ -100,7 +100,7 @@ class _Reader:
             elif value[0] == "task":
                 self.reads.append(ClientRead(value[1], "artifact", node.slice.value, span))  # type: ignore[attr-defined]
         elif isinstance(node, ast.Call):
-            pathspec = self.pathspec(node)
+            pathspec = self.pathspec(node) if not scope._shadows(node.func) else None
             if pathspec is not None and pathspec[2] is not None:
                 flow, step, span = pathspec
                 self.reads.append(ClientRead(flow, "step", step, span))
@@ -183,7 +183,7 @@ class _Scope:
         if isinstance(node, ast.Name):
             return self.name(node.id)
         if isinstance(node, ast.Call):
-            pathspec = self.reader.pathspec(node)
+            pathspec = self.reader.pathspec(node) if not self._shadows(node.func) else None
             if pathspec is not None:
                 what = self.reader.classes[dotted_name(node.func) or ""]
                 return what, pathspec[0], pathspec[1]
@@ -206,6 +206,17 @@ class _Scope:
             if owner[0] == "step":
                 return "task", owner[1], owner[2]
         return None
+
+
+    def _shadows(self, func: ast.expr) -> bool:
+        """`Flow` bound by a function around the call (`def f(Flow):`): not the import any more."""
+        head = (dotted_name(func) or "").split(".")[0]
+        scope: _Scope | None = self
+        while scope is not None and scope.outer is not None:  # the module's own bindings are the imports
+            if head in scope.bindings or head in scope.others:
+                return True
+            scope = scope.outer
+        return False
 
 
 def _attribute(owner: Value, attr: str) -> Value | None:
