@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
+import attrs
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from test_lsp_artifacts import position, span_of, text_of
 from test_lsp_artifacts_references import BASE, CHILD, FLOW, REPORT
-from test_lsp_code_actions import apply
-from test_lsp_session import TIMEOUT, open_document, session, write
+from test_lsp_code_actions import apply, apply_edits
+from test_lsp_session import TIMEOUT, capabilities, open_document, session, write
 
 REQUEST_FAILED = types.LSPErrorCodes.RequestFailed
 
@@ -170,3 +171,20 @@ async def test_names_that_are_not_the_projects_to_rename_are_refused_at_prepare(
             assert (refused.value.code, refused.value.message) == (REQUEST_FAILED, f"Cannot rename: {reason}.")
         # Nothing of the flow's under the cursor: no rename, no error.
         assert await prepare(client, uri, position(text, "label =", "label")) is None
+
+
+async def test_a_client_without_document_changes_gets_a_changes_map(tmp_path):
+    """Neovim 0.7 declares no `documentChanges`: the same edit as a plain `changes` map of every file."""
+    flow = write(tmp_path, "train_flow.py", FLOW)
+    report = write(tmp_path, "report.py", REPORT)
+    text = text_of(flow)
+    caps = capabilities()
+    caps = attrs.evolve(caps, workspace=attrs.evolve(caps.workspace, workspace_edit=attrs.evolve(
+        caps.workspace.workspace_edit, document_changes=False)))
+    async with session(tmp_path, caps=caps) as client:
+        uri = open_document(client, flow)
+        edit = await rename(client, uri, position(text, "inputs.train.model", "model"), "estimator")
+    assert edit.document_changes is None and set(edit.changes) == {uri, report.as_uri()}
+    assert apply_edits(text_of(report), edit.changes[report.as_uri()]) == replaced(
+        text_of(report), ("task.data.model", "task.data.estimator"))
+    assert apply_edits(text, edit.changes[uri]).count("estimator") == 4
