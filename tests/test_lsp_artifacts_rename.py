@@ -53,7 +53,8 @@ async def test_rename_an_artifact_in_the_flow_and_in_the_client_api_reads(tmp_pa
         ('foreach="rows"', 'foreach="items"'), ("len(self.rows)", "len(self.items)"),
         ('"résumé 🦤", self.rows', '"résumé 🦤", self.items'))
     assert texts[report.as_uri()] == replaced(
-        text_of(report), ('"ö", run.data.rows', '"ö", run.data.items'), ('"TrainFlow/7").data.rows', '"TrainFlow/7").data.items'),
+        text_of(report), ('"ö", run.data.rows', '"ö", run.data.items'),
+        ('"TrainFlow/7").data.rows', '"TrainFlow/7").data.items'),
         ('task["rows"]', 'task["items"]'))  # reads of another flow, or of a flow named by a variable, stay
 
 
@@ -117,7 +118,8 @@ REFUSALS = [
     ("ñandú", "rows", "model", "`model` is already an artifact of `TrainFlow`"),
     ("ñandú", "rows", "alpha", "`alpha` is already a Parameter of `TrainFlow`"),
     ("ñandú", "rows", "train", "`train` is already a step of `TrainFlow`"),
-    ("ñandú", "alpha", "_alpha", "Metaflow ignores class attributes starting with `_`: the Parameter `_alpha` would vanish"),
+    ("ñandú", "alpha", "_alpha",
+     "Metaflow ignores class attributes starting with `_`: the Parameter `_alpha` would vanish"),
     ("ñandú", "alpha", "score", "`score` is already an artifact of `TrainFlow`"),
     ("def train(", "train", "Train", "Metaflow allows only lowercase ASCII letters, digits and `_` (not first) in a "
      "step name: `Train`"),
@@ -132,14 +134,16 @@ REFUSALS = [
 
 async def test_renames_metaflow_or_python_would_not_take_are_refused(tmp_path):
     flow = write(tmp_path, "train_flow.py", FLOW.replace(
-        "    @step\n    def start(self):\n", "    _cache = None\n\n    @step\n    def start(self):\n        self._cache = 1\n"))
+        "    @step\n    def start(self):\n",
+        "    _cache = None\n\n    @step\n    def start(self):\n        self._cache = 1\n"))
     text = text_of(flow)
     async with session(tmp_path) as client:
         uri = open_document(client, flow)
         for line_text, needle, new_name, reason in REFUSALS:
             with pytest.raises(JsonRpcException) as refused:
                 await rename(client, uri, position(text, line_text, needle), new_name)
-            assert (refused.value.code, refused.value.message) == (REQUEST_FAILED, f"Cannot rename: {reason}."), new_name
+            assert (refused.value.code, refused.value.message) == (REQUEST_FAILED, f"Cannot rename: {reason}."), \
+                new_name
 
 
 async def test_names_that_are_not_the_projects_to_rename_are_refused_at_prepare(tmp_path):

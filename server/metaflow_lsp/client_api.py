@@ -95,10 +95,11 @@ class _Reader:
             span = string_span(node.slice)
             if value is None or span is None:
                 return
+            name = node.slice.value  # type: ignore[attr-defined]
             if value[0] == "run":
-                self.reads.append(ClientRead(value[1], "step", node.slice.value, span))  # type: ignore[attr-defined]
+                self.reads.append(ClientRead(value[1], "step", name, span))
             elif value[0] == "task":
-                self.reads.append(ClientRead(value[1], "artifact", node.slice.value, span))  # type: ignore[attr-defined]
+                self.reads.append(ClientRead(value[1], "artifact", name, span))
         elif isinstance(node, ast.Call):
             pathspec = self.pathspec(node) if not scope._shadows(node.func) else None
             if pathspec is not None and pathspec[2] is not None:

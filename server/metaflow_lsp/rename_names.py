@@ -19,9 +19,9 @@ from .rules.facts import NON_PARAMETERS
 # artifact or Parameter of one of these names would hide or break Metaflow's.
 FLOWSPEC_MEMBERS = FLOW_API | {
     "_EPHEMERAL", "_NON_PARAMETERS", "_graph_info", "_transition", "_foreach_var", "_foreach_values",
-    "_foreach_num_splits", "_unbounded_foreach", "_parallel_ubf_iter", "_flow_decorators", "_flow_mutators", "_check_parameters",
-    "_find_input", "_get_foreach_item_value", "_get_parameters", "_process_config_decorators", "_set_constants",
-    "_set_datastore", "_validate_ubf_step",
+    "_foreach_num_splits", "_unbounded_foreach", "_parallel_ubf_iter", "_flow_decorators", "_flow_mutators",
+    "_check_parameters", "_find_input", "_get_foreach_item_value", "_get_parameters", "_process_config_decorators",
+    "_set_constants", "_set_datastore", "_validate_ubf_step",
 }
 RESERVED_STEP_NAMES = frozenset({"name", "next", "input", "index", "cmd"})  # lint.check_reserved_words
 _STEP_NAME = re.compile(r"[a-z0-9_]+")  # lint.check_step_names (and no leading `_`)
