@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Literal
 
 from .graph import FlowGraph
@@ -24,14 +25,15 @@ TokenKind = Literal["artifact", "parameter", "step"]
 @dataclass(frozen=True, slots=True)
 class Token:
     """The name under the cursor: `self.<name>` in a step, `inp.<name>` / `inputs.<step>.<name>` in a join, the string
-    of `foreach="<name>"`, a step in `self.next(self.<step>)`, or a Parameter's attribute in the class body."""
+    of `foreach="<name>"` / `condition="<name>"` or in `merge_artifacts(include=[...], exclude=[...])`, a step in
+    `self.next(self.<step>)`, `inputs.<step>` or its `def`, or a Parameter's attribute in the class body."""
 
     kind: TokenKind
     name: str
     span: Span  # the name itself (inside the quotes for a string)
     flow: FlowClass
     step: Step | None  # the step the token stands in (None in the class body)
-    write: bool = False
+    write: bool = False  # an assignment (for a step: its `def`)
     branch: str | None = None  # `inputs.<branch>.<name>`: the step whose output is read
 
 
@@ -158,16 +160,93 @@ def parameter_facts(parameter: Parameter) -> dict[str, str]:
     return facts
 
 
+# -- where a flow's names stand in a step ----------------------------------------------------------------------
+
+
+def string_span(node: ast.expr) -> Span | None:
+    """The span of a plain string literal's text inside its quotes; None when it is no string, or when its source
+    is not the value between two quotes (a prefix, an escape, implicit concatenation): a position inside it could
+    not be mapped to the value."""
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or node.end_lineno != node.lineno:
+        return None
+    span = Span.of(node)
+    if span.end_col - span.col != len(node.value.encode()) + 2:
+        return None
+    return Span(span.line, span.col + 1, span.end_line, span.end_col - 1)
+
+
+def transition_strings(step: Step) -> Iterator[tuple[str, Span]]:
+    """`foreach="<name>"` and a switch's `condition="<name>"`: Metaflow reads `self.<name>` there."""
+    for transition in step.transitions:
+        for keyword in transition.call.keywords:
+            span = string_span(keyword.value) if keyword.arg in ("foreach", "condition") else None
+            if span is not None:
+                yield keyword.value.value, span  # type: ignore[attr-defined]
+
+
+def merge_strings(step: Step) -> Iterator[tuple[str, Span]]:
+    """The names in `self.merge_artifacts(inputs, include=[...], exclude=[...])`."""
+    merges = {id(a.node) for a in step.accesses if a.name == "merge_artifacts" and a.called}
+    if not merges:
+        return
+    for node in ast.walk(step.node):
+        if not (isinstance(node, ast.Call) and id(node.func) in merges):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg in ("include", "exclude") and isinstance(keyword.value, (ast.List, ast.Tuple, ast.Set)):
+                for element in keyword.value.elts:
+                    span = string_span(element)
+                    if span is not None:
+                        yield element.value, span  # type: ignore[attr-defined]
+
+
+def join_reads(step: Step) -> Iterator[tuple[ast.Attribute, str | None]]:
+    """In a join: `inp.<name>` for `for inp in inputs`, `inputs.<branch>.<name>` (with the branch), and
+    `inputs[i].<name>`; each as the attribute node of `<name>`."""
+    if not step.is_join:
+        return
+    inputs = step.node.args.args[1].arg
+    loop_names = {node.target.id for node in ast.walk(step.node)
+                  if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name)
+                  and isinstance(node.iter, ast.Name) and node.iter.id == inputs}
+    for node in ast.walk(step.node):
+        if not isinstance(node, ast.Attribute):
+            continue
+        value = node.value
+        if isinstance(value, ast.Name) and value.id in loop_names:
+            yield node, None
+        elif isinstance(value, ast.Attribute) and _is_name(value.value, inputs):
+            yield node, value.attr
+        elif isinstance(value, ast.Subscript) and _is_name(value.value, inputs):
+            yield node, None
+
+
+def branch_names(step: Step) -> Iterator[tuple[str, Span]]:
+    """`inputs.<branch>` in a join: the step whose output is read."""
+    if not step.is_join:
+        return
+    inputs = step.node.args.args[1].arg
+    for node in ast.walk(step.node):
+        if isinstance(node, ast.Attribute) and _is_name(node.value, inputs):
+            yield node.attr, name_span(node)
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
 # -- the token under a position ----------------------------------------------------------------------------------
 
 
 def token_at(module: Module, line: int, col: int) -> Token | None:
     """The artifact, Parameter or step name at (0-based line, UTF-8 byte column) of the module's own text."""
-    for flow in _flows_at(module, line):
+    around = _flows_at(module, line)
+    # A step of a mixin class of this file belongs to the flows using it: the flow around the line first.
+    for flow in around + [flow for flow in module.flows if flow not in around]:
         for step in flow.steps.values():
-            if step.path != module.path or not _contains(Span.of(step.node), line, col):
-                continue
-            return _token_in_step(flow, step, line, col)
+            if step.path == module.path and _contains(Span.of(step.node), line, col):
+                return _token_in_step(flow, step, line, col)
+    for flow in around:
         for parameter in flow.parameters.values():
             if parameter.owner == flow.name and _contains(parameter.span, line, col):
                 return Token("parameter", parameter.attr, parameter.span, flow, None)
@@ -184,47 +263,39 @@ def _contains(span: Span, line: int, col: int) -> bool:
 
 
 def _token_in_step(flow: FlowClass, step: Step, line: int, col: int) -> Token | None:
+    if _contains(step.span, line, col):
+        return Token("step", step.name, step.span, flow, step, write=True)
     for transition in step.transitions:
         for name, span in transition.targets:
             if _contains(span, line, col) and name in flow.steps:
-                return Token("step", name, _tail_span(span, name), flow, step)
-        foreach = next((k.value for k in transition.call.keywords if k.arg == "foreach"), None)
-        if isinstance(foreach, ast.Constant) and isinstance(foreach.value, str) and _contains(Span.of(foreach), line, col):
-            span = Span.of(foreach)
-            inner = Span(span.line, span.col + 1, span.end_line, span.end_col - 1)  # inside the quotes
-            return Token("artifact", foreach.value, inner, flow, step)
+                return Token("step", name, tail_span(span, name), flow, step)
+    for name, span in (*transition_strings(step), *merge_strings(step)):
+        if _contains(span, line, col):
+            return _named(flow, step, name, span)
     for access in step.accesses:
         span = name_span(access.node)
-        if not _contains(span, line, col) or access.called:
+        if not _contains(span, line, col):
             continue
-        if access.name in flow.parameters:
-            return Token("parameter", access.name, span, flow, step)
-        if flow.is_artifact(access.name):
-            return Token("artifact", access.name, span, flow, step, write=access.kind == "write")
-        return None
-    if step.is_join:
-        return _join_input_token(flow, step, line, col)
+        return _named(flow, step, access.name, span, write=access.kind == "write")
+    for name, span in branch_names(step):
+        if _contains(span, line, col) and name in flow.steps:
+            return Token("step", name, span, flow, step)
+    for node, branch in join_reads(step):
+        span = name_span(node)
+        if _contains(span, line, col) and flow.is_artifact(node.attr):
+            return Token("artifact", node.attr, span, flow, step, branch=branch if branch in flow.steps else None)
     return None
 
 
-def _tail_span(span: Span, name: str) -> Span:
+def _named(flow: FlowClass, step: Step, name: str, span: Span, write: bool = False) -> Token | None:
+    """`self.<name>` (or a string naming it): a Parameter, an artifact, or nothing of the flow's."""
+    if name in flow.parameters:
+        return Token("parameter", name, span, flow, step)
+    if flow.is_artifact(name):
+        return Token("artifact", name, span, flow, step, write=write)
+    return None
+
+
+def tail_span(span: Span, name: str) -> Span:
     """`self.<name>` -> the span of `<name>`."""
     return Span(span.end_line, span.end_col - len(name.encode()), span.end_line, span.end_col)
-
-
-def _join_input_token(flow: FlowClass, step: Step, line: int, col: int) -> Token | None:
-    """`inputs.<branch>.<name>` and `inp.<name>` for `for inp in inputs:` in a join step."""
-    inputs = step.node.args.args[1].arg
-    loop_names = {node.target.id for node in ast.walk(step.node)
-                  if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name)
-                  and isinstance(node.iter, ast.Name) and node.iter.id == inputs}
-    for node in ast.walk(step.node):
-        if not isinstance(node, ast.Attribute) or not _contains(name_span(node), line, col):
-            continue
-        value = node.value
-        if isinstance(value, ast.Name) and value.id in loop_names and flow.is_artifact(node.attr):
-            return Token("artifact", node.attr, name_span(node), flow, step)
-        if (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == inputs
-                and value.attr in flow.steps and flow.is_artifact(node.attr)):
-            return Token("artifact", node.attr, name_span(node), flow, step, branch=value.attr)
-    return None

@@ -27,7 +27,7 @@ from ..project import Project, find_root, read_source
 from ..reuse import NodeReuse
 from ..text import LineIndex
 from . import (code_actions, code_lens, completion, definition, diagnostics, flow_graph, hover, inlay_hints, notebook,
-               symbols, workspace_symbols)
+               references, rename, symbols, workspace_symbols)
 from .settings import SECTION, EditorSettings, workspace_trusted
 
 log = logging.getLogger(__name__)
@@ -200,8 +200,8 @@ def create_server() -> MetaflowLanguageServer:
     server = MetaflowLanguageServer()
     _register_lifecycle(server)
     diagnostics.register(server)
-    for feature in (code_actions, code_lens, hover, definition, symbols, completion, workspace_symbols, inlay_hints,
-                    flow_graph, notebook):
+    for feature in (code_actions, code_lens, hover, definition, references, rename, symbols, completion,
+                    workspace_symbols, inlay_hints, flow_graph, notebook):
         try:
             feature.register(server)
         except Exception:  # a broken feature must not take diagnostics down with it
