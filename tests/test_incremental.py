@@ -101,6 +101,7 @@ def test_what_only_a_full_parse_can_tell_is_declined():
         "a step pulled out of the class": FLOW.replace("    def start(self):", "def start(self):"),
         "an edit at module level": FLOW.replace("import FlowSpec, step", "import FlowSpec, step, card"),
         "a second definition in the step's lines": FLOW.replace("        self.next(self.end)", "    x = 1"),
+        "a backslash continuing the step's last line": FLOW.replace("print(self.x)", "print(self.x) \\"),
     }
     for case, new in cases.items():
         assert reparsed(FLOW, new) is None, case
