@@ -157,7 +157,7 @@ def _check(args: argparse.Namespace) -> int:
             checked = list(pool.map(_check_file, jobs, chunksize=16))
     else:
         checked = [_check_file(job) for job in jobs]
-    slots = iter(index for index, result in enumerate(results) if result is None)
+    slots = [index for index, result in enumerate(results) if result is None]
     for index, (path, rows, errors, notes, entry) in zip(slots, checked):
         results[index] = (path, rows, errors, notes)
         if entry is not None and cache is not None:
