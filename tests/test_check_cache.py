@@ -154,7 +154,11 @@ def test_an_edited_file_is_checked_again(project):
     assert "MF011" in check(project).stdout and "MF011" not in before[1]
 
 
-def test_an_edited_sibling_base_module_is_read_again(project):
+@pytest.mark.parametrize("ignored", [False, True], ids=["walked", "git-ignored"])
+def test_an_edited_sibling_base_module_is_read_again(project, ignored):
+    if ignored:  # not a file of the project's walk (nor of its flow index): only the import reads it
+        (project / ".gitignore").write_text("base.py\n")
+
     def edit(folder):  # the base's `end` is renamed: TrainFlow's `train` now goes to a step it does not have
         (folder / "base.py").write_text(BASE.replace("def end(", "def finish("))
 
@@ -225,3 +229,17 @@ def test_a_corrupt_cache_is_ignored(project):
     assert output(check(project)) == expected
     assert output(check(project)) == expected  # and written anew
     assert json.loads(path.read_text())["entries"]
+
+
+def test_worker_processes_hand_back_what_they_read(project):
+    """Past `cli.PARALLEL_THRESHOLD` files the checks run in worker processes: what each read must reach the cache."""
+    from metaflow_lsp.cli import PARALLEL_THRESHOLD
+
+    for n in range(PARALLEL_THRESHOLD):
+        (project / f"flow_{n}.py").write_text(FLOW.replace("TrainFlow", f"Train{n}Flow"))
+
+    def edit(folder):
+        (folder / "base.py").write_text(BASE.replace("def end(", "def finish("))
+
+    before = _changes_invalidate(project, edit)
+    assert "flow_7.py:16:19: MF011" in check(project).stdout and "MF011" not in before[1]
