@@ -523,9 +523,10 @@ def read_imports(statement: ast.Import | ast.ImportFrom) -> list[Import]:
             for alias in statement.names]
 
 
-def file_resolver(cache: dict | None = None) -> ModuleResolver:
+def file_resolver(cache: dict | None = None, observe: Callable[[Path], None] | None = None) -> ModuleResolver:
     """Resolves project-local modules to files next to the importing file (how `python flow.py` finds them), or
-    relative to its package for relative imports. Parsed modules are cached by path and modification time."""
+    relative to its package for relative imports. Parsed modules are cached by path and modification time.
+    `observe` is told of every file looked for, found or not, before it is looked at (`Project.observations`)."""
     cache = {} if cache is None else cache
 
     def resolve(module_name: str, level: int, importer: Path | None) -> Module | None:
@@ -536,6 +537,8 @@ def file_resolver(cache: dict | None = None) -> ModuleResolver:
             base = base.parent
         relative = Path(*module_name.split("."))
         for candidate in (base / relative.with_suffix(".py"), base / relative / "__init__.py"):
+            if observe is not None:
+                observe(candidate)
             if candidate.is_file():
                 stamp = candidate.stat().st_mtime_ns
                 cached = cache.get(candidate)

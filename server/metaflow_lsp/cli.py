@@ -12,10 +12,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from . import __version__, config
+from . import __version__, check_cache, config
 from .engine import Finding, check_source, may_have_findings
-from .files import FileTooLarge, read_source
-from .project import Project, find_root, walk_python_files
+from .files import FileTooLarge, decode_source, read_bytes
+from .project import Observations, Project, find_root, walk_python_files
 from .text import LineIndex
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="github: workflow annotations; sarif: a SARIF 2.1.0 log")
     check.add_argument("--select", type=_code_list, help="only these codes or prefixes, e.g. MF0,MF201")
     check.add_argument("--ignore", type=_code_list, help="also skip these codes or prefixes")
+    check.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the results of earlier runs (.metaflow_lsp_cache/)")
     check.set_defaults(run=_check)
 
     rules = commands.add_parser("rules", help="list every rule")
@@ -140,15 +142,33 @@ def _check(args: argparse.Namespace) -> int:
         for error in overrides_errors:
             print(f"metaflow-lsp: {error}", file=sys.stderr)
         return EXIT_USAGE
+    _folders.clear()  # a run sees the disk as it is now, also when `main()` is called twice in one process
+    _projects.clear()
     files = list(dict.fromkeys(walk_python_files(args.paths)))
-    jobs = [(path, args.select, args.ignore) for path in files]
+    cache = None if args.no_cache else check_cache.CheckCache()
+    results: list = [None] * len(files)
+    jobs = []
+    for index, path in enumerate(files):
+        cached = _cached_result(cache, path, args.select, args.ignore) if cache is not None else None
+        if cached is not None:
+            results[index] = cached
+        else:
+            jobs.append((path, args.select, args.ignore, cache is not None))
     if len(jobs) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1:
         from concurrent.futures import ProcessPoolExecutor  # imported here: a quarter of a small run's start-up
 
         with ProcessPoolExecutor() as pool:
-            results = list(pool.map(_check_file, jobs, chunksize=16))
+            checked = list(pool.map(_check_file, jobs, chunksize=16))
     else:
-        results = [_check_file(job) for job in jobs]
+        checked = [_check_file(job) for job in jobs]
+    slots = [index for index, result in enumerate(results) if result is None]
+    for index, (path, rows, errors, notes, entry) in zip(slots, checked):
+        results[index] = (path, rows, errors, notes)
+        if entry is not None and cache is not None:
+            root, key, observed = entry
+            cache.store(root, key, rows, observed)
+    if cache is not None:
+        cache.save()
     config_errors = sorted({error for _, _, errors, _ in results for error in errors})
     for error in config_errors:
         print(f"metaflow-lsp: {error}", file=sys.stderr)
@@ -196,26 +216,57 @@ def _folder(directory: Path) -> tuple[config.Settings, list[str], Project]:
     return known
 
 
-def _check_file(job: tuple[Path, list[str] | None, list[str] | None]) -> tuple[Path, list[dict], list[str], list[str]]:
-    """Checks one file with its own pyproject settings and the command line's overrides. Runs in a worker process.
-    Returns the path, its findings as rows, errors (settings, unreadable: exit status 2) and notes (a file too large
-    to check: generated code, said but not failed on)."""
-    path, select, ignore = job
+def _file_settings(path: Path, select: list[str] | None,
+                   ignore: list[str] | None) -> tuple[config.Settings, list[str], Project]:
+    """A file's pyproject settings with the command line's overrides, their errors, and its project."""
     settings, errors, project = _folder(path.parent)
     if select:
         settings = replace(settings, select=tuple(select))
     if ignore:
         settings = replace(settings, ignore=settings.ignore + tuple(ignore))
+    return settings, errors, project
+
+
+def _cached_result(cache: check_cache.CheckCache, path: Path, select: list[str] | None,
+                   ignore: list[str] | None) -> tuple[Path, list[dict], list[str], list[str]] | None:
+    """`_check_file`'s result from the cache, or None to check the file."""
+    settings, errors, project = _file_settings(path, select, ignore)
     try:
-        source = read_source(path)
+        data = read_bytes(path)
+    except OSError:
+        return None  # the check says what is wrong
+    rows = cache.rows(project.root, check_cache.entry_key(path, data, settings, select, ignore))
+    return None if rows is None else (path, rows, errors, [])
+
+
+CheckJob = tuple[Path, list[str] | None, list[str] | None, bool]
+
+
+def _check_file(job: CheckJob) -> tuple[Path, list[dict], list[str], list[str], tuple | None]:
+    """Checks one file with its own pyproject settings and the command line's overrides. Runs in a worker process.
+    Returns the path, its findings as rows, errors (settings, unreadable: exit status 2), notes (a file too large
+    to check: generated code, said but not failed on), and, when the job asks for it (`CheckJob`'s last field),
+    what the result cache stores: (project root, entry key, what the check learnt of the project)."""
+    path, select, ignore, for_cache = job
+    settings, errors, project = _file_settings(path, select, ignore)
+    if for_cache and project.observations is None:
+        project.observations = Observations()
+    try:
+        data = read_bytes(path)
     except FileTooLarge as error:
-        return path, [], errors, [f"{path}: not checked: {error.strerror}"]
+        return path, [], errors, [f"{path}: not checked: {error.strerror}"], None
     except OSError as error:
-        return path, [], [*errors, f"{path}: cannot read it ({error.strerror})"], []
-    if not may_have_findings(source):
-        return path, [], errors, []  # not parsed: no rule could report on it (`engine.FLOW_WORDS`)
-    result = check_source(source, path, settings, project)
-    return path, [_row(path, finding, result.lines) for finding in result.findings], errors, []
+        return path, [], [*errors, f"{path}: cannot read it ({error.strerror})"], [], None
+    source = decode_source(data)
+    rows = []
+    if may_have_findings(source):  # else not parsed: no rule could report on it (`engine.FLOW_WORDS`)
+        result = check_source(source, path, settings, project)
+        rows = [_row(path, finding, result.lines) for finding in result.findings]
+    entry = None
+    if for_cache and project.observations is not None:
+        entry = (project.root, check_cache.entry_key(path, data, settings, select, ignore),
+                 project.observations.drain())
+    return path, rows, errors, [], entry
 
 
 def _row(path: Path, finding: Finding, lines: LineIndex) -> dict:

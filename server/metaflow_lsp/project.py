@@ -8,7 +8,9 @@ The jobs behind it have modules of their own: `git_commands.py` (every git call)
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import time
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
@@ -25,6 +27,54 @@ from .model import Module
 FILES_TTL = 3.0  # seconds between two walks of the project on the keystroke path
 
 
+FileStamp = tuple[int, int] | None  # (size, mtime_ns) of a regular file; None for anything else or nothing
+
+
+def file_stamp(path: Path | str) -> FileStamp:
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
+
+
+class Observations:
+    """What checks learnt from outside the checked file through a `Project`: the stamp of every file it looked up
+    (read, stat'ed, or found missing) and every answer about the project (its file list, git's and the .gitignore
+    files' verdicts, where ignore files live), as `check`'s result cache (`check_cache.py`) needs them to know when a
+    stored result still holds. `conflict`: the same question got two answers within the run (a file changed
+    meanwhile), so nothing learnt in this run may be trusted later."""
+
+    def __init__(self):
+        self.files: dict[str, FileStamp] = {}
+        self.answers: dict[str, Any] = {}  # json.dumps([method, *arguments]) -> answer, as JSON values
+        self.conflict = False
+
+    def file(self, path: Path) -> None:
+        self._note(self.files, os.path.abspath(path), file_stamp(path))  # the resolver may name it from the cwd
+
+    def answer(self, method: str, arguments: tuple, value: Any) -> None:
+        self._note(self.answers, json.dumps([method, *map(_plain, arguments)]), _plain(value))
+
+    def _note(self, seen: dict, key: str, value: Any) -> None:
+        if seen.setdefault(key, value) != value:
+            self.conflict = True
+
+    def drain(self) -> tuple[dict[str, FileStamp], dict[str, Any], bool]:
+        """What was noted since the last drain (for a worker process to hand back), and forgets it."""
+        noted = (self.files, self.answers, self.conflict)
+        self.files, self.answers, self.conflict = {}, {}, False
+        return noted
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
 def find_root(start: Path) -> Path:
     """The nearest folder above `start` holding .git or pyproject.toml; `start`'s own folder when there is none."""
     directory = start if start.is_dir() else start.parent
@@ -38,7 +88,9 @@ class Project:
     def __init__(self, root: Path):
         self.root = root.resolve()
         self._module_cache: dict = {}
-        self.resolver: ModuleResolver = file_resolver(self._module_cache)
+        # Set by `check`'s result cache only (the server keeps none): every lookup outside the checked file is noted.
+        self.observations: Observations | None = None
+        self.resolver: ModuleResolver = file_resolver(self._module_cache, observe=self._observe_file)
         self._git_root: Path | None | bool = False  # False: not asked yet
         self._ignored: dict[str, bool | None] = {}
         self._git_derived: dict[Hashable, Any] = {}  # `git_answer()`: cleared with the git answers
@@ -50,6 +102,7 @@ class Project:
     def module(self, path: Path) -> Module | None:
         """The model of a file on disk, cached by modification time."""
         path = Path(os.path.realpath(path))  # unlike resolve(), no RuntimeError on a symlink loop (Python < 3.13)
+        self._observe_file(path)
         try:
             stamp = path.stat().st_mtime_ns
         except OSError:
@@ -76,7 +129,7 @@ class Project:
         now = time.monotonic()
         if self._files is None or now - self._files[0] > max_age:
             self._files = (now, [path.resolve() for path in self.python_files()])
-        return self._files[1]
+        return self._observe_answer("cached_python_files", (), self._files[1])
 
     def forget_files(self, path: Path | None = None) -> None:
         """Called when files are created, deleted or renamed (or one file changed: `path`): the next
@@ -116,6 +169,7 @@ class Project:
                 yield self._flow_file_index(path)
 
     def _flow_file_index(self, path: Path) -> IndexedFlowFile:
+        self._observe_file(path)
         try:
             stat = path.stat()
         except OSError:
@@ -142,7 +196,7 @@ class Project:
     def git_root(self) -> Path | None:
         if self._git_root is False:
             self._git_root = git_toplevel(self.root)
-        return self._git_root  # type: ignore[return-value]
+        return self._observe_answer("git_root", (), self._git_root)  # type: ignore[arg-type]
 
     def is_ignored(self, path: Path, directory: bool = False) -> bool | None:
         """Whether git ignores `path` (which need not exist); None when this is no git repository or git failed.
@@ -152,7 +206,7 @@ class Project:
         key = str(path) + ("/" if directory else "")
         if key not in self._ignored:
             self._ignored[key] = git_check_ignore(self.git_root, key) if self.git_root else None
-        return self._ignored[key]
+        return self._observe_answer("is_ignored", (path, directory), self._ignored[key])
 
     def forget_git_answers(self) -> None:
         """Called when a .gitignore changes."""
@@ -172,10 +226,14 @@ class Project:
         with git's precedence (deeper files and later lines win, negations, no re-including below an ignored
         folder). None when `path` lies outside that root or no .gitignore and no `.git` is there (no repository).
         For folders that are no git repository, or when git is missing. Cached until `forget_git_answers()`."""
-        return self.git_answer(("ignored_by_files", str(path), directory),
-                               lambda: ignored_by_files(self.ignore_root(path.parent), path, directory))
+        answer = self.git_answer(("ignored_by_files", str(path), directory),
+                                 lambda: ignored_by_files(self.ignore_root(path.parent), path, directory))
+        return self._observe_answer("ignored_by_files", (path, directory), answer)
 
     def ignore_root(self, directory: Path) -> Path | None:
+        return self._observe_answer("ignore_root", (directory,), self._ignore_root(directory))
+
+    def _ignore_root(self, directory: Path) -> Path | None:
         """The folder whose .gitignore covers `directory`: git's top level when `directory` is inside it, else the
         nearest folder above holding `.git`. Without either (a copy of a repository, an unpacked archive), the
         highest folder above holding a `.gitignore` or `pyproject.toml`, below the home folder and the filesystem
@@ -199,6 +257,19 @@ class Project:
         if top is not None:
             return top
         return self.root if directory.is_relative_to(self.root) else None
+
+
+    # -- what checks learnt (`observations`) -----------------------------------------------------------------------
+
+    def _observe_file(self, path: Path) -> None:
+        """Called before a file outside the checked one is looked up (so a change after it shows)."""
+        if self.observations is not None:
+            self.observations.file(path)
+
+    def _observe_answer(self, method: str, arguments: tuple, value: Any) -> Any:
+        if self.observations is not None:
+            self.observations.answer(method, arguments, value)
+        return value
 
 
 __all__ = ["Project", "find_root", "walk_python_files", "read_source"]
