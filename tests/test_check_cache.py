@@ -9,6 +9,7 @@ gone and the output equal a `--no-cache` run."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -243,3 +244,30 @@ def test_worker_processes_hand_back_what_they_read(project):
 
     before = _changes_invalidate(project, edit)
     assert "flow_7.py:16:19: MF011" in check(project).stdout and "MF011" not in before[1]
+
+
+def test_a_cache_planted_in_the_repository_is_never_used(project, tmp_path_factory):
+    """A cache written with another user's key (as one committed to the repository or brought by a pull request
+    would be) is ignored: it cannot hide findings from CI."""
+    def as_user(home: Path, *args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "XDG_CACHE_HOME": str(home)}
+        return subprocess.run([sys.executable, "-m", "metaflow_lsp.cli", "check", *args, "."], cwd=project,
+                              capture_output=True, text=True, env=env)
+
+    attacker, victim = tmp_path_factory.mktemp("attacker"), tmp_path_factory.mktemp("ci")
+    as_user(attacker)
+    poison(project)
+    assert "POISON" in as_user(attacker).stdout  # the attacker's own runs do read it
+    assert output(as_user(victim)) == output(as_user(victim, "--no-cache"))
+    assert "POISON" not in as_user(victim).stdout
+    key = victim / "metaflow-lsp" / "check-cache-key"
+    assert key.stat().st_mode & 0o077 == 0  # the key is the user's alone
+
+
+def test_without_a_key_there_is_no_cache(project, tmp_path):
+    unwritable = tmp_path / "no-home"
+    unwritable.write_text("")  # a file where the cache folder's parent would be: the key cannot be created
+    env = {**os.environ, "XDG_CACHE_HOME": str(unwritable)}
+    result = subprocess.run([sys.executable, "-m", "metaflow_lsp.cli", "check", "."], cwd=project,
+                            capture_output=True, text=True, env=env)
+    assert "MF202" in result.stdout and not (project / CACHE_FOLDER).exists()

@@ -21,6 +21,12 @@ were when it was stored:
    answer); a run that got two answers to one question (a file changed during the run) stores nothing.
 4. Nothing else: rules read no environment and no other file (`docs/dev/architecture.md`).
 
+Why a repository cannot plant results. The cache folder is inside the checked project, so a commit or a pull request
+can bring one. The header also holds a random key kept outside every project, in the user's cache folder
+(`machine_key`): a cache written anywhere else never matches it, so planted entries cannot hide findings from a CI
+run; without such a key (no writable home) there is no cache. And a stored answer is only ever asked again of the
+`Project` methods that give them (`QUESTIONS`), never of a name the file chooses.
+
 What it cannot see, as ruff cannot: a file rewritten within the file system's timestamp resolution with the same
 size. The folder holds a `.gitignore` of `*`, so it is never committed; it is written only with `files.write_inside`
 (never through a link that leaves the project) and, when it cannot be written, the run goes on without it.
@@ -31,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,10 +55,38 @@ FORMAT = 1
 PACKAGE = Path(__file__).resolve().parent
 
 
-def run_header() -> dict[str, Any]:
-    """What the results were computed with (2. in the module's docstring)."""
+# The `Project` methods whose answers `Observations` notes: the only ones `_still_true` asks again.
+QUESTIONS = frozenset({"cached_python_files", "git_root", "is_ignored", "ignored_by_files", "ignore_root"})
+
+
+def machine_key() -> str | None:
+    """This user's random cache key, created on first use in `$XDG_CACHE_HOME/metaflow-lsp` (else ~/.cache), readable
+    by the user only; None when it can be neither read nor created."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "metaflow-lsp"
+    key_file = folder / "check-cache-key"
+    try:
+        return read_bytes(key_file, 1024).decode("ascii").strip()
+    except FileNotFoundError:
+        pass
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_hex(32))
+        return read_bytes(key_file, 1024).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):  # a read-only home; another run created it first and it is unreadable
+        return None
+
+
+def run_header() -> dict[str, Any] | None:
+    """What the results were computed with (2. in the module's docstring), and the user's key; None: no cache."""
+    key = machine_key()
+    if not key:
+        return None
     modules = sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py"))
-    return {"format": FORMAT, "version": __version__, "python": sys.version,
+    return {"format": FORMAT, "version": __version__, "python": sys.version, "key": key,
             "code": hashlib.sha256(json.dumps([(name, file_stamp(PACKAGE / name)) for name in modules])
                                    .encode()).hexdigest()}
 
@@ -86,18 +121,18 @@ class CheckCache:
         for cache in self._roots.values():
             cache.save()
 
-    def _root(self, root: Path) -> _RootCache:
+    def _root(self, root: Path) -> "_RootCache":
         if root not in self._roots:
             self._roots[root] = _RootCache(root, self.header)
         return self._roots[root]
 
 
 class _RootCache:
-    def __init__(self, root: Path, header: dict[str, Any]):
+    def __init__(self, root: Path, header: dict[str, Any] | None):
         self.root = root
         self.folder = root / CACHE_FOLDER
         self.header = header
-        self.usable = Path(os.path.realpath(self.folder)).is_relative_to(os.path.realpath(root))
+        self.usable = header is not None and Path(os.path.realpath(self.folder)).is_relative_to(os.path.realpath(root))
         self.files: dict[str, FileStamp] = {}
         self.answers: dict[str, Any] = {}
         self.entries: dict[str, list[dict]] = {}
@@ -164,6 +199,8 @@ def _still_true(root: Path, files: dict[str, Any], answers: dict[str, Any]) -> b
     fresh = Project(root)
     for question, answer in answers.items():
         method, *arguments = json.loads(question)
+        if method not in QUESTIONS:
+            return False
         value = getattr(fresh, method)
         if callable(value):
             value = value(*[Path(arguments[0]), *arguments[1:]] if arguments else [])
