@@ -350,7 +350,9 @@ def test_ide_classes_use_the_core_and_lsp4ij_api():
     factory = _source_of("dev.metaflowlsp.pycharm.MetaflowLanguageServerFactory").read_text(encoding="utf-8")
     assert "implements LanguageServerFactory" in factory
     provider = (IDE_SOURCES / "dev/metaflowlsp/pycharm/MetaflowServerConnectionProvider.java").read_text("utf-8")
-    assert "extends OSProcessStreamConnectionProvider" in provider and "ServerCommand.command(" in provider
+    assert "extends OSProcessStreamConnectionProvider" in provider
+    # The core decides the command line, environment and messages; the IDE side only runs what it says.
+    assert "ServerLaunch.decide(" in provider and "ServerLaunch.runProbe(" in provider
     action = (IDE_SOURCES / "dev/metaflowlsp/pycharm/RunSpecAction.java").read_text(encoding="utf-8")
     assert "extends LSPCommandAction" in action and "RunSpec.parse(" in action
 
@@ -389,3 +391,21 @@ def test_ci_workflow_builds_and_verifies_the_plugin():
     assert "buildPlugin" in commands and "verifyPlugin" in commands and ":core:test" in commands
     java = [s for s in steps if s.get("uses", "").startswith("actions/setup-java")]
     assert java and java[0]["with"]["java-version"] == "21"
+
+
+def test_gradle_packs_the_bundle_make_builds_where_the_core_looks():
+    """One source: `make pycharm-bundle` writes the bundle, prepareSandbox copies that folder as the plugin's server/,
+    and ServerLaunch reads server/libs and server/native from the plugin's folder (tests/test_pycharm_bundle.py
+    builds it and starts the server from it)."""
+    dry_run = subprocess.run(["make", "-n", "pycharm-bundle"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert dry_run.returncode == 0, dry_run.stderr
+    [command] = [line for line in dry_run.stdout.splitlines() if "scripts/server_bundle.py" in line]
+    made = ROOT / re.search(r"--out (\S+)", command).group(1)
+    build = (PLUGIN / "build.gradle.kts").read_text(encoding="utf-8")
+    packed = re.search(r'val serverBundle = layout\.projectDirectory\.dir\("([^"]+)"\)', build)
+    assert packed and (PLUGIN / packed.group(1)).resolve() == made.resolve()
+    assert 'into(pluginName.map { "$it/server" })' in build and "prepareSandbox" in build
+    launch = (CORE_SOURCES / "dev" / "metaflowlsp" / "core" / "ServerLaunch.java").read_text(encoding="utf-8")
+    assert 'resolve("server").resolve("libs")' in launch and 'resolve("server").resolve("native")' in launch
+    # The VS Code package is made by the same bundle code.
+    assert "from server_bundle import" in (ROOT / "scripts" / "build_vsix.py").read_text(encoding="utf-8")

@@ -34,7 +34,7 @@ public final class ServerSpecsCheck {
         System.exit(status);
     }
 
-    private static String envJson(Map<String, String> env) {
+    static String envJson(Map<String, String> env) {
         StringBuilder out = new StringBuilder("{");
         for (Map.Entry<String, String> entry : env.entrySet()) {
             if (out.length() > 1) {
@@ -45,7 +45,7 @@ public final class ServerSpecsCheck {
         return out.append('}').toString();
     }
 
-    private static String quote(String text) {
+    static String quote(String text) {
         StringBuilder out = new StringBuilder("\"");
         for (char c : text.toCharArray()) {
             if (c == '"' || c == '\\') {
