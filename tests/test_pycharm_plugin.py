@@ -155,16 +155,24 @@ if __name__ == "__main__":
     ]
 
 
-def test_server_runspecs_become_the_intended_run_configurations(core_classes, tmp_path):
+def _core_models(core_classes, entries: list[dict], tmp_path: Path, project: Path | None = None) -> list[dict]:
+    """What the compiled core makes of each {"command", "spec"} (ServerSpecsCheck): the run configuration model and
+    its .run.xml for `project`."""
     java, classes = core_classes
-    entries = _server_specs(tmp_path)
     specs_file = tmp_path / "specs.json"
     specs_file.write_text(json.dumps(entries), encoding="utf-8")
     result = subprocess.run([java, "-cp", _classpath(classes), "dev.metaflowlsp.core.ServerSpecsCheck",
-                             str(specs_file)], capture_output=True, text=True, timeout=120)
+                             str(specs_file), *([str(project)] if project else [])], capture_output=True, text=True,
+                            timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     models = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(models) == len(entries)
+    return models
+
+
+def test_server_runspecs_become_the_intended_run_configurations(core_classes, tmp_path):
+    entries = _server_specs(tmp_path)
+    models = _core_models(core_classes, entries, tmp_path)
 
     labels = {"metaflow.runTestMode": "test mode", "metaflow.debugForeach": "foreach debug",
               "metaflow.resume": "resume", "metaflow.spin": "spin"}
@@ -184,13 +192,83 @@ def test_server_runspecs_become_the_intended_run_configurations(core_classes, tm
     assert models[1]["env"].get("PYDEVD_DISABLE_FILE_VALIDATION") == "1"
 
     # Where the server writes PARAMETERS itself (.run.xml), both sides agree on these arguments.
-    try:
-        from metaflow_lsp.launch.configs import pycharm_parameters
-    except ImportError:
-        pycharm_parameters = None
-    if pycharm_parameters is not None:
-        for entry, model in zip(entries, models):
-            assert model["parameters"] == pycharm_parameters(entry["spec"]["args"])
+    from metaflow_lsp.launch.configs import pycharm_parameters
+
+    for entry, model in zip(entries, models):
+        assert model["parameters"] == pycharm_parameters(entry["spec"]["args"])
+
+
+LENS_FLOW = '''
+from metaflow import FlowSpec, Parameter, pypi, step
+
+
+class {name}(FlowSpec):
+    test_mode = Parameter("test_mode", default=False, type=bool)
+
+    @pypi(packages={{"pandas": "2.2.2"}})
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_lens_run_configurations_are_the_run_configs_files_byte_for_byte(core_classes, tmp_path):
+    """One model: the .run.xml `metaflow-lsp run-configs` writes for each flow (test mode and foreach debug) is, byte
+    for byte, what the plugin's core renders from the RunSpec the server's code lens carries, with the same name
+    (a second flow of one class name gets its project path in both)."""
+    from metaflow_lsp.builder import parse_module
+    from metaflow_lsp.config import Settings
+    from metaflow_lsp.launch.configs import write_run_configurations
+    from metaflow_lsp.lsp.code_lens import DEBUG_FOREACH, RUN_TEST_MODE, lenses
+    from metaflow_lsp.text import LineIndex
+
+    root = (tmp_path / 'my "project" $HOME & <x>').resolve()
+    sources = {root / "flows dir" / "odd flow.py": LENS_FLOW.format(name="OddFlow"),
+               root / "flows dir" / "train.py": LENS_FLOW.format(name="TrainFlow"),
+               root / "other" / "train.py": LENS_FLOW.format(name="TrainFlow")}
+    for path, source in sources.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    report = write_run_configurations(root, vscode=False)
+    assert report.errors == []
+    written = {}
+    for path in (root / ".run").iterdir():
+        written[ET.parse(path).getroot().find("configuration").get("name")] = path.read_text(encoding="utf-8")
+    assert set(written) == {"OddFlow (test mode)", "OddFlow (foreach debug)",
+                            "TrainFlow (test mode, flows dir/train.py)", "TrainFlow (foreach debug, flows dir/train.py)",
+                            "TrainFlow (test mode, other/train.py)", "TrainFlow (foreach debug, other/train.py)"}
+
+    entries = []
+    for path, source in sources.items():
+        for lens in lenses(parse_module(source, path), path, LineIndex(source), Settings()):
+            if lens.command.command in (RUN_TEST_MODE, DEBUG_FOREACH):
+                entries.append({"command": lens.command.command, "spec": lens.command.arguments[0]})
+    rendered = {}
+    for model in _core_models(core_classes, entries, tmp_path, root):
+        for xml in (model["xml"], model["xmlWithFile"]):
+            rendered[ET.fromstring(xml).find("configuration").get("name")] = xml
+    for name, text in written.items():
+        assert rendered.get(name) == text, name
+
+
+@pytest.mark.parametrize("arguments", [["a|b", "tab\there", "no\u00a0break", "end\\", 'say "hi"', "", "$HOME", "a&<b>"],
+                                       ["line\nbreak", "\u2003em space", "\x1c", "'single'", "é"]])
+def test_core_and_server_render_any_runspec_alike(core_classes, tmp_path, arguments):
+    """Arguments and variables that need quoting or escaping: the core's XML (ParametersList, attribute escaping)
+    and the server's (pycharm_quote, xml_attribute) stay the same text."""
+    from metaflow_lsp.launch.configs import pycharm_configuration
+    from metaflow_lsp.launch.runspec import RunSpec
+
+    root = tmp_path / "project"
+    spec = {"title": "t", "kind": "testMode", "flow": "OddFlow", "script": str(root / "f.py"), "args": arguments,
+            "cwd": str(root), "env": {"A_VAR": 'x"&<y>\tz'}, "debug": False, "debugger": None, "testOption": None}
+    [model] = _core_models(core_classes, [{"command": "metaflow.runTestMode", "spec": spec}], tmp_path, root)
+    assert model["roundTrip"] is True
+    assert model["xml"] == pycharm_configuration(RunSpec.from_json(spec), "OddFlow (test mode)", root)
 
 
 # -- plugin descriptors ----------------------------------------------------------------------------------------------
