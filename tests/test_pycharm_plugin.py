@@ -10,7 +10,7 @@
   sources.
 
 The IntelliJ-facing classes (pycharm-plugin/src) are NOT compiled here: the IntelliJ Platform, PyCharm and LSP4IJ
-cannot be downloaded on these machines. pycharm-plugin/ci/github-workflow.yml builds and verifies them.
+cannot be downloaded on these machines. .github/workflows/pycharm-plugin.yml builds and verifies them.
 """
 
 from __future__ import annotations
@@ -460,15 +460,52 @@ def test_build_files_agree_with_the_descriptor():
     assert "options.release = 17" in (CORE / "build.gradle.kts").read_text(encoding="utf-8")
 
 
-def test_ci_workflow_builds_and_verifies_the_plugin():
+WORKFLOW = ROOT / ".github" / "workflows" / "pycharm-plugin.yml"
+# The tasks the IntelliJ Platform Gradle Plugin 2.x adds that the workflow may call.
+INTELLIJ_PLATFORM_TASKS = {"buildPlugin", "verifyPlugin", "verifyPluginProjectConfiguration", "prepareSandbox",
+                           "patchPluginXml", "runIde", "test"}
+
+
+def _make_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE))
+
+
+def test_ci_workflow_builds_the_bundle_then_the_plugin_and_verifies_it():
+    """The real workflow (.github/workflows/pycharm-plugin.yml): `make pycharm-bundle` before Gradle (the build
+    consumes its output), then the core's tests, the zip, a look inside it for the bundle, and the verifier; every
+    make target and Gradle task it names exists."""
     import yaml
 
-    workflow = yaml.safe_load((PLUGIN / "ci" / "github-workflow.yml").read_text(encoding="utf-8"))
-    steps = workflow["jobs"]["build"]["steps"]
-    commands = " ".join(step.get("run", "") for step in steps)
-    assert "buildPlugin" in commands and "verifyPlugin" in commands and ":core:test" in commands
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    triggers = workflow.get("on", workflow.get(True))  # PyYAML reads the key `on` as True
+    for event in ("push", "pull_request"):
+        assert {"pycharm-plugin/**", "server/**", "scripts/server_bundle.py"} <= set(triggers[event]["paths"])
+    [job] = workflow["jobs"].values()
+    steps = job["steps"]
+    runs = [(step.get("working-directory", "."), step["run"]) for step in steps if "run" in step]
+    make_calls = [target for _, run in runs for target in re.findall(r"\bmake (\S+)", run)]
+    assert make_calls == ["pycharm-bundle"] and set(make_calls) <= _make_targets()
+    gradle_calls = [(folder, task) for folder, run in runs for line in run.splitlines()
+                    if line.strip().startswith("gradle ") for task in line.split()[1:] if not task.startswith("--")]
+    assert [task for _, task in gradle_calls] == [":core:test", "buildPlugin", "verifyPlugin"]
+    for folder, task in gradle_calls:
+        assert (ROOT / folder / "settings.gradle.kts").is_file()  # run in the Gradle build's root
+        if task.startswith(":"):
+            project, name = task[1:].rsplit(":", 1)
+            assert f'include(":{project}")' in (ROOT / folder / "settings.gradle.kts").read_text(encoding="utf-8")
+            assert name == "test" and (ROOT / folder / project / "src" / "test").is_dir()
+        else:
+            assert task in INTELLIJ_PLATFORM_TASKS
+    # The bundle is built before the Gradle build that packs it, and the zip is checked for it.
+    order = [run for _, run in runs]
+    assert order.index(next(r for r in order if "make pycharm-bundle" in r)) < order.index(
+        next(r for r in order if "buildPlugin" in r))
+    assert any("/server/libs/metaflow_lsp/__main__.py" in run for run in order)
     java = [s for s in steps if s.get("uses", "").startswith("actions/setup-java")]
     assert java and java[0]["with"]["java-version"] == "21"
+    python = [s for s in steps if s.get("uses", "").startswith("actions/setup-python")]
+    assert python and python[0]["with"]["python-version"] in {"3.10", "3.11", "3.12", "3.13"}
+    assert not (PLUGIN / "ci").exists()  # one workflow, not a copy to paste
 
 
 def test_gradle_packs_the_bundle_make_builds_where_the_core_looks():
