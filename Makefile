@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast extension-test system-deps bench install vsix clean
+.PHONY: demo test test-fast extension-test system-deps bench install vsix pycharm-bundle clean
 
 $(BIN)/metaflow-lsp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ VSIX_TARGETS ?= linux-x64 linux-arm64 darwin-x64 darwin-arm64 win32-x64
 vsix: install
 	cd vscode-extension && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python scripts/build_vsix.py $(addprefix --target ,$(VSIX_TARGETS))
+
+## pycharm-bundle: build/pycharm-bundle/, the server and its dependencies for every platform, which the PyCharm
+##       plugin's Gradle build packs as the zip's server/ folder (scripts/server_bundle.py, the .vsix's own bundle
+##       code; `make pycharm-bundle PYCHARM_TARGETS=linux-x64` for one platform)
+PYCHARM_TARGETS ?= $(VSIX_TARGETS)
+pycharm-bundle: install
+	$(BIN)/python scripts/server_bundle.py --out build/pycharm-bundle $(addprefix --target ,$(PYCHARM_TARGETS))
 
 ## bench: latency and throughput figures (see README)
 bench: install

@@ -56,3 +56,23 @@ intellijPlatform {
         failureLevel = listOf(FailureLevel.COMPATIBILITY_PROBLEMS, FailureLevel.INVALID_PLUGIN)
     }
 }
+
+// The server inside the plugin: `make pycharm-bundle` (scripts/server_bundle.py, the code that also fills the .vsix)
+// writes ../build/pycharm-bundle; the plugin's folder gets it as server/ (libs/, native/<platform>/cp3XX/,
+// layout.json), where dev.metaflowlsp.core.ServerLaunch looks for it. One source: the build never makes its own.
+val serverBundle = layout.projectDirectory.dir("../build/pycharm-bundle")
+
+tasks {
+    prepareSandbox {
+        val bundleLayout = serverBundle.file("layout.json").asFile
+        doFirst {
+            if (!bundleLayout.isFile) {
+                throw GradleException("No server bundle at ${bundleLayout.parentFile}: run `make pycharm-bundle` at " +
+                    "the repository root first.")
+            }
+        }
+        from(serverBundle) {
+            into(pluginName.map { "$it/server" })
+        }
+    }
+}

@@ -133,7 +133,8 @@ async def test_write_run_configurations_command(tmp_path):
         result = await asyncio.wait_for(client.workspace_execute_command_async(types.ExecuteCommandParams(
             command="metaflow.writeRunConfigurations")), TIMEOUT)
         [folder] = result["folders"]
-        assert folder["configurations"] == ["LensFlow (test mode)"] and folder["errors"] == []
+        assert folder["configurations"] == ["LensFlow (test mode)", "LensFlow (foreach debug)"]
+        assert folder["errors"] == []
         launch = json.loads((tmp_path / ".vscode" / "launch.json").read_text())
         assert launch["configurations"][0]["args"][2:4] == ["--smoke", "1"]
         assert (tmp_path / ".run" / "LensFlow (test mode).run.xml").is_file()

@@ -10,7 +10,7 @@
   sources.
 
 The IntelliJ-facing classes (pycharm-plugin/src) are NOT compiled here: the IntelliJ Platform, PyCharm and LSP4IJ
-cannot be downloaded on these machines. pycharm-plugin/ci/github-workflow.yml builds and verifies them.
+cannot be downloaded on these machines. .github/workflows/pycharm-plugin.yml builds and verifies them.
 """
 
 from __future__ import annotations
@@ -155,16 +155,24 @@ if __name__ == "__main__":
     ]
 
 
-def test_server_runspecs_become_the_intended_run_configurations(core_classes, tmp_path):
+def _core_models(core_classes, entries: list[dict], tmp_path: Path, project: Path | None = None) -> list[dict]:
+    """What the compiled core makes of each {"command", "spec"} (ServerSpecsCheck): the run configuration model and
+    its .run.xml for `project`."""
     java, classes = core_classes
-    entries = _server_specs(tmp_path)
     specs_file = tmp_path / "specs.json"
     specs_file.write_text(json.dumps(entries), encoding="utf-8")
     result = subprocess.run([java, "-cp", _classpath(classes), "dev.metaflowlsp.core.ServerSpecsCheck",
-                             str(specs_file)], capture_output=True, text=True, timeout=120)
+                             str(specs_file), *([str(project)] if project else [])], capture_output=True, text=True,
+                            timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     models = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(models) == len(entries)
+    return models
+
+
+def test_server_runspecs_become_the_intended_run_configurations(core_classes, tmp_path):
+    entries = _server_specs(tmp_path)
+    models = _core_models(core_classes, entries, tmp_path)
 
     labels = {"metaflow.runTestMode": "test mode", "metaflow.debugForeach": "foreach debug",
               "metaflow.resume": "resume", "metaflow.spin": "spin"}
@@ -184,13 +192,83 @@ def test_server_runspecs_become_the_intended_run_configurations(core_classes, tm
     assert models[1]["env"].get("PYDEVD_DISABLE_FILE_VALIDATION") == "1"
 
     # Where the server writes PARAMETERS itself (.run.xml), both sides agree on these arguments.
-    try:
-        from metaflow_lsp.launch.configs import pycharm_parameters
-    except ImportError:
-        pycharm_parameters = None
-    if pycharm_parameters is not None:
-        for entry, model in zip(entries, models):
-            assert model["parameters"] == pycharm_parameters(entry["spec"]["args"])
+    from metaflow_lsp.launch.configs import pycharm_parameters
+
+    for entry, model in zip(entries, models):
+        assert model["parameters"] == pycharm_parameters(entry["spec"]["args"])
+
+
+LENS_FLOW = '''
+from metaflow import FlowSpec, Parameter, pypi, step
+
+
+class {name}(FlowSpec):
+    test_mode = Parameter("test_mode", default=False, type=bool)
+
+    @pypi(packages={{"pandas": "2.2.2"}})
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_lens_run_configurations_are_the_run_configs_files_byte_for_byte(core_classes, tmp_path):
+    """One model: the .run.xml `metaflow-lsp run-configs` writes for each flow (test mode and foreach debug) is, byte
+    for byte, what the plugin's core renders from the RunSpec the server's code lens carries, with the same name
+    (a second flow of one class name gets its project path in both)."""
+    from metaflow_lsp.builder import parse_module
+    from metaflow_lsp.config import Settings
+    from metaflow_lsp.launch.configs import write_run_configurations
+    from metaflow_lsp.lsp.code_lens import DEBUG_FOREACH, RUN_TEST_MODE, lenses
+    from metaflow_lsp.text import LineIndex
+
+    root = (tmp_path / 'my "project" $HOME & <x>').resolve()
+    sources = {root / "flows dir" / "odd flow.py": LENS_FLOW.format(name="OddFlow"),
+               root / "flows dir" / "train.py": LENS_FLOW.format(name="TrainFlow"),
+               root / "other" / "train.py": LENS_FLOW.format(name="TrainFlow")}
+    for path, source in sources.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    report = write_run_configurations(root, vscode=False)
+    assert report.errors == []
+    written = {}
+    for path in (root / ".run").iterdir():
+        written[ET.parse(path).getroot().find("configuration").get("name")] = path.read_text(encoding="utf-8")
+    assert set(written) == {"OddFlow (test mode)", "OddFlow (foreach debug)",
+                            "TrainFlow (test mode, flows dir/train.py)", "TrainFlow (foreach debug, flows dir/train.py)",
+                            "TrainFlow (test mode, other/train.py)", "TrainFlow (foreach debug, other/train.py)"}
+
+    entries = []
+    for path, source in sources.items():
+        for lens in lenses(parse_module(source, path), path, LineIndex(source), Settings()):
+            if lens.command.command in (RUN_TEST_MODE, DEBUG_FOREACH):
+                entries.append({"command": lens.command.command, "spec": lens.command.arguments[0]})
+    rendered = {}
+    for model in _core_models(core_classes, entries, tmp_path, root):
+        for xml in (model["xml"], model["xmlWithFile"]):
+            rendered[ET.fromstring(xml).find("configuration").get("name")] = xml
+    for name, text in written.items():
+        assert rendered.get(name) == text, name
+
+
+@pytest.mark.parametrize("arguments", [["a|b", "tab\there", "no\u00a0break", "end\\", 'say "hi"', "", "$HOME", "a&<b>"],
+                                       ["line\nbreak", "\u2003em space", "\x1c", "'single'", "é"]])
+def test_core_and_server_render_any_runspec_alike(core_classes, tmp_path, arguments):
+    """Arguments and variables that need quoting or escaping: the core's XML (ParametersList, attribute escaping)
+    and the server's (pycharm_quote, xml_attribute) stay the same text."""
+    from metaflow_lsp.launch.configs import pycharm_configuration
+    from metaflow_lsp.launch.runspec import RunSpec
+
+    root = tmp_path / "project"
+    spec = {"title": "t", "kind": "testMode", "flow": "OddFlow", "script": str(root / "f.py"), "args": arguments,
+            "cwd": str(root), "env": {"A_VAR": 'x"&<y>\tz'}, "debug": False, "debugger": None, "testOption": None}
+    [model] = _core_models(core_classes, [{"command": "metaflow.runTestMode", "spec": spec}], tmp_path, root)
+    assert model["roundTrip"] is True
+    assert model["xml"] == pycharm_configuration(RunSpec.from_json(spec), "OddFlow (test mode)", root)
 
 
 # -- plugin descriptors ----------------------------------------------------------------------------------------------
@@ -350,7 +428,9 @@ def test_ide_classes_use_the_core_and_lsp4ij_api():
     factory = _source_of("dev.metaflowlsp.pycharm.MetaflowLanguageServerFactory").read_text(encoding="utf-8")
     assert "implements LanguageServerFactory" in factory
     provider = (IDE_SOURCES / "dev/metaflowlsp/pycharm/MetaflowServerConnectionProvider.java").read_text("utf-8")
-    assert "extends OSProcessStreamConnectionProvider" in provider and "ServerCommand.command(" in provider
+    assert "extends OSProcessStreamConnectionProvider" in provider
+    # The core decides the command line, environment and messages; the IDE side only runs what it says.
+    assert "ServerLaunch.decide(" in provider and "ServerLaunch.runProbe(" in provider
     action = (IDE_SOURCES / "dev/metaflowlsp/pycharm/RunSpecAction.java").read_text(encoding="utf-8")
     assert "extends LSPCommandAction" in action and "RunSpec.parse(" in action
 
@@ -380,12 +460,67 @@ def test_build_files_agree_with_the_descriptor():
     assert "options.release = 17" in (CORE / "build.gradle.kts").read_text(encoding="utf-8")
 
 
-def test_ci_workflow_builds_and_verifies_the_plugin():
+WORKFLOW = ROOT / ".github" / "workflows" / "pycharm-plugin.yml"
+# The tasks the IntelliJ Platform Gradle Plugin 2.x adds that the workflow may call.
+INTELLIJ_PLATFORM_TASKS = {"buildPlugin", "verifyPlugin", "verifyPluginProjectConfiguration", "prepareSandbox",
+                           "patchPluginXml", "runIde", "test"}
+
+
+def _make_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][\w-]*):", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE))
+
+
+def test_ci_workflow_builds_the_bundle_then_the_plugin_and_verifies_it():
+    """The real workflow (.github/workflows/pycharm-plugin.yml): `make pycharm-bundle` before Gradle (the build
+    consumes its output), then the core's tests, the zip, a look inside it for the bundle, and the verifier; every
+    make target and Gradle task it names exists."""
     import yaml
 
-    workflow = yaml.safe_load((PLUGIN / "ci" / "github-workflow.yml").read_text(encoding="utf-8"))
-    steps = workflow["jobs"]["build"]["steps"]
-    commands = " ".join(step.get("run", "") for step in steps)
-    assert "buildPlugin" in commands and "verifyPlugin" in commands and ":core:test" in commands
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    triggers = workflow.get("on", workflow.get(True))  # PyYAML reads the key `on` as True
+    for event in ("push", "pull_request"):
+        assert {"pycharm-plugin/**", "server/**", "scripts/server_bundle.py"} <= set(triggers[event]["paths"])
+    [job] = workflow["jobs"].values()
+    steps = job["steps"]
+    runs = [(step.get("working-directory", "."), step["run"]) for step in steps if "run" in step]
+    make_calls = [target for _, run in runs for target in re.findall(r"\bmake (\S+)", run)]
+    assert make_calls == ["pycharm-bundle"] and set(make_calls) <= _make_targets()
+    gradle_calls = [(folder, task) for folder, run in runs for line in run.splitlines()
+                    if line.strip().startswith("gradle ") for task in line.split()[1:] if not task.startswith("--")]
+    assert [task for _, task in gradle_calls] == [":core:test", "buildPlugin", "verifyPlugin"]
+    for folder, task in gradle_calls:
+        assert (ROOT / folder / "settings.gradle.kts").is_file()  # run in the Gradle build's root
+        if task.startswith(":"):
+            project, name = task[1:].rsplit(":", 1)
+            assert f'include(":{project}")' in (ROOT / folder / "settings.gradle.kts").read_text(encoding="utf-8")
+            assert name == "test" and (ROOT / folder / project / "src" / "test").is_dir()
+        else:
+            assert task in INTELLIJ_PLATFORM_TASKS
+    # The bundle is built before the Gradle build that packs it, and the zip is checked for it.
+    order = [run for _, run in runs]
+    assert order.index(next(r for r in order if "make pycharm-bundle" in r)) < order.index(
+        next(r for r in order if "buildPlugin" in r))
+    assert any("/server/libs/metaflow_lsp/__main__.py" in run for run in order)
     java = [s for s in steps if s.get("uses", "").startswith("actions/setup-java")]
     assert java and java[0]["with"]["java-version"] == "21"
+    python = [s for s in steps if s.get("uses", "").startswith("actions/setup-python")]
+    assert python and python[0]["with"]["python-version"] in {"3.10", "3.11", "3.12", "3.13"}
+    assert not (PLUGIN / "ci").exists()  # one workflow, not a copy to paste
+
+
+def test_gradle_packs_the_bundle_make_builds_where_the_core_looks():
+    """One source: `make pycharm-bundle` writes the bundle, prepareSandbox copies that folder as the plugin's server/,
+    and ServerLaunch reads server/libs and server/native from the plugin's folder (tests/test_pycharm_bundle.py
+    builds it and starts the server from it)."""
+    dry_run = subprocess.run(["make", "-n", "pycharm-bundle"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert dry_run.returncode == 0, dry_run.stderr
+    [command] = [line for line in dry_run.stdout.splitlines() if "scripts/server_bundle.py" in line]
+    made = ROOT / re.search(r"--out (\S+)", command).group(1)
+    build = (PLUGIN / "build.gradle.kts").read_text(encoding="utf-8")
+    packed = re.search(r'val serverBundle = layout\.projectDirectory\.dir\("([^"]+)"\)', build)
+    assert packed and (PLUGIN / packed.group(1)).resolve() == made.resolve()
+    assert 'into(pluginName.map { "$it/server" })' in build and "prepareSandbox" in build
+    launch = (CORE_SOURCES / "dev" / "metaflowlsp" / "core" / "ServerLaunch.java").read_text(encoding="utf-8")
+    assert 'resolve("server").resolve("libs")' in launch and 'resolve("server").resolve("native")' in launch
+    # The VS Code package is made by the same bundle code.
+    assert "from server_bundle import" in (ROOT / "scripts" / "build_vsix.py").read_text(encoding="utf-8")

@@ -180,10 +180,16 @@ def test_pycharm_run_configuration(workspace):
     assert options["PARAMETERS"] == f"--no-pylint run --smoke 1 --max-workers 1 --tag {IDE_TAG}"
     assert options["MODULE_MODE"] == "false" and options["PARENT_ENVS"] == "true"
     assert {e.get("name"): e.get("value") for e in config.find("envs")} == {"PYTHONUNBUFFERED": "1"}
+    # The foreach-debug lens's configuration too (PyCharm's Debug button on it follows every task subprocess).
+    debug = ET.parse(workspace / ".run" / "TrainFlow (foreach debug).run.xml").getroot().find("configuration")
+    assert debug.get("name") == "TrainFlow (foreach debug)"
+    assert {o.get("name"): o.get("value") for o in debug.findall("option")}["PARAMETERS"] == options["PARAMETERS"]
+    assert {e.get("name"): e.get("value") for e in debug.find("envs")} == {
+        "PYTHONUNBUFFERED": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     first = path.read_bytes()
     report = write_run_configurations(workspace, vscode=False)
     assert path.read_bytes() == first and report.written == []
-    assert len(list((workspace / ".run").iterdir())) == 1
+    assert len(list((workspace / ".run").iterdir())) == 2
 
 
 @pytest.mark.parametrize("arg", ["plain", "two words", 'say "hi"', "", "$PROJECT_DIR", "back\\slash", "end\\",
@@ -218,7 +224,8 @@ def test_run_configs_cli(workspace):
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["configurations"] == ["TrainFlow (test mode)"] and len(report["written"]) == 2
+    assert report["configurations"] == ["TrainFlow (test mode)", "TrainFlow (foreach debug)"]
+    assert len(report["written"]) == 3  # launch.json and two .run.xml
     again = subprocess.run([str(cli), "run-configs", str(workspace)], capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "unchanged" in again.stdout and "wrote" not in again.stdout
 
@@ -227,10 +234,11 @@ def test_two_flows_with_one_class_name_get_distinct_names(workspace):
     (workspace / "other").mkdir()
     (workspace / "other" / "train.py").write_text(FLOW.format(name="TrainFlow"))
     report = write_run_configurations(workspace)
-    assert report.configurations == ["TrainFlow (test mode, flows/train.py)", "TrainFlow (test mode, other/train.py)"]
+    assert report.configurations == ["TrainFlow (test mode, flows/train.py)", "TrainFlow (foreach debug, flows/train.py)",
+                                     "TrainFlow (test mode, other/train.py)", "TrainFlow (foreach debug, other/train.py)"]
     names = [c["name"] for c in json.loads((workspace / ".vscode" / "launch.json").read_text())["configurations"]]
-    assert names == report.configurations
-    assert len(list((workspace / ".run").iterdir())) == 2
+    assert names == ["TrainFlow (test mode, flows/train.py)", "TrainFlow (test mode, other/train.py)"]
+    assert len(list((workspace / ".run").iterdir())) == 4
 
 
 def test_rewriting_keeps_what_the_user_added_to_our_entry(workspace):
@@ -276,7 +284,7 @@ def test_rewriting_keeps_what_the_user_changed_in_pycharm(workspace):
     path.write_text(edited)
     (workspace / "flows" / "train.py").write_text(FLOW.format(name="TrainFlow").replace('"smoke"', '"test_mode"'))
     report = write_run_configurations(workspace, vscode=False)
-    assert report.errors == [] and report.written == [path]
+    assert report.errors == [] and report.written == [path, path.with_name("TrainFlow (foreach debug).run.xml")]
     config = ET.parse(path).getroot().find("configuration")
     options = {o.get("name"): o.get("value") for o in config.findall("option")}
     assert options["SDK_HOME"] == "/opt/py/bin/python" and options["INTERPRETER_OPTIONS"] == "-X dev"

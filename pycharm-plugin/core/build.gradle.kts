@@ -26,8 +26,8 @@ dependencies {
 
 tasks.test {
     useJUnit()
-    // ServerSpecsCheck is a main class run by the Python test, not a JUnit test.
-    exclude("**/ServerSpecsCheck*")
+    // ServerSpecsCheck and LaunchCheck are main classes run by the Python tests, not JUnit tests.
+    exclude("**/ServerSpecsCheck*", "**/LaunchCheck*")
 }
 
 // The lens command ids: the server's own list (server/metaflow_lsp/commands.json), read by MetaflowCommand.

@@ -1,5 +1,9 @@
 """Run configurations written into the workspace from RunSpecs: VS Code's `.vscode/launch.json` and PyCharm's
-`.run/<Flow> (test mode).run.xml`.
+`.run/<Flow> (test mode).run.xml` and `.run/<Flow> (foreach debug).run.xml`.
+
+The PyCharm files are the configurations the plugin's lenses create (one model): the plugin's core renders the same
+XML from the same RunSpec (pycharm-plugin/core RunConfigurationXml; tests/test_pycharm_plugin.py compares the
+bytes), and names them the same way, from commands.json's labels.
 
 Re-running updates them and never duplicates: launch.json entries are found by name and updated in place (the rest
 of the file, comments included, stays byte for byte), PyCharm files are rewritten only when their content changes.
@@ -14,10 +18,13 @@ followed; a hard link to the old file keeps the old content).
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +33,7 @@ from ..config import Settings, load
 from ..files import NotRegularFile, read_source, read_text, write_inside
 from ..project import walk_python_files
 from . import jsonc
-from .runspec import DEBUGGER, RunSpec, run_spec
+from .runspec import DEBUGGER, KIND_DEBUG_FOREACH, KIND_TEST_MODE, RunSpec, run_spec
 
 # Characters that never need quoting by any shell or command-line parser.
 _PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
@@ -44,8 +51,20 @@ class WriteReport:
                 "errors": self.errors, "configurations": self.configurations}
 
 
+def _labels() -> dict[str, str]:
+    """RunSpec kind -> the label of its lens command in commands.json ("test mode"), which names the configuration
+    "<Flow> (test mode)" here and in the editor plugins."""
+    listed = json.loads(resources.files("metaflow_lsp").joinpath("commands.json").read_text(encoding="utf-8"))
+    by_id = {entry["id"]: entry["label"] for entry in listed["lensCommands"]}
+    return {KIND_TEST_MODE: by_id["metaflow.runTestMode"], KIND_DEBUG_FOREACH: by_id["metaflow.debugForeach"]}
+
+
+LABELS = _labels()
+
+
 def workspace_specs(root: Path, settings_for=None) -> list[RunSpec]:
-    """A test-mode RunSpec for every flow of every Python file under `root` (as `metaflow-lsp check` walks it)."""
+    """The test-mode and the foreach-debug RunSpec of every flow of every Python file under `root` (as
+    `metaflow-lsp check` walks it): what the two lenses above each flow run."""
     specs = []
     for path in sorted(walk_python_files([root])):
         try:
@@ -57,20 +76,23 @@ def workspace_specs(root: Path, settings_for=None) -> list[RunSpec]:
         settings = settings_for(path) if settings_for else load(path)[0]
         for flow in module.flows:
             specs.append(run_spec(flow, path, settings or Settings()))
+            specs.append(run_spec(flow, path, settings or Settings(), debug=True))
     return specs
 
 
 def configuration_names(specs: list[RunSpec], root: Path) -> list[str]:
-    """One name per spec, `<Flow> (test mode)`, with the file added where two flows share a class name."""
-    counts: dict[str, int] = {}
+    """One name per spec, `<Flow> (test mode)` or `<Flow> (foreach debug)`, with the file's path in the workspace
+    added where two flows share a class name (the plugin's RunConfigurationModel.withFileInName adds the same)."""
+    counts: dict[tuple[str, str], int] = {}
     for spec in specs:
-        counts[spec.flow] = counts.get(spec.flow, 0) + 1
+        counts[spec.flow, spec.kind] = counts.get((spec.flow, spec.kind), 0) + 1
     names = []
     for spec in specs:
-        if counts[spec.flow] > 1:
-            names.append(f"{spec.flow} (test mode, {_relative(Path(spec.script), root, '')})")
+        label = LABELS[spec.kind]
+        if counts[spec.flow, spec.kind] > 1:
+            names.append(f"{spec.flow} ({label}, {_relative(Path(spec.script), root, '')})")
         else:
-            names.append(f"{spec.flow} (test mode)")
+            names.append(f"{spec.flow} ({label})")
     return names
 
 
@@ -110,8 +132,10 @@ def vscode_configuration(spec: RunSpec, name: str, root: Path) -> dict[str, Any]
 
 
 def write_launch_json(root: Path, specs: list[RunSpec], names: list[str], report: WriteReport) -> None:
+    """The test-mode entries only: one debugpy entry is both (F5 debugs following subprocesses, Ctrl+F5 runs)."""
     path = root / ".vscode" / "launch.json"
-    entries = [vscode_configuration(spec, name, root) for spec, name in zip(specs, names)]
+    entries = [vscode_configuration(spec, name, root) for spec, name in zip(specs, names)
+               if spec.kind == KIND_TEST_MODE]
     old = _read_target(path, root, report)
     if old is _REFUSED:
         return
@@ -126,11 +150,23 @@ def write_launch_json(root: Path, specs: list[RunSpec], names: list[str], report
 # -- PyCharm ---------------------------------------------------------------------------------------------------------
 
 
+# What Java's Character.isWhitespace calls whitespace (the plugin's ParametersList quotes on it): the Unicode
+# separators but the no-break spaces, and these controls.
+_JAVA_WHITESPACE_CONTROLS = frozenset("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f")
+_NO_BREAK_SPACES = frozenset("\u00a0\u2007\u202f")
+
+
+def _java_whitespace(char: str) -> bool:
+    return char in _JAVA_WHITESPACE_CONTROLS or (
+        unicodedata.category(char) in ("Zs", "Zl", "Zp") and char not in _NO_BREAK_SPACES)
+
+
 def pycharm_quote(argument: str) -> str:
     """One argument for PyCharm's PARAMETERS string (split like IntelliJ's ParametersListUtil.parse: whitespace
-    separates, double quotes group, a backslash before a double quote makes it literal)."""
+    separates, double quotes group, a backslash before a double quote makes it literal). The same text as the
+    plugin's ParametersList.escape: quoted when empty or holding whitespace or `|`."""
     escaped = argument.replace('"', '\\"')
-    if argument and not any(ch.isspace() for ch in argument):
+    if argument and not any(ch == "|" or _java_whitespace(ch) for ch in argument):
         return escaped
     trailing = len(escaped) - len(escaped.rstrip("\\"))
     # A trailing backslash inside quotes would escape the closing quote: keep it outside.
@@ -242,7 +278,8 @@ def write_run_configurations(root: Path, specs: list[RunSpec] | None = None, vsc
     root = Path(root).resolve()
     specs = workspace_specs(root) if specs is None else specs
     names = configuration_names(specs, root)
-    report = WriteReport(configurations=names)
+    report = WriteReport(configurations=[name for spec, name in zip(specs, names)
+                                         if pycharm or spec.kind == KIND_TEST_MODE])
     if not specs:
         return report
     if vscode:

@@ -18,6 +18,7 @@ import com.jetbrains.python.run.PythonConfigurationType;
 import com.jetbrains.python.run.PythonRunConfiguration;
 import dev.metaflowlsp.core.MetaflowCommand;
 import dev.metaflowlsp.core.RunConfigurationModel;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import org.jetbrains.annotations.NotNull;
 import org.jetbrains.annotations.Nullable;
@@ -28,7 +29,9 @@ import org.jetbrains.annotations.Nullable;
  *
  * <p>A configuration of the same name for the same script is reused and updated, so clicking a lens twice does not
  * pile up configurations, and the server's own {@code .run/<Flow> (test mode).run.xml} (same name, same values) is
- * the one that runs. One of that name for another script is left alone: ours then carries the file name too.
+ * the one that runs. One of that name for another script is left alone: ours then carries the file's project path
+ * too, as the server names it. The fields set here are the ones {@code RunConfigurationXml} renders: the lens's
+ * configuration and the CLI's file are one model.
  */
 final class FlowLauncher {
     private FlowLauncher() {
@@ -41,7 +44,8 @@ final class FlowLauncher {
         RunManager runManager = RunManager.getInstance(project);
         RunnerAndConfigurationSettings settings = find(runManager, model);
         if (settings == null && runManager.findConfigurationByName(model.name()) != null) {
-            model = model.withFileInName();
+            String base = project.getBasePath();
+            model = model.withFileInName(base == null ? null : Path.of(base));
             settings = find(runManager, model);
         }
         if (settings == null) {

@@ -1,5 +1,6 @@
 package dev.metaflowlsp.core;
 
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,16 +51,33 @@ public record RunConfigurationModel(
                 executor == MetaflowCommand.Executor.DEBUG);
     }
 
-    /** The same configuration named after its file too, for when another flow file already uses the plain name. */
-    public RunConfigurationModel withFileInName() {
-        String file = fileName(scriptPath);
+    /**
+     * The same configuration with the flow file in its name, for when another flow file already uses the plain name:
+     * {@code TrainFlow (test mode, flows/train.py)}, the path relative to the project (absolute outside it), as
+     * {@code metaflow-lsp run-configs} names two flows of one class name.
+     */
+    public RunConfigurationModel withFileInName(Path projectDir) {
+        String relative = relativePath(scriptPath, projectDir);
         String base = name.endsWith(")") ? name.substring(0, name.length() - 1) : name;
-        return new RunConfigurationModel(base + ", " + file + ")", scriptPath, arguments, parameters, workingDirectory,
-                env, passParentEnvs, executor, followSubprocesses);
+        return new RunConfigurationModel(base + ", " + (relative == null ? scriptPath : relative) + ")", scriptPath,
+                arguments, parameters, workingDirectory, env, passParentEnvs, executor, followSubprocesses);
     }
 
-    private static String fileName(String path) {
-        int slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-        return path.substring(slash + 1);
+    /** {@code path} relative to {@code projectDir} with forward slashes ("" for the folder itself), or null when it
+     *  is not inside it (or there is no project folder). */
+    static String relativePath(String path, Path projectDir) {
+        if (projectDir == null) {
+            return null;
+        }
+        try {
+            Path absolute = Path.of(path).toAbsolutePath().normalize();
+            Path root = projectDir.toAbsolutePath().normalize();
+            if (!absolute.startsWith(root)) {
+                return null;
+            }
+            return root.relativize(absolute).toString().replace('\\', '/');
+        } catch (java.nio.file.InvalidPathException error) {
+            return null;
+        }
     }
 }

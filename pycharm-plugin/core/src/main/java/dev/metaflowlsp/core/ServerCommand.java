@@ -1,13 +1,11 @@
 package dev.metaflowlsp.core;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 /**
- * How the language server is started: {@code <interpreter> -m metaflow_lsp} on stdio, with the interpreter of the
- * project's Python SDK, else {@code python3} ({@code python} on Windows, where {@code python3} is usually absent).
- * Never a shell line: the IDE side passes this list to {@code GeneralCommandLine}.
+ * Which interpreter starts the language server ({@link ServerLaunch} decides the rest): the project's Python SDK,
+ * else {@code python3} ({@code python} on Windows, where {@code python3} is usually absent).
  *
  * <p>Never in the project's folder: {@code python -m} puts the working directory first on {@code sys.path}, so a
  * {@code tomllib.py} in the project would run before the server's first line. The IDE side starts it in the
@@ -16,8 +14,6 @@ import java.util.Map;
  * (docs/dev/security.md).
  */
 public final class ServerCommand {
-    public static final String MODULE = "metaflow_lsp";
-
     private ServerCommand() {
     }
 
@@ -55,13 +51,5 @@ public final class ServerCommand {
     /** The server's {@code initializationOptions}: whether the project is trusted. */
     public static Map<String, Object> initializationOptions(boolean trusted) {
         return Map.of("trusted", trusted);
-    }
-
-    /** The full command: interpreter, {@code -m}, the module. */
-    public static List<String> command(String interpreter) {
-        if (interpreter == null || interpreter.isBlank()) {
-            throw new IllegalArgumentException("no interpreter");
-        }
-        return List.of(interpreter, "-m", MODULE);
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.Test;
 
@@ -56,10 +57,12 @@ public class RunConfigurationModelTest {
     public void aSecondFlowOfTheSameNameGetsItsFileInTheName() {
         RunConfigurationModel model =
                 RunConfigurationModel.of(RunSpec.parse(RunSpecTest.TEST_MODE), MetaflowCommand.fromId("metaflow.runTestMode"));
-        assertEquals("TrainFlow (test mode, train.py)", model.withFileInName().name());
-        RunConfigurationModel windows =
-                RunConfigurationModel.of(RunSpec.parse(RunSpecTest.DEBUG), MetaflowCommand.fromId("metaflow.debugForeach"));
-        assertEquals("TrainFlow (foreach debug, train.py)", windows.withFileInName().name());
+        // As `metaflow-lsp run-configs` names two flows of one class name: the path inside the project.
+        assertEquals("TrainFlow (test mode, my flows/train.py)", model.withFileInName(Path.of("/home/me")).name());
+        assertEquals("TrainFlow (test mode, train.py)", model.withFileInName(Path.of("/home/me/my flows")).name());
+        assertEquals("TrainFlow (test mode, /home/me/my flows/train.py)",
+                model.withFileInName(Path.of("/elsewhere")).name());
+        assertEquals("TrainFlow (test mode, /home/me/my flows/train.py)", model.withFileInName(null).name());
     }
 
     @Test

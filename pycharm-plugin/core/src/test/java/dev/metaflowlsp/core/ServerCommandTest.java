@@ -1,9 +1,7 @@
 package dev.metaflowlsp.core;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertThrows;
 
-import java.util.List;
 import java.util.Map;
 import org.junit.Test;
 
@@ -11,8 +9,6 @@ public class ServerCommandTest {
     @Test
     public void usesThePythonSdkInterpreter() {
         assertEquals("/proj/.venv/bin/python", ServerCommand.interpreter("/proj/.venv/bin/python", true, "Linux"));
-        assertEquals(List.of("/proj/.venv/bin/python", "-m", "metaflow_lsp"),
-                ServerCommand.command("/proj/.venv/bin/python"));
     }
 
     @Test
@@ -39,10 +35,5 @@ public class ServerCommandTest {
     public void theServerIsToldWhetherTheProjectIsTrusted() {
         assertEquals(Map.of("trusted", false), ServerCommand.initializationOptions(false));
         assertEquals(Map.of("trusted", true), ServerCommand.initializationOptions(true));
-    }
-
-    @Test
-    public void refusesAnEmptyInterpreter() {
-        assertThrows(IllegalArgumentException.class, () -> ServerCommand.command(""));
     }
 }

@@ -9,12 +9,14 @@ import java.util.Map;
 /**
  * Run by tests/test_pycharm_plugin.py (not a JUnit test): reads a JSON list of {"command": id, "spec": RunSpec}
  * written by the real server code, and prints one JSON line per entry with the run configuration the plugin would
- * create, so the Python test can compare them with what the server computed. Exits 1 when an entry's parameters do
+ * create, so the Python test can compare them with what the server computed, and the .run.xml the core renders for
+ * it (and for its file-named variant) with the project folder {@code argv[1]}. Exits 1 when an entry's parameters do
  * not read back as its arguments.
  */
 public final class ServerSpecsCheck {
     public static void main(String[] argv) throws Exception {
         String text = Files.readString(Path.of(argv[0]), StandardCharsets.UTF_8);
+        Path projectDir = argv.length > 1 ? Path.of(argv[1]) : null;
         int status = 0;
         for (Object entry : (List<?>) Json.parse(text)) {
             Map<?, ?> item = (Map<?, ?>) entry;
@@ -29,12 +31,13 @@ public final class ServerSpecsCheck {
                     + ", \"parameters\": " + quote(model.parameters()) + ", \"cwd\": " + quote(model.workingDirectory())
                     + ", \"executor\": " + quote(model.executor().name()) + ", \"followSubprocesses\": "
                     + model.followSubprocesses() + ", \"env\": " + envJson(model.env()) + ", \"roundTrip\": " + roundTrip
-                    + "}");
+                    + ", \"xml\": " + quote(RunConfigurationXml.render(model, projectDir)) + ", \"xmlWithFile\": "
+                    + quote(RunConfigurationXml.render(model.withFileInName(projectDir), projectDir)) + "}");
         }
         System.exit(status);
     }
 
-    private static String envJson(Map<String, String> env) {
+    static String envJson(Map<String, String> env) {
         StringBuilder out = new StringBuilder("{");
         for (Map.Entry<String, String> entry : env.entrySet()) {
             if (out.length() > 1) {
@@ -45,7 +48,7 @@ public final class ServerSpecsCheck {
         return out.append('}').toString();
     }
 
-    private static String quote(String text) {
+    static String quote(String text) {
         StringBuilder out = new StringBuilder("\"");
         for (char c : text.toCharArray()) {
             if (c == '"' || c == '\\') {
