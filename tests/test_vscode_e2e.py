@@ -9,9 +9,12 @@ waits for Metaflow's "Done!" in the task terminal; then reads the run back with 
 IDE tag; applies Extract to the foreach step (Ctrl+., Enter) and finds it in a new common.py. The venv still has no
 metaflow_lsp, pygls, lsprotocol or libcst afterwards.
 
+Graph view (test_flow_graph_view_in_code_server): the "Show graph" lens, every step drawn in the webview, a click that
+moves the cursor, a typed step drawn live; its screenshots are kept in build/e2e/graph-view.
+
 Untrusted (test_untrusted_workspace_in_code_server): workspace trust on, the person declines it; the workspace
-shadows `tomllib` and names its own interpreter, both leaving a marker if run: diagnostics show, no marker, no lens,
-no "Write Run Configurations" in the palette (docs/dev/security.md).
+shadows `tomllib` and names its own interpreter, both leaving a marker if run: diagnostics show, no marker,
+no lens but "Show graph", no "Write Run Configurations" in the palette (docs/dev/security.md).
 
 Recipe: /work/shared/guides/vscode-e2e.md (offline: no Marketplace, so the interpreter is set in settings.json).
 code-server is installed once into vscode-extension/e2e/.cache by e2e/install-code-server.sh. Screenshots are kept in
@@ -309,7 +312,9 @@ def test_untrusted_workspace_in_code_server(tmp_path, vsix, metaflow_only_python
     assert seen.get("errorLinesBefore") == [error_line], f"error squiggles: {seen.get('errorLinesBefore')}{context}"
     assert any("MF011" in row for row in seen.get("problemsBefore") or []), seen.get("problemsBefore")
     assert not marker.exists(), f"workspace code ran: {marker.read_text()}{context}"
-    assert seen.get("lensesBefore") == [], f"lenses in an untrusted workspace: {seen.get('lensesBefore')}{context}"
+    # Only the graph, which runs nothing.
+    assert seen.get("lensesBefore") == ["Show graph"], \
+        f"lenses in an untrusted workspace: {seen.get('lensesBefore')}{context}"
     palette = seen.get("paletteRows") or []
     assert any("Restart Server" in row for row in palette), f"palette rows: {palette}{context}"
     assert not any("Write Run Configurations" in row for row in palette), f"palette rows: {palette}{context}"
@@ -352,3 +357,55 @@ def test_missing_interpreter_is_one_notification_and_a_red_status(tmp_path, vsix
     assert f"the Python interpreter {missing} does not exist" in toasts[0], toasts[0]
     assert "Select Interpreter" in toasts[0] and "Open Settings" in toasts[0], toasts[0]  # the fix, one click away
     assert "codicon-error" in seen["statusBar"]["html"], f"status bar item: {seen['statusBar']}{context}"
+
+
+# Screenshots of the graph test are kept (build/ is git-ignored); docs/images/graph-view.png is one of them.
+GRAPH_SHOTS = ROOT / "build" / "e2e" / "graph-view"
+NEW_STEP = "    @step\n    def evaluate(self):\n        self.next(self.end)\n\n"
+
+
+def test_flow_graph_view_in_code_server(tmp_path, vsix, metaflow_only_python):
+    """The example flow's "Show graph" lens opens the graph beside the editor: every step drawn in the webview (and
+    the typo's target as a missing step, the MF011 on `join` as its badge), under a strict CSP. A click on a step
+    puts the cursor on its `def`; typing a new step into the flow draws it before the file is saved."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    flow = workspace / FLOW
+    shutil.copy(E2E / "workspace" / FLOW, flow)
+    source = flow.read_text()
+    lines = source.splitlines()
+    (train_line,) = _lines_with(source, "def train(self)")
+    (end_line,) = _lines_with(source, "def end(self)")
+    rewire = train_line + 2  # train's `self.next(self.end)`
+    assert lines[rewire - 1].strip() == "self.next(self.end)" and lines[end_line - 2].strip() == "@step"
+    shutil.rmtree(GRAPH_SHOTS, ignore_errors=True)
+    GRAPH_SHOTS.mkdir(parents=True)
+    seen, context = _drive(tmp_path, workspace, {"file": FLOW, "shots": str(GRAPH_SHOTS), "graph": {
+        "steps": ["start", "work", "join", "train", "end", "trian"],
+        "click": {"step": "train", "line": train_line},
+        "addStep": {"rewireAt": {"line": rewire, "column": len(lines[rewire - 1]), "remove": len("end)"),
+                                 "insert": "evaluate)"},
+                    "insertAt": end_line - 1, "text": NEW_STEP, "step": "evaluate"},
+    }}, vsix, metaflow_only_python)
+
+    drawn = sorted(seen.get("graphStepsBefore") or [])
+    assert drawn == ["end", "join", "start", "train", "trian", "work"], f"steps drawn: {drawn}{context}"
+    classes = seen["graphNodeClasses"]
+    assert "kind-foreach" in classes["start"] and "kind-join" in classes["join"], classes
+    assert "kind-missing" in classes["trian"], classes  # `self.next(self.trian)`: no such step
+    assert [step for step, text in seen["graphBadges"] if "MF011" in text] == ["join"], seen["graphBadges"]
+    assert {"start->work", "work->join", "join->trian", "train->end"} <= set(seen["graphEdgesBefore"]), seen
+    policy = seen.get("graphPolicy") or ""
+    assert policy.startswith("default-src 'none'") and "script-src 'nonce-" in policy, policy
+    assert "http" not in policy.replace(".vscode-cdn.net", ""), policy  # nothing remote beyond the webview's own
+    # The click: the editor's cursor on the def of `train`.
+    assert seen["cursorAfterClick"].startswith(f"Ln {train_line}, Col 5"), \
+        f"cursor after the click: {seen['cursorAfterClick']} (before: {seen['cursorBeforeClick']}){context}"
+    # The edit, drawn live: the new step and its edges while the file was still unsaved.
+    assert seen.get("dirtyAfterEdit") == 1, f"the edit was expected unsaved when the graph showed it{context}"
+    assert "evaluate" in seen["graphStepsAfterEdit"], seen["graphStepsAfterEdit"]
+    assert {"train->evaluate", "evaluate->end"} <= set(seen["graphEdgesAfterEdit"]), seen["graphEdgesAfterEdit"]
+    assert NEW_STEP in flow.read_text() and "self.next(self.evaluate)" in flow.read_text(), flow.read_text()
+    complaints = [n for n in seen.get("notifications") or [] if "metaflow" in str(n).lower()]
+    assert complaints == [], f"unexpected notifications: {complaints}{context}"
+    print(f"graph route: {seen['graphRoute']}; screenshots: {seen['screenshots']}")

@@ -7,6 +7,9 @@
 //   problem: the server cannot start (the interpreter is missing): record the notification and the status bar item.
 //   debug: {line, expression, maxStops}: a breakpoint on `line`, a click on "Debug (foreach, one worker)"; at each
 //   stop the call stack and `expression` evaluated in the debug console are recorded, then F5 continues.
+//   graph: {steps, click: {step, line}, addStep: {rewireAt: {line, column, remove, insert}, insertAt, text, step}}:
+//   the "Show graph" lens opens the graph view; the steps drawn in its webview, a click on one (the cursor's line
+//   afterwards), then an edit that adds a step, typed into the editor (the steps drawn before saving).
 //
 // Observations, not assertions: a step either records what it saw (the test judges it) or fails when what it waits
 // for never shows (an action that cannot be done); the first failed step ends the session, with a screenshot, and
@@ -122,6 +125,8 @@ try {
     await untrustedSession(page);
   } else if (config.debug) {
     await debugSession(page);
+  } else if (config.graph) {
+    await graphSession(page);
   } else if (config.problem) {
     await problemSession(page);
   } else {
@@ -377,4 +382,71 @@ async function problemSession(page) {
     return { html: await item.innerHTML(), label: await item.getAttribute("aria-label") };
   });
   await screenshot(page, "interpreter-missing");
+}
+
+/** The webview's page: VS Code nests it in two iframes (the host, then the page). */
+const graphPage = (page) => page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+const drawnSteps = (page) => graphPage(page).locator("g.node text.step-name").allTextContents();
+const drawnEdges = (page) => graphPage(page).locator("path.edge")
+  .evaluateAll((paths) => paths.map((path) => `${path.dataset.from}->${path.dataset.to}`));
+const cursorPosition = (page) => page.locator(".statusbar-item#status\\.editor\\.selection").innerText();
+
+/** The graph view: opened by its lens, every step drawn, a click moves the cursor, a typed step appears. */
+async function graphSession(page) {
+  const graph = config.graph;
+  await openFlowFile(page);
+  result.graphRoute = await step("open the graph (the 'Show graph' lens)", async () => {
+    await until(async () => (await lensTexts(page)).some((t) => t.includes("Show graph")), 45000);
+    await page.locator(LENS, { hasText: "Show graph" }).first().click();
+    if (await until(() => page.locator("iframe.webview.ready").count(), 10000)) return "lens";
+    await runCommand(page, "Metaflow: Show Flow Graph"); // a swallowed click: the same command from the palette
+    return "command palette";
+  });
+  result.graphStepsBefore = await step("every step is drawn in the webview", async () => {
+    const wanted = [...graph.steps].sort().join(",");
+    await until(async () => [...(await drawnSteps(page))].sort().join(",") === wanted, 30000);
+    return drawnSteps(page);
+  });
+  result.graphEdgesBefore = await drawnEdges(page);
+  result.graphNodeClasses = await graphPage(page).locator("g.node")
+    .evaluateAll((nodes) => Object.fromEntries(nodes.map((node) => [node.dataset.step, node.getAttribute("class")])));
+  result.graphBadges = await graphPage(page).locator("g.node .badge")
+    .evaluateAll((badges) => badges.map((badge) => [badge.closest("g.node").dataset.step, badge.textContent]));
+  result.graphPolicy = await graphPage(page).locator('meta[http-equiv="Content-Security-Policy"]')
+    .getAttribute("content");
+  await screenshot(page, "graph-view");
+  result.cursorBeforeClick = await cursorPosition(page).catch(() => null);
+  result.cursorAfterClick = await step(`click the '${graph.click.step}' node`, async () => {
+    await graphPage(page).locator(`g.node[data-step="${graph.click.step}"]`).click();
+    const wanted = `Ln ${graph.click.line},`;
+    await until(async () => (await cursorPosition(page)).includes(wanted), 10000);
+    return cursorPosition(page);
+  });
+  await step("add a step by typing", async () => {
+    const { rewireAt, insertAt, text } = graph.addStep;
+    await page.keyboard.press("Control+G");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type(`${rewireAt.line}:${rewireAt.column}`);
+    await page.keyboard.press("Enter");
+    for (let i = 0; i < rewireAt.remove; i++) await page.keyboard.press("Backspace");
+    await page.keyboard.type(rewireAt.insert, { delay: 20 });
+    await page.keyboard.press("Escape"); // the completion list typing opened
+    await page.keyboard.press("Control+G");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type(`${insertAt}:1`);
+    await page.keyboard.press("Enter");
+    await page.keyboard.insertText(text); // as pasted: the editor's auto-indent would re-indent typed lines
+  });
+  result.graphStepsAfterEdit = await step(`the new step '${graph.addStep.step}' appears`, async () => {
+    await until(async () => (await drawnSteps(page)).includes(graph.addStep.step), 15000);
+    return drawnSteps(page);
+  });
+  result.graphEdgesAfterEdit = await drawnEdges(page);
+  result.dirtyAfterEdit = await page.locator(".part.editor .tab.dirty").count();
+  await screenshot(page, "graph-view-new-step");
+  await step("save (Ctrl+S)", async () => {
+    await page.locator(`${EDITOR} .view-lines`).first().click();
+    await page.keyboard.press("Control+S");
+    await until(async () => (await page.locator(".part.editor .tab.dirty").count()) === 0, 10000);
+  });
 }
