@@ -26,7 +26,7 @@ from ..engine import STRICT, CheckResult, check_source
 from ..project import Project, find_root, read_source
 from ..reuse import NodeReuse
 from ..text import LineIndex
-from . import code_actions, code_lens, completion, definition, diagnostics, hover, symbols
+from . import code_actions, code_lens, completion, definition, diagnostics, flow_graph, hover, symbols
 from .settings import SECTION, EditorSettings, client_shows_graphs, workspace_trusted
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ def create_server() -> MetaflowLanguageServer:
     server = MetaflowLanguageServer()
     _register_lifecycle(server)
     diagnostics.register(server)
-    for feature in (code_actions, code_lens, hover, definition, symbols, completion):
+    for feature in (code_actions, code_lens, hover, definition, symbols, completion, flow_graph):
         try:
             feature.register(server)
         except Exception:  # a broken feature must not take diagnostics down with it
