@@ -384,12 +384,21 @@ async function problemSession(page) {
   await screenshot(page, "interpreter-missing");
 }
 
-/** The webview's page: VS Code nests it in two iframes (the host, then the page). */
-const graphPage = (page) => page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
-const drawnSteps = (page) => graphPage(page).locator("g.node text.step-name").allTextContents();
-const drawnEdges = (page) => graphPage(page).locator("path.edge")
-  .evaluateAll((paths) => paths.map((path) => `${path.dataset.from}->${path.dataset.to}`));
-const cursorPosition = (page) => page.locator(".statusbar-item#status\\.editor\\.selection").innerText();
+/** The webview's page: VS Code nests it in two iframes (the host, then the page). Function declarations: the session
+ *  above runs before a `const` down here would be initialised. */
+function graphPage(page) {
+  return page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+}
+function drawnSteps(page) {
+  return graphPage(page).locator("g.node text.step-name").allTextContents();
+}
+function drawnEdges(page) {
+  return graphPage(page).locator("path.edge")
+    .evaluateAll((paths) => paths.map((path) => `${path.dataset.from}->${path.dataset.to}`));
+}
+function cursorPosition(page) {
+  return page.locator(".statusbar-item#status\\.editor\\.selection").innerText();
+}
 
 /** The graph view: opened by its lens, every step drawn, a click moves the cursor, a typed step appears. */
 async function graphSession(page) {
@@ -435,7 +444,10 @@ async function graphSession(page) {
     await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
     await page.keyboard.type(`${insertAt}:1`);
     await page.keyboard.press("Enter");
-    await page.keyboard.insertText(text); // as pasted: the editor's auto-indent would re-indent typed lines
+    // Pasted (Ctrl+V), as a person adds a step they copied: typed lines would be re-indented by the editor.
+    await browser.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(config.url).origin });
+    await page.evaluate((copied) => navigator.clipboard.writeText(copied), text);
+    await page.keyboard.press("Control+V");
   });
   result.graphStepsAfterEdit = await step(`the new step '${graph.addStep.step}' appears`, async () => {
     await until(async () => (await drawnSteps(page)).includes(graph.addStep.step), 15000);

@@ -180,7 +180,7 @@ function nodeFor(step: StepJson, steps: Map<string, StepJson>): Omit<NodeBox, "x
   const kind = stepKind(step, steps);
   const tag = stepTag(step, kind);
   const lines: NodeBox["lines"] = [{ text: step.name, role: "name" }];
-  if (tag) lines.push({ text: tag, role: "tag" });
+  if (tag && tag !== step.name) lines.push({ text: tag, role: "tag" }); // a step named `join` needs no "join"
   for (const text of decoratorLines(step.decorators)) lines.push({ text, role: "decorators" });
   const classes = [`kind-${kind}`];
   if (step.name === "start" || step.name === "end") classes.push("terminal");

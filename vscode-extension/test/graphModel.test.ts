@@ -46,6 +46,7 @@ test("steps are styled by what they do to the graph, decorators shown as written
   assert.deepEqual(start.classes, ["kind-foreach", "terminal"]);
   assert.deepEqual(start.lines.map((line) => line.text), ["start", "foreach items"]);
   assert.equal(nodes.get("join")!.kind, "join");
+  assert.deepEqual(nodes.get("join")!.lines.map((line) => line.text), ["join"]); // its name says it already
   assert.deepEqual(nodes.get("work")!.lines.map((line) => [line.role, line.text]), [
     ["name", "work"], ["decorators", "@retry @kubernetes @catch"], ["decorators", "@resources"]]);
   assert.equal(nodes.get("work")!.line, 14); // where a click goes

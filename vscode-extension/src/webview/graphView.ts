@@ -26,11 +26,11 @@ function drawNode(node: NodeBox, flow: string, file: string | null, status: Step
   const left = node.x - node.width / 2;
   const top = node.y - node.height / 2;
   const group = svg("g", { class: ["node", ...node.classes].join(" "), "data-step": node.name }, parent);
+  const rx = node.classes.includes("terminal") ? node.height / 2 : 6;
   if (node.kind === "foreach" || node.kind === "parallel") {  // a fan-out: its children run as many tasks
-    svg("rect", { class: "stack", x: left + 4, y: top + 4, width: node.width, height: node.height, rx: 6 }, group);
+    svg("rect", { class: "stack", x: left + 4, y: top + 4, width: node.width, height: node.height, rx }, group);
   }
-  svg("rect", { class: "box", x: left, y: top, width: node.width, height: node.height,
-    rx: node.classes.includes("terminal") ? node.height / 2 : 6 }, group);
+  svg("rect", { class: "box", x: left, y: top, width: node.width, height: node.height, rx }, group);
   let baseline = top + 10;
   for (const line of node.lines) {
     const size = line.role === "name" ? 13 : 12;
