@@ -66,12 +66,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(commands) -> None:
-    """Commands of the fix and launcher features, each defined next to its feature."""
+    """Commands of the fix, launcher and graph features, each defined next to its feature."""
+    from . import graph_command
     from .launch import run_commands
     from .refactor import fix_command
 
     fix_command.register(commands)
     run_commands.register(commands)
+    graph_command.register(commands)
 
 
 def _code_list(text: str) -> list[str]:
