@@ -366,10 +366,10 @@ NEW_STEP = "    @step\n    def evaluate(self):\n        self.next(self.end)\n\n"
 
 
 def test_flow_graph_view_in_code_server(tmp_path, vsix, metaflow_only_python):
-    """The example flow's "Show graph" lens opens the graph beside the editor: every step drawn in the webview (and
-    the typo's target as a missing step, the MF011 on `join` as its badge), under a strict CSP. A click on a step
-    puts the cursor on its `def`; a new step, pasted into the flow and wired in by typing, is drawn before the file is
-    saved."""
+    """The example flow's "Show graph" lens opens the graph beside the editor: every step drawn in the webview (the
+    typo's target as a missing step, the MF011 on `join` as its badge, the latest local run's status over each step),
+    under a strict CSP. A click on a step puts the cursor on its `def`; a new step, pasted into the flow and wired in
+    by typing, is drawn before the file is saved."""
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     flow = workspace / FLOW
@@ -380,6 +380,12 @@ def test_flow_graph_view_in_code_server(tmp_path, vsix, metaflow_only_python):
     (end_line,) = _lines_with(source, "def end(self)")
     rewire = train_line + 2  # train's `self.next(self.end)`
     assert lines[rewire - 1].strip() == "self.next(self.end)" and lines[end_line - 2].strip() == "@step"
+    # A local run of TrainFlow (the same flow without the typo, from the same folder): the overlay's statuses.
+    (workspace / "ran_flow.py").write_text(source.replace(TYPO, FIXED))
+    run_env = _environment(tmp_path / "metaflow-run")
+    Path(run_env["HOME"]).mkdir(parents=True)
+    _run([str(metaflow_only_python), "ran_flow.py", "--no-pylint", "run", "--test_mode", "1", "--max-workers", "1"],
+         "a local run of TrainFlow", 300, cwd=workspace, env=run_env)
     shutil.rmtree(GRAPH_SHOTS, ignore_errors=True)
     GRAPH_SHOTS.mkdir(parents=True)
     seen, context = _drive(tmp_path, workspace, {"file": FLOW, "shots": str(GRAPH_SHOTS), "graph": {
@@ -399,6 +405,10 @@ def test_flow_graph_view_in_code_server(tmp_path, vsix, metaflow_only_python):
     assert {"start->work", "work->join", "join->trian", "train->end"} <= set(seen["graphEdgesBefore"]), seen
     # The page's CSP: nothing by default, a nonce'd script, styles, images and fonts from the webview's own resources
     # only (VS Code's `webview.cspSource`: 'self' and its resource host).
+    # The latest local run over each step: done, with its duration.
+    statuses = dict(seen.get("graphRunStatus") or [])
+    assert sorted(statuses) == ["end", "join", "start", "train", "work"], statuses
+    assert all(re.fullmatch(r"✓ [\d.]+ (s|min \d+ s)", text) for text in statuses.values()), statuses
     policy = dict(directive.strip().split(" ", 1) for directive in (seen.get("graphPolicy") or "").split(";"))
     assert policy.pop("default-src") == "'none'" and re.fullmatch(r"'nonce-[\w+/=]+'", policy.pop("script-src")), policy
     assert set(policy) == {"style-src", "img-src", "font-src"}, policy

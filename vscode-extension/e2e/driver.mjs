@@ -421,6 +421,8 @@ async function graphSession(page) {
     .evaluateAll((nodes) => Object.fromEntries(nodes.map((node) => [node.dataset.step, node.getAttribute("class")])));
   result.graphBadges = await graphPage(page).locator("g.node .badge")
     .evaluateAll((badges) => badges.map((badge) => [badge.closest("g.node").dataset.step, badge.textContent]));
+  result.graphRunStatus = await graphPage(page).locator("g.node .run-status")
+    .evaluateAll((pills) => pills.map((pill) => [pill.closest("g.node").dataset.step, pill.textContent]));
   result.graphPolicy = await graphPage(page).locator('meta[http-equiv="Content-Security-Policy"]')
     .getAttribute("content");
   await screenshot(page, "graph-view");

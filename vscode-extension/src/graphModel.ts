@@ -50,6 +50,17 @@ export interface RunStatus {
   steps: Record<string, StepStatus>;
 }
 
+/** The answer of `metaflow.flowRunStatus` by flow name; {} for no answer or one of another shape. */
+export function runsByFlow(answer: unknown): Record<string, RunStatus | null> {
+  const flows = (answer as { flows?: unknown } | null)?.flows;
+  if (!Array.isArray(flows)) return {};
+  const runs: Record<string, RunStatus | null> = {};
+  for (const flow of flows as { name?: unknown; run?: RunStatus | null }[]) {
+    if (typeof flow?.name === "string") runs[flow.name] = flow.run?.steps ? flow.run : null;
+  }
+  return runs;
+}
+
 export type StepKind =
   | "start" | "end" | "linear" | "split" | "foreach" | "parallel" | "switch" | "join" | "invalid" | "missing";
 

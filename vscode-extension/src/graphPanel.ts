@@ -5,12 +5,13 @@
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
 
-import { GraphJson, RunStatus } from "./graphModel";
+import { GraphJson, RunStatus, runsByFlow } from "./graphModel";
 
 export const SHOW_FLOW_GRAPH = "metaflow.showFlowGraph"; // server/metaflow_lsp/commands.json, viewCommands
 const FLOW_GRAPH = "metaflow.flowGraph"; // server commands (lsp/flow_graph.py)
-const RUN_STATUS = "metaflow.flowRunStatus";
+const RUN_STATUS = "metaflow.flowRunStatus"; // each flow's latest local run, read from .metaflow/
 const DEBOUNCE_MS = 300;
+const RUN_DEBOUNCE_MS = 1000;
 const RETRY_MS = 1000; // the server is still starting: its commands are not registered yet
 const RETRIES = 60;
 
@@ -64,6 +65,12 @@ export class GraphPanel {
         if (document.uri.toString() === this.uri.toString()) this.schedule(0);
       }),
     );
+    // A run writes its steps' status under .metaflow/ as it goes: the overlay follows (at most once a second).
+    const runs = vscode.workspace.createFileSystemWatcher("**/.metaflow/**");
+    for (const event of [runs.onDidCreate, runs.onDidChange]) {
+      this.disposables.push(event(() => this.schedule(RUN_DEBOUNCE_MS)));
+    }
+    this.disposables.push(runs);
   }
 
   private received(message: { type?: string }): void {
@@ -102,12 +109,10 @@ export class GraphPanel {
     this.focus = undefined; // scroll once, not on every keystroke
   }
 
-  /** The latest local run of each flow, when the server has the command (older servers do not). */
+  /** The latest local run of each flow (an older server without the command: none). */
   private async runStatus(): Promise<Record<string, RunStatus | null>> {
     try {
-      const answer = await vscode.commands.executeCommand<{ runs?: Record<string, RunStatus | null> } | null>(
-        RUN_STATUS, this.uri.toString());
-      return answer?.runs ?? {};
+      return runsByFlow(await vscode.commands.executeCommand(RUN_STATUS, this.uri.toString()));
     } catch {
       return {};
     }

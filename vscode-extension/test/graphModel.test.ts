@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import { test } from "node:test";
 
 import {
-  FlowJson, NodeBox, StepJson, decoratorLines, diagnosticBadge, formatDuration, layoutFlow, statusLabel, stepKind,
+  FlowJson, NodeBox, StepJson, decoratorLines, diagnosticBadge, formatDuration, layoutFlow, runsByFlow, statusLabel,
+  stepKind,
 } from "../src/graphModel";
 
 function step(name: string, type: string | null, next: string[], extra: Partial<StepJson> = {}): StepJson {
@@ -123,4 +124,12 @@ test("decorator lines, durations and run-status labels", () => {
   assert.equal(statusLabel({ status: "failed", duration_ms: 5, tasks: 5, failed_tasks: 2 }), "✗ 2 of 5 failed");
   assert.equal(statusLabel({ status: "failed", duration_ms: 5, tasks: 1, failed_tasks: 1 }), "✗ failed");
   assert.equal(statusLabel({ status: "unfinished", duration_ms: null }), "… unfinished");
+});
+
+test("the run-status answer by flow: a flow without a run has null, a bad answer nothing", () => {
+  const run = { id: "17", created_ms: 1, status: "failed", steps: {
+    start: { status: "ok", tasks: 1, failed_tasks: 0, started_ms: 1, finished_ms: 243, duration_ms: 242 } } };
+  assert.deepEqual(runsByFlow({ flows: [{ name: "TrainFlow", file: "/w/t.py", run }, { name: "Other", run: null }] }),
+    { TrainFlow: run, Other: null });
+  for (const bad of [null, undefined, {}, { flows: "x" }, { flows: [{ run }] }]) assert.deepEqual(runsByFlow(bad), {});
 });
