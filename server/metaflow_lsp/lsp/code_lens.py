@@ -2,8 +2,7 @@
 
 Above every flow class: "Run in test mode" (`metaflow.runTestMode`), "Debug (foreach, one worker)"
 (`metaflow.debugForeach`) and, for a client that draws graphs (the VS Code extension says so with
-`initializationOptions.graphView`), "Show graph" (`metaflow.showFlowGraph`, arguments [uri, flow name]; it runs
-nothing, so it is offered in untrusted workspaces too). Above every step of a flow that has a local run: "Resume
+`initializationOptions.graphView`), "Show graph" (`metaflow.showFlowGraph`, arguments [uri, flow name]). Above every step of a flow that has a local run: "Resume
 from here" (`metaflow.resume`) and, where the installed Metaflow has `spin`, "Spin this step" (`metaflow.spin`).
 Each launch lens's `arguments[0]` is the RunSpec (launch/runspec.py) as a JSON object; these commands (listed in
 commands.json, which the editor plugins read too) run in the editor, which only executes the spec, so they are not
@@ -79,13 +78,11 @@ def register(server: MetaflowLanguageServer) -> None:
         """textDocument/codeLens: run, debug, resume and spin lenses from the document's model; "Show graph"."""
         uri = params.text_document.uri
         path = ls.path_of(uri)
-        if path is None or not (ls.trusted or ls.shows_graphs):  # an untrusted workspace is never offered a run
+        if path is None or not ls.trusted:  # an untrusted workspace is never offered a run
             return None
         result = ls.analysis(uri)
-        found = []
-        if ls.trusted:
-            found += lenses(result.module, path, result.lines, ls.settings_for(uri), spin=_spin_known(ls),
-                            encoding=encoding_of(ls))
+        found = lenses(result.module, path, result.lines, ls.settings_for(uri), spin=_spin_known(ls),
+                       encoding=encoding_of(ls))
         if ls.shows_graphs:
             found += graph_lenses(result.module, uri, result.lines, encoding_of(ls))
         return found
