@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from lsprotocol import types
 
 from metaflow_lsp.launch.runspec import IDE_TAG, RunSpec
 from pytest_lsp import ClientServerConfig
-from test_lsp_session import SERVER, TIMEOUT, capabilities, open_document, session, write
+from test_lsp_session import SERVER, TIMEOUT, capabilities, open_document, session, stop, write
 
 FLOW = '''
 from metaflow import FlowSpec, Parameter, step
@@ -240,3 +241,63 @@ async def test_lens_ranges_count_in_the_negotiated_position_encoding(tmp_path, o
         [run] = by_command(await lenses(client, uri))["metaflow.runTestMode"]
         assert run.range.start == types.Position(line=3, character=6)
         assert run.range.end == types.Position(line=3, character=width)
+
+
+@asynccontextmanager
+async def graph_view_session(root: Path, options: dict):
+    """A started server whose client sent `options` as its initializationOptions (the VS Code extension sends
+    `{"trusted": ..., "graphView": true}`)."""
+    client = await ClientServerConfig(server_command=SERVER).start()
+    try:
+        await asyncio.wait_for(client.initialize_session(types.InitializeParams(
+            capabilities=capabilities(), root_uri=root.as_uri(), initialization_options=options,
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)])), TIMEOUT)
+        yield client
+        await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
+    finally:
+        await stop(client)
+
+
+TWO_FLOWS = FLOW.replace('if __name__ == "__main__":', NO_TEST_MODE.split("\n", 3)[3] + '\n\nif __name__ == "__main__":')
+
+
+async def test_show_graph_lens_above_every_flow_for_a_client_that_draws_graphs(tmp_path):
+    path = write(tmp_path, "flows/two_flows.py", TWO_FLOWS)
+    async with graph_view_session(tmp_path, {"trusted": True, "graphView": True}) as client:
+        uri = open_document(client, path)
+        found = by_command(await lenses(client, uri))
+        graphs = found["metaflow.showFlowGraph"]
+        assert [(lens.command.title, list(lens.command.arguments), lens.range.start.line) for lens in graphs] == [
+            ("Show graph", [uri, "LensFlow"], 3), ("Show graph", [uri, "PlainFlow"], 17)]  # the `class` lines
+        assert len(found["metaflow.runTestMode"]) == 2  # the launch lenses are still there
+
+
+async def test_no_lens_at_all_in_an_untrusted_workspace(tmp_path):
+    """No lens at all, as before: VS Code drew none in Restricted Mode even when "Show graph" was offered (seen in the
+    e2e test); the graph stays one click away there, in the palette and the editor's title bar."""
+    path = write(tmp_path, "flows/lens_flow.py", FLOW)
+    async with graph_view_session(tmp_path, {"trusted": False, "graphView": True}) as client:
+        assert await lenses(client, open_document(client, path)) == []
+
+
+async def test_no_show_graph_lens_for_a_client_without_the_view(tmp_path):
+    """Neovim, Emacs, PyCharm: a "Show graph" lens would do nothing there."""
+    path = write(tmp_path, "flows/lens_flow.py", FLOW)
+    async with graph_view_session(tmp_path, {"trusted": True}) as client:
+        found = by_command(await lenses(client, open_document(client, path)))
+    assert "metaflow.showFlowGraph" not in found and "metaflow.runTestMode" in found
+
+
+def test_view_commands_are_contributed_by_the_vscode_extension():
+    """commands.json's viewCommands are the extension's commands (in the palette: they work on the active editor)."""
+    from metaflow_lsp.lsp import code_lens
+
+    root = Path(__file__).resolve().parent.parent
+    listed = json.loads((root / "server" / "metaflow_lsp" / "commands.json").read_text())["viewCommands"]
+    manifest = json.loads((root / "vscode-extension" / "package.json").read_text())
+    contributed = {c["command"]: c for c in manifest["contributes"]["commands"]}
+    assert [entry["id"] for entry in listed] == [code_lens.SHOW_FLOW_GRAPH] == ["metaflow.showFlowGraph"]
+    for entry in listed:
+        assert f'{contributed[entry["id"]]["category"]}: {contributed[entry["id"]]["title"]}' == entry["text"]
+    hidden = {item["command"] for item in manifest["contributes"]["menus"]["commandPalette"] if item.get("when") == "false"}
+    assert not hidden & {entry["id"] for entry in listed}

@@ -11,6 +11,8 @@ metaflow_lsp, pygls, lsprotocol or libcst afterwards.
 
 Artifacts (test_artifact_hover_and_completion_in_code_server): the hover on an artifact read in a later step names
 the step assigning it; `self.` typed there opens a completion list offering it.
+Graph view (test_flow_graph_view_in_code_server): the "Show graph" lens, every step drawn in the webview, a click that
+moves the cursor, a typed step drawn live; its screenshots are kept in build/e2e/graph-view.
 
 Untrusted (test_untrusted_workspace_in_code_server): workspace trust on, the person declines it; the workspace
 shadows `tomllib` and names its own interpreter, both leaving a marker if run: diagnostics show, no marker, no lens,
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -377,3 +380,70 @@ def test_missing_interpreter_is_one_notification_and_a_red_status(tmp_path, vsix
     assert f"the Python interpreter {missing} does not exist" in toasts[0], toasts[0]
     assert "Select Interpreter" in toasts[0] and "Open Settings" in toasts[0], toasts[0]  # the fix, one click away
     assert "codicon-error" in seen["statusBar"]["html"], f"status bar item: {seen['statusBar']}{context}"
+
+
+# Screenshots of the graph test are kept (build/ is git-ignored); docs/images/graph-view.png is one of them.
+GRAPH_SHOTS = ROOT / "build" / "e2e" / "graph-view"
+NEW_STEP = "    @step\n    def evaluate(self):\n        self.next(self.end)\n\n"
+
+
+def test_flow_graph_view_in_code_server(tmp_path, vsix, metaflow_only_python):
+    """The example flow's "Show graph" lens opens the graph beside the editor: every step drawn in the webview (the
+    typo's target as a missing step, the MF011 on `join` as its badge, the latest local run's status over each step),
+    under a strict CSP. A click on a step puts the cursor on its `def`; a new step, pasted into the flow and wired in
+    by typing, is drawn before the file is saved."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    flow = workspace / FLOW
+    shutil.copy(E2E / "workspace" / FLOW, flow)
+    source = flow.read_text()
+    lines = source.splitlines()
+    (train_line,) = _lines_with(source, "def train(self)")
+    (end_line,) = _lines_with(source, "def end(self)")
+    rewire = train_line + 2  # train's `self.next(self.end)`
+    assert lines[rewire - 1].strip() == "self.next(self.end)" and lines[end_line - 2].strip() == "@step"
+    # A local run of TrainFlow (the same flow without the typo, from the same folder): the overlay's statuses.
+    (workspace / "ran_flow.py").write_text(source.replace(TYPO, FIXED))
+    run_env = _environment(tmp_path / "metaflow-run")
+    Path(run_env["HOME"]).mkdir(parents=True)
+    _run([str(metaflow_only_python), "ran_flow.py", "--no-pylint", "run", "--test_mode", "1", "--max-workers", "1"],
+         "a local run of TrainFlow", 300, cwd=workspace, env=run_env)
+    shutil.rmtree(GRAPH_SHOTS, ignore_errors=True)
+    GRAPH_SHOTS.mkdir(parents=True)
+    seen, context = _drive(tmp_path, workspace, {"file": FLOW, "shots": str(GRAPH_SHOTS), "graph": {
+        "steps": ["start", "work", "join", "train", "end", "trian"],
+        "click": {"step": "train", "line": train_line},
+        "addStep": {"rewireAt": {"line": rewire, "column": len(lines[rewire - 1]) + 1, "remove": len("end)"),
+                                 "insert": "evaluate)"},
+                    "insertAt": end_line - 1, "text": NEW_STEP, "step": "evaluate"},
+    }}, vsix, metaflow_only_python)
+
+    drawn = sorted(seen.get("graphStepsBefore") or [])
+    assert drawn == ["end", "join", "start", "train", "trian", "work"], f"steps drawn: {drawn}{context}"
+    classes = seen["graphNodeClasses"]
+    assert "kind-foreach" in classes["start"] and "kind-join" in classes["join"], classes
+    assert "kind-missing" in classes["trian"], classes  # `self.next(self.trian)`: no such step
+    assert [step for step, text in seen["graphBadges"] if "MF011" in text] == ["join"], seen["graphBadges"]
+    assert {"start->work", "work->join", "join->trian", "train->end"} <= set(seen["graphEdgesBefore"]), seen
+    # The page's CSP: nothing by default, a nonce'd script, styles, images and fonts from the webview's own resources
+    # only (VS Code's `webview.cspSource`: 'self' and its resource host).
+    # The latest local run over each step: done, with its duration.
+    statuses = dict(seen.get("graphRunStatus") or [])
+    assert sorted(statuses) == ["end", "join", "start", "train", "work"], statuses
+    assert all(re.fullmatch(r"✓ [\d.]+ (s|min \d+ s)", text) for text in statuses.values()), statuses
+    policy = dict(directive.strip().split(" ", 1) for directive in (seen.get("graphPolicy") or "").split(";"))
+    assert policy.pop("default-src") == "'none'" and re.fullmatch(r"'nonce-[\w+/=]+'", policy.pop("script-src")), policy
+    assert set(policy) == {"style-src", "img-src", "font-src"}, policy
+    assert {source for sources in policy.values() for source in sources.split()} == {"'self'",
+                                                                                   "https://*.vscode-cdn.net"}, policy
+    # The click: the editor's cursor on the def of `train`.
+    assert seen["cursorAfterClick"].startswith(f"Ln {train_line}, Col 5"), \
+        f"cursor after the click: {seen['cursorAfterClick']} (before: {seen['cursorBeforeClick']}){context}"
+    # The edit, drawn live: the new step and its edges while the file was still unsaved.
+    assert seen.get("dirtyAfterEdit") == 1, f"the edit was expected unsaved when the graph showed it{context}"
+    assert "evaluate" in seen["graphStepsAfterEdit"], seen["graphStepsAfterEdit"]
+    assert {"train->evaluate", "evaluate->end"} <= set(seen["graphEdgesAfterEdit"]), seen["graphEdgesAfterEdit"]
+    assert NEW_STEP in flow.read_text() and "self.next(self.evaluate)" in flow.read_text(), flow.read_text()
+    complaints = [n for n in seen.get("notifications") or [] if "metaflow" in str(n).lower()]
+    assert complaints == [], f"unexpected notifications: {complaints}{context}"
+    print(f"graph route: {seen['graphRoute']}; screenshots: {seen['screenshots']}")

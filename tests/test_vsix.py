@@ -96,6 +96,14 @@ def test_vsix_holds_client_server_and_one_native_folder_per_python(built):
         [native] = (extension / "bundled" / "native" / f"cp3{minor}" / "libcst").glob("native.*.so")
         assert native.name == f"native.cpython-3{minor}-x86_64-linux-gnu.so"
     assert (extension / "bundled" / "debugger" / "debugpy" / "adapter" / "__main__.py").is_file()
+    # The graph view's page: dagre bundled into the one script the webview may load (from media/, its only
+    # localResourceRoot), its licence beside it; nothing in it reaches the network.
+    page = (extension / "media" / "graphView.js").read_text(encoding="utf-8")
+    assert (extension / "media" / "graph.css").is_file()
+    assert "Chris Pettitt" in (extension / "media" / "dagre.LICENSE.txt").read_text(encoding="utf-8")
+    assert re.findall(r"https?://[^\s\"'`)]+", page) == ["http://www.w3.org/2000/svg"]  # the SVG namespace
+    for network in ("fetch(", "XMLHttpRequest", "WebSocket", "EventSource", "sendBeacon", "importScripts"):
+        assert network not in page, network
     # The walkthrough a new user sees first: its page is packaged, its links name commands that exist.
     contributed = {command["command"] for command in manifest["contributes"]["commands"]}
     for walkthrough in manifest["contributes"]["walkthroughs"]:

@@ -9,6 +9,9 @@
 //   stop the call stack and `expression` evaluated in the debug console are recorded, then F5 continues.
 //   artifacts: {hoverLine, hoverColumn, hoverWaitFor, completeAfterLine, completeWaitFor}: the hover (Ctrl+K Ctrl+I)
 //   at hoverLine:hoverColumn, then `self.` typed on a new line below completeAfterLine and the suggest widget's rows.
+//   graph: {steps, click: {step, line}, addStep: {rewireAt: {line, column, remove, insert}, insertAt, text, step}}:
+//   the "Show graph" lens opens the graph view; the steps drawn in its webview, a click on one (the cursor's line
+//   afterwards), then an edit that adds a step, typed into the editor (the steps drawn before saving).
 //
 // Observations, not assertions: a step either records what it saw (the test judges it) or fails when what it waits
 // for never shows (an action that cannot be done); the first failed step ends the session, with a screenshot, and
@@ -124,6 +127,8 @@ try {
     await untrustedSession(page);
   } else if (config.debug) {
     await debugSession(page);
+  } else if (config.graph) {
+    await graphSession(page);
   } else if (config.problem) {
     await problemSession(page);
   } else if (config.artifacts) {
@@ -427,4 +432,85 @@ async function artifactSession(page) {
   });
   await screenshot(page, "artifact-completion");
   await page.keyboard.press("Escape");
+}
+
+/** The webview's page: VS Code nests it in two iframes (the host, then the page). Function declarations: the session
+ *  above runs before a `const` down here would be initialised. */
+function graphPage(page) {
+  return page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+}
+function drawnSteps(page) {
+  return graphPage(page).locator("g.node text.step-name").allTextContents();
+}
+function drawnEdges(page) {
+  return graphPage(page).locator("path.edge")
+    .evaluateAll((paths) => paths.map((path) => `${path.dataset.from}->${path.dataset.to}`));
+}
+function cursorPosition(page) {
+  return page.locator(".statusbar-item#status\\.editor\\.selection").innerText();
+}
+
+/** The graph view: opened by its lens, every step drawn, a click moves the cursor, a typed step appears. */
+async function graphSession(page) {
+  const graph = config.graph;
+  await openFlowFile(page);
+  result.graphRoute = await step("open the graph (the 'Show graph' lens)", async () => {
+    await until(async () => (await lensTexts(page)).some((t) => t.includes("Show graph")), 45000);
+    await page.locator(LENS, { hasText: "Show graph" }).first().click();
+    if (await until(() => page.locator("iframe.webview.ready").count(), 10000)) return "lens";
+    await runCommand(page, "Metaflow: Show Flow Graph"); // a swallowed click: the same command from the palette
+    return "command palette";
+  });
+  result.graphStepsBefore = await step("every step is drawn in the webview", async () => {
+    const wanted = [...graph.steps].sort().join(",");
+    await until(async () => [...(await drawnSteps(page))].sort().join(",") === wanted, 30000);
+    return drawnSteps(page);
+  });
+  result.graphEdgesBefore = await drawnEdges(page);
+  result.graphNodeClasses = await graphPage(page).locator("g.node")
+    .evaluateAll((nodes) => Object.fromEntries(nodes.map((node) => [node.dataset.step, node.getAttribute("class")])));
+  result.graphBadges = await graphPage(page).locator("g.node .badge")
+    .evaluateAll((badges) => badges.map((badge) => [badge.closest("g.node").dataset.step, badge.textContent]));
+  result.graphRunStatus = await graphPage(page).locator("g.node .run-status")
+    .evaluateAll((pills) => pills.map((pill) => [pill.closest("g.node").dataset.step, pill.textContent]));
+  result.graphPolicy = await graphPage(page).locator('meta[http-equiv="Content-Security-Policy"]')
+    .getAttribute("content");
+  await screenshot(page, "graph-view");
+  result.cursorBeforeClick = await cursorPosition(page).catch(() => null);
+  result.cursorAfterClick = await step(`click the '${graph.click.step}' node`, async () => {
+    await graphPage(page).locator(`g.node[data-step="${graph.click.step}"]`).click();
+    const wanted = `Ln ${graph.click.line},`;
+    await until(async () => (await cursorPosition(page)).includes(wanted), 10000);
+    return cursorPosition(page);
+  });
+  await step("add a step by typing", async () => {
+    const { rewireAt, insertAt, text } = graph.addStep;
+    await page.keyboard.press("Control+G");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type(`${rewireAt.line}:${rewireAt.column}`);
+    await page.keyboard.press("Enter");
+    for (let i = 0; i < rewireAt.remove; i++) await page.keyboard.press("Backspace");
+    await page.keyboard.type(rewireAt.insert, { delay: 20 });
+    await page.keyboard.press("Escape"); // the completion list typing opened
+    await page.keyboard.press("Control+G");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type(`${insertAt}:1`);
+    await page.keyboard.press("Enter");
+    // Pasted (Ctrl+V), as a person adds a step they copied: typed lines would be re-indented by the editor.
+    await browser.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(config.url).origin });
+    await page.evaluate((copied) => navigator.clipboard.writeText(copied), text);
+    await page.keyboard.press("Control+V");
+  });
+  result.graphStepsAfterEdit = await step(`the new step '${graph.addStep.step}' appears`, async () => {
+    await until(async () => (await drawnSteps(page)).includes(graph.addStep.step), 15000);
+    return drawnSteps(page);
+  });
+  result.graphEdgesAfterEdit = await drawnEdges(page);
+  result.dirtyAfterEdit = await page.locator(".part.editor .tab.dirty").count();
+  await screenshot(page, "graph-view-new-step");
+  await step("save (Ctrl+S)", async () => {
+    await page.locator(`${EDITOR} .view-lines`).first().click();
+    await page.keyboard.press("Control+S");
+    await until(async () => (await page.locator(".part.editor .tab.dirty").count()) === 0, 10000);
+  });
 }

@@ -6,6 +6,7 @@ import { basename } from "node:path";
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from "vscode-languageclient/node";
 
+import { GraphPanel, SHOW_FLOW_GRAPH } from "./graphPanel";
 import { findInterpreter } from "./interpreter";
 import { initProcess, initSummary, projectNameProblem, runInit } from "./newProject";
 import { notebookToOpen } from "./notebook";
@@ -36,6 +37,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("metaflow.restartServer", () => restart(context, output)),
     vscode.commands.registerCommand("metaflow.showOutput", () => output.show()),
     vscode.commands.registerCommand("metaflow.newProject", () => newProject(context, output)),
+    // From the "Show graph" lens: (uri, flow name); from the editor's title bar: its Uri; from the palette: nothing.
+    vscode.commands.registerCommand(SHOW_FLOW_GRAPH, (target?: unknown, flow?: unknown) => {
+      const uri = typeof target === "string" ? vscode.Uri.parse(target)
+        : target instanceof vscode.Uri ? target : vscode.window.activeTextEditor?.document.uri;
+      if (uri) GraphPanel.show(context.extensionUri, uri, typeof flow === "string" ? flow : undefined);
+      else void vscode.window.showInformationMessage("Metaflow: open a flow file to see its graph.");
+    }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("metaflowLsp.interpreter") || event.affectsConfiguration("metaflowLsp.importStrategy")) {
         void restart(context, output);

@@ -94,9 +94,10 @@ export function debugAdapterProcess(interpreter: string[], extensionPath: string
   };
 }
 
-/** What the server reads from `initializationOptions`: whether the workspace is trusted. */
-export function initializationOptions(trusted: boolean): { trusted: boolean } {
-  return { trusted };
+/** What the server reads from `initializationOptions`: whether the workspace is trusted, and that this client draws
+ *  flow graphs (graphPanel.ts), so the server offers the "Show graph" lens. */
+export function initializationOptions(trusted: boolean): { trusted: boolean; graphView: true } {
+  return { trusted, graphView: true };
 }
 
 /** Whether `path` (an interpreter) lies inside one of `folders`: in an untrusted workspace that is the workspace's

@@ -68,9 +68,9 @@ test("the debug adapter is the bundle's debugpy, run by the interpreter in the e
   });
 });
 
-test("the server is told whether the workspace is trusted", () => {
-  assert.deepEqual(initializationOptions(false), { trusted: false });
-  assert.deepEqual(initializationOptions(true), { trusted: true });
+test("the server is told whether the workspace is trusted, and that the client draws flow graphs", () => {
+  assert.deepEqual(initializationOptions(false), { trusted: false, graphView: true });
+  assert.deepEqual(initializationOptions(true), { trusted: true, graphView: true });
 });
 
 test("an interpreter inside a workspace folder is recognised as the workspace's own", () => {

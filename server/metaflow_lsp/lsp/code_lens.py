@@ -1,12 +1,14 @@
 """Code lenses that launch flows (textDocument/codeLens), and the server commands behind the launcher.
 
-Above every flow class: "Run in test mode" (`metaflow.runTestMode`) and "Debug (foreach, one worker)"
-(`metaflow.debugForeach`). Above every step of a flow that has a local run: "Resume from here" (`metaflow.resume`)
-and, where the installed Metaflow has `spin`, "Spin this step" (`metaflow.spin`), and "Debug in notebook", the server
-command `metaflow.debugNotebook(uri, step)` (lsp/notebook.py). Each lens's `arguments[0]` is the
-RunSpec (launch/runspec.py) as a JSON object; these commands (listed in commands.json, which the editor plugins read
-too) run in the editor, which only executes the spec, so they are not advertised as server commands (LSP4IJ routes
-unadvertised commands to IDE actions of the same id).
+Above every flow class: "Run in test mode" (`metaflow.runTestMode`), "Debug (foreach, one worker)"
+(`metaflow.debugForeach`) and, for a client that draws graphs (the VS Code extension says so with
+`initializationOptions.graphView`), "Show graph" (`metaflow.showFlowGraph`, arguments [uri, flow name]). Above every
+step of a flow that has a local run: "Resume from here" (`metaflow.resume`), where the installed Metaflow has `spin`,
+"Spin this step" (`metaflow.spin`), and "Debug in notebook", the server command `metaflow.debugNotebook(uri, step)`
+(lsp/notebook.py). Each launch lens's `arguments[0]` is the RunSpec (launch/runspec.py) as a JSON object; these
+commands (listed in commands.json, which the editor plugins read too) run in the editor, which only executes the
+spec, so they are not advertised as server commands (LSP4IJ routes unadvertised commands to IDE actions of the same
+id).
 
 Cheap enough for every request: the document's cached model (`server.analysis`), one stat per flow for the local
 datastore (launch/datastore.py caches by mtime) and a cached answer about `spin` (asked once per interpreter in a
@@ -17,7 +19,7 @@ Server commands, for every client (Emacs has no code lenses):
 - `metaflow.writeRunConfigurations(folderUri?)` -> writes .vscode/launch.json and .run/*.run.xml for every flow of
   the workspace folders (or the given one) and returns what it wrote.
 
-In a workspace the client calls untrusted (`server.trusted`) there are no lenses, no RunSpecs, and run
+In a workspace the client calls untrusted (`server.trusted`) there are no launch lenses, no RunSpecs, and run
 configurations are refused (docs/dev/security.md).
 """
 
@@ -45,15 +47,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 def _commands(kind: str) -> dict[str, str]:
     """The command ids of commands.json by name (`runTestMode` -> `metaflow.runTestMode`): the one list the
-    server and both editor plugins take them from. `kind`: lensCommands (run by the editor) or serverCommands."""
+    server and both editor plugins take them from. `kind`: lensCommands (run by the editor), serverCommands or
+    viewCommands."""
     listed = json.loads(resources.files("metaflow_lsp").joinpath("commands.json").read_text(encoding="utf-8"))
     return {entry["id"].removeprefix("metaflow."): entry["id"] for entry in listed[kind]}
 
 
 LENS_COMMANDS = _commands("lensCommands")
+SHOW_FLOW_GRAPH = _commands("viewCommands")["showFlowGraph"]
 RUN_TEST_MODE = LENS_COMMANDS["runTestMode"]
 DEBUG_FOREACH = LENS_COMMANDS["debugForeach"]
 RESUME = LENS_COMMANDS["resume"]
@@ -70,14 +73,17 @@ def register(server: MetaflowLanguageServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     def code_lens(ls: MetaflowLanguageServer, params: types.CodeLensParams) -> list[types.CodeLens] | None:
-        """textDocument/codeLens: run, debug, resume and spin lenses from the document's model."""
+        """textDocument/codeLens: run, debug, resume and spin lenses from the document's model; "Show graph"."""
         uri = params.text_document.uri
         path = ls.path_of(uri)
         if path is None or not ls.trusted:  # an untrusted workspace is never offered a run
             return None
         result = ls.analysis(uri)
-        return lenses(result.module, path, result.lines, ls.settings_for(uri), spin=_spin_known(ls),
-                      encoding=encoding_of(ls))
+        found = lenses(result.module, path, result.lines, ls.settings_for(uri), spin=_spin_known(ls),
+                       encoding=encoding_of(ls))
+        if ls.shows_graphs:
+            found += graph_lenses(result.module, uri, result.lines, encoding_of(ls))
+        return found
 
     @server.command(RUN_SPEC_COMMAND)
     def run_spec_command(ls, *args):  # no annotations: pygls evaluates them (get_type_hints) to convert arguments
@@ -152,6 +158,12 @@ def lenses(module: Module, path: Path, lines: LineIndex, settings, spin: bool = 
             found.append(_lens(flow_range, spec, command))
         found += _step_lenses(flow, path, lines, spin, encoding)
     return found
+
+
+def graph_lenses(module: Module, uri: str, lines: LineIndex, encoding: str = UTF16) -> list[types.CodeLens]:
+    """"Show graph" above every flow class of the document; the client opens its view of `metaflow.flowGraph`."""
+    return [types.CodeLens(range=to_range(flow.span, lines, encoding), command=types.Command(
+        title="Show graph", command=SHOW_FLOW_GRAPH, arguments=[uri, flow.name])) for flow in module.flows]
 
 
 def _step_lenses(flow: FlowClass, path: Path, lines: LineIndex, spin: bool, encoding: str) -> list[types.CodeLens]:

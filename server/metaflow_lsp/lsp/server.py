@@ -28,7 +28,7 @@ from ..reuse import NodeReuse
 from ..text import LineIndex
 from . import (code_actions, code_lens, completion, definition, diagnostics, flow_graph, hover, inlay_hints, notebook,
                references, rename, symbols, workspace_symbols)
-from .settings import SECTION, EditorSettings, workspace_trusted
+from .settings import SECTION, EditorSettings, client_shows_graphs, workspace_trusted
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class MetaflowLanguageServer(LanguageServer):
         # False when the client said the workspace is untrusted: nothing is then offered that runs or writes
         # (launch lenses, run specs, run configurations); diagnostics and fixes work as usual.
         self.trusted = True
+        self.shows_graphs = False  # the client draws flow graphs (initializationOptions.graphView): a lens opens one
 
     # -- documents -----------------------------------------------------------------------------------------------
 
@@ -214,8 +215,9 @@ def create_server() -> MetaflowLanguageServer:
 def _register_lifecycle(server: MetaflowLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: MetaflowLanguageServer, params: types.InitializeParams) -> None:
-        """Reads the client's word on workspace trust (`initializationOptions.trusted`)."""
+        """Reads the client's word on workspace trust (`initializationOptions.trusted`) and whether it draws graphs."""
         ls.trusted = workspace_trusted(params.initialization_options)
+        ls.shows_graphs = client_shows_graphs(params.initialization_options)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: MetaflowLanguageServer, params: types.InitializedParams) -> None:

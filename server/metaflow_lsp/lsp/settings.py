@@ -79,6 +79,13 @@ def workspace_trusted(initialization_options: Any) -> bool:
     return initialization_options["trusted"] is True
 
 
+def client_shows_graphs(initialization_options: Any) -> bool:
+    """Whether the client draws flow graphs itself: `initializationOptions: {"graphView": true}` (the VS Code
+    extension's webview). Only such a client is offered the "Show graph" lens; others would show a lens that does
+    nothing, and get the graph from `metaflow.flowGraph` or `metaflow-lsp graph` instead."""
+    return isinstance(initialization_options, dict) and initialization_options.get("graphView") is True
+
+
 class EditorSettings:
     """The `metaflowLsp` section per scope ("" = global, else a workspace folder URI), and the settings of a file."""
 
