@@ -420,17 +420,52 @@ def test_long_calls_are_wrapped():
     ('''
      @step
      def start(self):
-         self.f = sorted([1], key=lambda v: self.w)
+         self.f = [lambda v: self.w]
          self.next(self.end)
-     ''', "start", "A lambda in the body uses `self.w` (line 7)"),
+     ''', "start", "The lambda on line 7 reads artifacts and is kept beyond a call (stored or returned)"),
     ('''
      @step
      def start(self):
          def inner():
              return self.w
+         self.x = [inner]
+         self.next(self.end)
+     ''', "start", "The nested function `inner` reads artifacts and is used on line 9 other than by calling it"),
+    ('''
+     @step
+     def start(self):
+         @cache
+         def inner():
+             return self.w
          self.x = inner()
          self.next(self.end)
-     ''', "start", "A nested function in the body uses `self.w`"),
+     ''', "start", "The nested function `inner` (line 8) reads artifacts and is decorated"),
+    ('''
+     @step
+     def start(self):
+         def inner():
+             self.w = 2
+         inner()
+         self.next(self.end)
+     ''', "start", "A nested function in the body assigns `self.w` (line 8); only the step itself can assign"),
+    ('''
+     @step
+     def start(self):
+         total = lambda: self.w + 1
+         self.w = 1
+         self.x = total()
+         self.next(self.end)
+     ''', "start", "A lambda or nested function in the body reads `self.w` (line 7) before the body assigns it"),
+    ('''
+     @step
+     def start(self):
+         class Box:
+             size = 1
+             def grow(self_):
+                 return self.w
+         self.x = Box().grow()
+         self.next(self.end)
+     ''', "start", "A nested class in the body uses `self.w` (line 10)"),
     ('''
      @step
      def start(self):
@@ -504,12 +539,6 @@ def test_long_calls_are_wrapped():
     ('''
      @step
      def start(self):
-         self.a = TrainFlow.x
-         self.next(self.end)
-     ''', "start", "The body uses the flow class `TrainFlow` defined in the flow file"),
-    ('''
-     @step
-     def start(self):
          self.a = undefined_name
          self.next(self.end)
      ''', "start", "The body uses `undefined_name`, which the flow file never defines."),
@@ -547,21 +576,15 @@ def test_refusals_about_the_module():
             self.a = LIMIT
             self.next(self.end)
     ''', extra="LIMIT = 1\nLIMIT = 2\n")
-    assert refusal(mutated, "start").startswith("The body uses `LIMIT`, which the flow file assigns more than once")
-    with_class = flow('''
+    rebound = mutated.replace("LIMIT = 2\n", "def bump():\n    global LIMIT\n    LIMIT = 2\n")
+    assert refusal(rebound, "start").startswith("The body uses `LIMIT`, which the flow file assigns more than once")
+    late = flow('''
         @step
         def start(self):
             self.a = Box()
             self.next(self.end)
-    ''', extra="class Box:\n    pass\n")
-    assert refusal(with_class, "start").startswith("The body uses the class `Box` defined in the flow file")
-    uses_file = flow('''
-        @step
-        def start(self):
-            self.a = where()
-            self.next(self.end)
-    ''', extra="def where():\n    return __file__\n")
-    assert refusal(uses_file, "start").startswith("The body uses `where`, which uses `__file__`")
+    ''') + "\n\nclass Box:\n    pass\n"
+    assert refusal(late, "start").startswith("The body uses the class `Box` defined in the flow file")
     aliased = flow('''
         @step
         def start(self):
@@ -687,3 +710,53 @@ def test_return_order_fixture_keeps_every_artifact_of_a_real_run(tmp_path):
     prove(directory, "flow.py", "OrderFlow", len(ORDER_STEPS))
     assert (directory / "flow.py").read_text() == (ORDER / "flow.extracted.py").read_text()
     assert (directory / "common.py").read_text() == (ORDER / "common.extracted.py").read_text()
+
+
+def test_closures_that_only_run_inside_the_step_read_the_functions_locals():
+    source = flow('''
+        @step
+        def start(self):
+            self.words = ["b", "a"]
+            self.first = sorted(self.words, key=lambda w: self.order.index(w))[0]
+            def weight(word):
+                return self.scale * len(word)
+            self.weights = [weight(w) for w in self.words]
+            self.next(self.end)
+    ''')
+    result = extract(source, "start")
+    assert "self.words, self.first, self.weights = common.start(self.order, self.scale)" in result.flow_source
+    assert d('''
+        def start(order, scale):
+            """Body of the `start` step of TrainFlow.
+
+            Reads: order, scale.
+            Returns: words, first, weights.
+            """
+            words = ["b", "a"]
+            first = sorted(words, key=lambda w: order.index(w))[0]
+            def weight(word):
+                return scale * len(word)
+            weights = [weight(w) for w in words]
+            return words, first, weights
+        ''') == function_text(result.common_source, "start")
+
+
+def test_names_of_the_flow_file_that_cannot_move_are_passed():
+    """A class of the flow file (moving it would change how its objects pickle), a name bound twice and a helper
+    that needs `__file__`: each holds its final value when a step runs, so the function takes it as a parameter."""
+    source = flow('''
+        @step
+        def start(self):
+            self.box = Box(LIMIT)
+            self.where = where()
+            self.kind = TrainFlow.__name__
+            self.next(self.end)
+    ''', extra="LIMIT = 1\nLIMIT = 2\n\n\nclass Box:\n    def __init__(self, size):\n        self.size = size\n\n\n"
+               "def where():\n    return __file__\n")
+    result = extract(source, "start")
+    assert "self.box, self.where, self.kind = common.start(Box, LIMIT, TrainFlow, where)" in result.flow_source
+    function = function_text(result.common_source, "start")
+    assert function.startswith("def start(Box, LIMIT, TrainFlow, where):\n")
+    assert ("Reads: Box (from the flow file), LIMIT (from the flow file), TrainFlow (from the flow file), where "
+            "(from the flow file).") in function
+    assert "class Box" not in result.common_source and "def where" not in result.common_source

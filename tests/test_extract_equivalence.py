@@ -215,3 +215,16 @@ def test_existing_common_module(tmp_path):
 def test_metaflow_tutorials(tmp_path, tutorial, script, flow_name, minimum):
     directory = _copy(TUTORIALS / tutorial, tmp_path / tutorial)
     prove(directory, script, flow_name, minimum)
+
+
+def test_closures_and_names_passed_from_the_flow_file(tmp_path):
+    """Lambdas and nested functions reading artifacts (issue 13, category 5), and a class, a twice-bound constant
+    and a `__file__` helper of the flow file that the function takes as parameters."""
+    directory = _copy(FIXTURES / "closures", tmp_path / "closures")
+    prove(directory, "flow.py", "ClosureFlow", 4)
+    flow = (directory / "flow.py").read_text()
+    common = (directory / "common.py").read_text()
+    assert "common.pack( Box, ClosureFlow, SIZES, here, )" in " ".join(flow.split())
+    assert "def pack(Box, ClosureFlow, SIZES, here):" in common
+    assert "key=lambda word: order.index(word)" in common and "def weight(word):" in common
+    assert "class Box" not in common and "def here" not in common

@@ -230,8 +230,7 @@ def _docstring(plan: ExtractPlan, names: _Names) -> str:
         text = artifact if artifact == local else f"{artifact} (as `{local}`)"
         return f"{text} ({note})" if note and note != "foreach" else text
 
-    reads = [describe(p.artifact, p.name, p.note) if p.artifact else f"{p.name} (the join's inputs)"
-             for p in plan.params]
+    reads = [describe(p.artifact, p.name, p.note) if p.artifact else f"{p.name} ({p.note})" for p in plan.params]
     lines = [f"Body of the `{step.name}` step of {flow.name}.", ""]
     lines.append("Reads: " + (", ".join(reads) if reads else "no artifacts") + ".")
     writes = [describe(w.artifact, w.local) for w in plan.written]

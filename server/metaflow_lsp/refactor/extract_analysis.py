@@ -49,8 +49,8 @@ class ExtractError(Exception):
 class Param:
     name: str  # the parameter of the new function
     argument: str  # what the step passes: `self.data`, `self.input`, `inputs`
-    artifact: str | None  # the attribute of self, None for `inputs`
-    note: str = ""  # "Parameter", "Config", ... for the docstring
+    artifact: str | None  # the attribute of self; None for `inputs` and names of the flow file passed on
+    note: str = ""  # "Parameter", "Config", "from the flow file", ... for the docstring
 
 
 @dataclass
@@ -159,6 +159,8 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
     scan = _BodyScan(flow, step_name)
     for statement in moved:
         scan.statement(statement)
+    if scan.closure_reads:
+        _check_closures(moved, scan)
     flow_state = _DefiniteWrites(scan.params_order)
     definite = flow_state.block(moved, frozenset())
     names = _scope_names(node)
@@ -179,7 +181,7 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
         join_arg = node.args.args[1].arg
         if join_arg in scan.attributes or join_arg in ("self",):
             raise ExtractError(f"The join argument `{join_arg}` is also an artifact name; rename it first.")
-        params.append(Param(join_arg, join_arg, None))
+        params.append(Param(join_arg, join_arg, None, "the join's inputs"))
     for attribute in flow_state.params:
         note = ""
         parameter = flow.parameters.get(attribute)
@@ -205,7 +207,8 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
                                "rename one of them first.")
         globals_needed.discard(common_alias)
     resolver = _ModuleNames(module, flow, common_alias, from_common)
-    imports, moved_definitions, also_global = resolver.resolve(globals_needed)
+    imports, moved_definitions, also_global, passed = resolver.resolve(globals_needed)
+    params.extend(Param(name, name, None, "from the flow file") for name in passed)
     moved_names = resolver.names_to_import_back(moved_definitions, node)
     return ExtractPlan(
         flow=flow, step=step, keep_before=keep_before, moved_start=start, moved_end=end, params=params,
@@ -213,6 +216,56 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
         from_common=from_common, imports=imports, moved_definitions=moved_definitions, moved_names=moved_names,
         body_names=body_names, global_names=globals_needed | also_global | common_attrs,
     )
+
+
+def _check_closures(moved: list[ast.stmt], scan: "_BodyScan") -> None:
+    """Lambdas and nested functions that read artifacts move when they cannot outlive the step's call: each one is
+    only called (a lambda given to a call, `sorted(key=lambda ...)`; a nested function whose name is only called).
+    In common.py they read the function's local for the artifact, which holds what `self.x` holds at every moment
+    of the body; an artifact the body assigns after a closure first reads it would be passed in eagerly instead."""
+    early = sorted(scan.first_use_in_closure & set(scan.writes))
+    if early:
+        raise ExtractError(f"A lambda or nested function in the body reads `self.{early[0]}` (line "
+                           f"{scan.closure_reads[early[0]]}) before the body assigns it; read it into a local after "
+                           "the assignment first.")
+    parents: dict[int, ast.AST] = {}
+    closures: list[ast.Lambda | ast.FunctionDef | ast.AsyncFunctionDef] = []
+    calls: set[int] = set()  # id() of names and lambdas that are the function of a call
+    for statement in moved:
+        for node in ast.walk(statement):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+            if isinstance(node, ast.Call):
+                calls.add(id(node.func))
+            if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                    isinstance(n, ast.Name) and n.id == "self" for n in ast.walk(node)):
+                closures.append(node)
+    advice = "call it only inside the step, or read the artifact into a local variable before it and use that"
+    for closure in closures:
+        if isinstance(closure, ast.Lambda):
+            parent = parents.get(id(closure))
+            if not (isinstance(parent, (ast.Call, ast.keyword)) and closure is not getattr(parent, "func", None)
+                    or id(closure) in calls):
+                raise ExtractError(f"The lambda on line {closure.lineno} reads artifacts and is kept beyond a call "
+                                   f"(stored or returned), so it could run after the step; {advice}.")
+            continue
+        if closure.decorator_list:
+            raise ExtractError(f"The nested function `{closure.name}` (line {closure.lineno}) reads artifacts and is "
+                               f"decorated, so it could run after the step; {advice}.")
+        for statement in moved:
+            for node in ast.walk(statement):
+                if (isinstance(node, ast.Name) and node.id == closure.name and isinstance(node.ctx, ast.Load)
+                        and id(node) not in calls):
+                    raise ExtractError(f"The nested function `{closure.name}` reads artifacts and is used on line "
+                                       f"{node.lineno} other than by calling it, so it could run after the step; "
+                                       f"{advice}.")
+
+
+def _is_main_guard(statement: ast.stmt) -> bool:
+    test = statement.test if isinstance(statement, ast.If) else None
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__")
 
 
 def _is_docstring(statement: ast.stmt) -> bool:
@@ -291,6 +344,8 @@ class _BodyScan:
         self.writes: list[str] = []  # in order of first write
         self.params_order: list[str] = []
         self.called: set[int] = set()  # id() of `self.x` attributes that are called: `self.x(...)`
+        self.closure_reads: dict[str, int] = {}  # artifact read inside a lambda or nested function -> first line
+        self.first_use_in_closure: set[str] = set()  # artifacts whose first use (in source order) is in a closure
 
     def statement(self, statement: ast.stmt) -> None:
         self._walk(statement, nested=None, parent=None)
@@ -326,9 +381,15 @@ class _BodyScan:
             raise ExtractError(f"The body uses `self` itself on line {line} (not as `self.<name>`); only "
                                "artifact reads and writes can move out of the flow.")
         attribute = parent.attr
+        if nested == "a nested class":
+            raise ExtractError(f"A nested class in the body uses `self.{attribute}` (line {line}); its methods could "
+                               "run after the step and see a different value.")
         if nested is not None:
-            raise ExtractError(f"{nested[0].upper()}{nested[1:]} in the body uses `self.{attribute}` (line "
-                               f"{line}); it could run after the step and see a different value.")
+            if not isinstance(parent.ctx, ast.Load):
+                raise ExtractError(f"{nested[0].upper()}{nested[1:]} in the body assigns `self.{attribute}` (line "
+                                   f"{line}); only the step itself can assign artifacts. Return the value from it "
+                                   "and assign it in the step first.")
+            self.closure_reads.setdefault(attribute, line)
         if attribute.startswith("__") and attribute.endswith("__"):
             raise ExtractError(f"The body uses `self.{attribute}` (line {line}); only artifacts can move.")
         flow = self.flow
@@ -358,6 +419,8 @@ class _BodyScan:
                 self.writes.append(attribute)
         if attribute not in self.attributes:
             self.attributes.append(attribute)
+            if nested is not None:
+                self.first_use_in_closure.add(attribute)
 
 
 class _DefiniteWrites:
@@ -490,11 +553,48 @@ class _ModuleNames:
             if isinstance(node, ast.Global):
                 self.globals_declared.update(node.names)
 
-    def resolve(self, names: set[str]) -> tuple[list[NeededImport], list[ast.stmt], set[str]]:
+    def resolve(self, names: set[str]) -> tuple[list[NeededImport], list[ast.stmt], set[str], list[str]]:
+        """What each global name of the body needs: imports copied to common.py, definitions moved there, and the
+        names that cannot move and are passed to the function instead (in name order)."""
+        imports: dict[tuple, NeededImport] = {}
+        moved: dict[int, ast.stmt] = {}
+        also_global: set[str] = set()
+        passed: list[str] = []
+        for name in sorted(names):
+            try:
+                found_imports, found_moved, found_global = self._resolve_one(name)
+            except ExtractError:
+                if not self._passable(name):
+                    raise
+                passed.append(name)
+                also_global.add(name)
+                continue
+            imports.update(found_imports)
+            moved.update(found_moved)
+            also_global |= found_global
+        order = {id(s): i for i, s in enumerate(self.module.tree.body)}  # type: ignore[union-attr]
+        moved_list = sorted(moved.values(), key=lambda s: order[id(s)])
+        ordered = sorted(imports.values(), key=lambda n: (n.position, n.bound))
+        return ordered, moved_list, also_global, passed
+
+    def _passable(self, name: str) -> bool:
+        """A name of the flow file the function can take as a parameter: bound only by top-level statements that all
+        run before the `if __name__ == "__main__":` block starts the flow, and never rebound through `global`, so it
+        holds its final value whenever a step runs."""
+        statements = self.bindings.get(name)
+        if not statements or name in self.globals_declared or name in self.from_common:
+            return False
+        assert self.module.tree is not None
+        body = self.module.tree.body
+        guard = next((i for i, s in enumerate(body) if _is_main_guard(s)), len(body))
+        positions = {id(s): i for i, s in enumerate(body)}
+        return all(positions[id(s)] < guard for s in statements)
+
+    def _resolve_one(self, first: str) -> tuple[dict[tuple, NeededImport], dict[int, ast.stmt], set[str]]:
         imports: dict[tuple, NeededImport] = {}
         moved: dict[int, ast.stmt] = {}
         seen: set[str] = set()
-        pending = sorted(names)
+        pending = [first]
         also_global: set[str] = set()
         while pending:
             name = pending.pop()
@@ -549,10 +649,7 @@ class _ModuleNames:
                 continue
             raise ExtractError(f"The body uses `{name}`, which the flow file binds in a `{type(statement).__name__}` "
                                "statement that cannot move to common.py.")
-        order = {id(s): i for i, s in enumerate(self.module.tree.body)}  # type: ignore[union-attr]
-        moved_list = sorted(moved.values(), key=lambda s: order[id(s)])
-        ordered = sorted(imports.values(), key=lambda n: (n.position, n.bound))
-        return ordered, moved_list, also_global
+        return imports, moved, also_global
 
     def _check_movable(self, name: str, statement: ast.stmt) -> None:
         used = _definition_globals(statement)
