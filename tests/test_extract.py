@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -409,96 +410,6 @@ def test_long_calls_are_wrapped():
          self.next(self.end)
      ''', "start", "The body has an early `return` (line 8)"),
     ('''
-     def helper(self):
-         return 1
-
-     @step
-     def start(self):
-         self.b = self.helper()
-         self.next(self.end)
-     ''', "start", "The body uses the method `self.helper` (line 10)"),
-    ('''
-     @step
-     def start(self):
-         self.f = [lambda v: self.w]
-         self.next(self.end)
-     ''', "start", "The lambda on line 7 reads artifacts and is kept beyond a call (stored or returned)"),
-    ('''
-     @step
-     def start(self):
-         def inner():
-             return self.w
-         self.x = [inner]
-         self.next(self.end)
-     ''', "start", "The nested function `inner` reads artifacts and is used on line 9 other than by calling it"),
-    ('''
-     @step
-     def start(self):
-         @cache
-         def inner():
-             return self.w
-         self.x = inner()
-         self.next(self.end)
-     ''', "start", "The nested function `inner` (line 8) reads artifacts and is decorated"),
-    ('''
-     @step
-     def start(self):
-         def inner():
-             self.w = 2
-         inner()
-         self.next(self.end)
-     ''', "start", "A nested function in the body assigns `self.w` (line 8); only the step itself can assign"),
-    ('''
-     @step
-     def start(self):
-         total = lambda: self.w + 1
-         self.w = 1
-         self.x = total()
-         self.next(self.end)
-     ''', "start", "A lambda or nested function in the body reads `self.w` (line 7) before the body assigns it"),
-    ('''
-     @step
-     def start(self):
-         class Box:
-             size = 1
-             def grow(self_):
-                 return self.w
-         self.x = Box().grow()
-         self.next(self.end)
-     ''', "start", "A nested class in the body uses `self.w` (line 10)"),
-    ('''
-     @step
-     def start(self):
-         self.x = getattr(self, "w", 1)
-         self.next(self.end)
-     ''', "start", "The body uses `self` itself on line 7"),
-    ('''
-     @step
-     def start(self):
-         setattr(self, "w", 1)
-         self.next(self.end)
-     ''', "start", "The body uses `self` itself on line 7"),
-    ('''
-     @step
-     def start(self):
-         self.x = self.__dict__
-         self.next(self.end)
-     ''', "start", "The body uses `self.__dict__` (line 7)"),
-    ('''
-     @step
-     def start(self):
-         del self.x
-         self.next(self.end)
-     ''', "start", "The body deletes `self.x` (line 7)"),
-    ('''
-     @step
-     def join(self, inputs):
-         self.a = 1
-         self.merge_artifacts(inputs)
-         self.b = 2
-         self.next(self.end)
-     ''', "join", "`self.merge_artifacts(...)` on line 8 is in the middle of the body"),
-    ('''
      alpha = Parameter("alpha")
 
      @step
@@ -552,17 +463,142 @@ def test_long_calls_are_wrapped():
     ('''
      @step
      def start(self):
+         self.__secret = 1
+         print(self)
+         self.next(self.end)
+     ''', "start", "The body needs the flow itself (the body uses `self` itself on line 8) and uses `self.__secret` "
+                   "(line 7), a name Python mangles only inside the class"),
+    ('''
+     @step
+     def start(self):
+         class Box:
+             def size(self):
+                 return self.w
+         self.x = Box().size()
+         self.next(self.end)
+     ''', "start", "The body needs the flow itself (a nested class uses `self.w` (line 9)) and binds another `self` "
+                   "on line 8; rename that one first."),
+])
+def test_refusals(steps, step, expected):
+    source = flow(steps, header="from metaflow import FlowSpec, Parameter, catch, step\n")
+    assert refusal(source, step).startswith(expected)
+
+
+# Bodies that need the flow object itself (issue 13, categories 1, 2, 3 and 5): they move written against `flow`.
+@pytest.mark.parametrize("steps, step, reason", [
+    ('''
+     def helper(self):
+         return 1
+
+     @step
+     def start(self):
+         self.b = self.helper()
+         self.next(self.end)
+     ''', "start", "the body calls the flow's method `self.helper` (line 10)"),
+    ('''
+     @step
+     def start(self):
+         self.f = [lambda v: self.w]
+         self.next(self.end)
+     ''', "start", "the lambda on line 7 reads artifacts and is kept beyond a call"),
+    ('''
+     @step
+     def start(self):
+         def inner():
+             return self.w
+         self.x = [inner]
+         self.next(self.end)
+     ''', "start", "the nested function `inner` reads artifacts and is used on line 9 other than by calling it"),
+    ('''
+     @step
+     def start(self):
+         @staticmethod
+         def inner():
+             return self.w
+         self.x = inner()
+         self.next(self.end)
+     ''', "start", "the nested function `inner` (line 8) reads artifacts and is decorated"),
+    ('''
+     @step
+     def start(self):
+         def inner():
+             self.w = 2
+         inner()
+         self.next(self.end)
+     ''', "start", "a nested function assigns `self.w` (line 8)"),
+    ('''
+     @step
+     def start(self):
+         total = lambda: self.w + 1
+         self.w = 1
+         self.x = total()
+         self.next(self.end)
+     ''', "start", "a lambda or nested function reads `self.w` (line 7) before the body assigns it"),
+    ('''
+     @step
+     def start(self):
+         class Box:
+             size = 1
+             def grow(self_):
+                 return self.w
+         self.x = Box().grow()
+         self.next(self.end)
+     ''', "start", "a nested class uses `self.w` (line 10)"),
+    ('''
+     @step
+     def start(self):
+         self.x = getattr(self, "w", 1)
+         self.next(self.end)
+     ''', "start", "the body uses `self` itself on line 7"),
+    ('''
+     @step
+     def start(self):
+         setattr(self, "w", 1)
+         self.next(self.end)
+     ''', "start", "the body uses `self` itself on line 7"),
+    ('''
+     @step
+     def start(self):
+         self.x = self.__dict__
+         self.next(self.end)
+     ''', "start", "the body uses `self.__dict__` (line 7)"),
+    ('''
+     @step
+     def start(self):
+         del self.x
+         self.next(self.end)
+     ''', "start", "the body deletes `self.x` (line 7)"),
+    ('''
+     @step
+     def join(self, inputs):
+         self.a = 1
+         self.merge_artifacts(inputs)
+         self.b = 2
+         self.next(self.end)
+     ''', "join", "`self.merge_artifacts(...)` on line 8 is in the middle of the body"),
+    ('''
+     @step
+     def start(self):
          self.a = self.train
          self.next(self.end)
 
      @step
      def train(self):
          self.next(self.end)
-     ''', "start", "The body uses the step `self.train`"),
+     ''', "start", "the body uses the step `self.train` (line 7) outside `self.next`"),
 ])
-def test_refusals(steps, step, expected):
+def test_bodies_that_need_the_flow_take_it_as_a_parameter(steps, step, reason):
     source = flow(steps, header="from metaflow import FlowSpec, Parameter, catch, step\n")
-    assert refusal(source, step).startswith(expected)
+    result = extract(source, step)
+    arguments = "self, inputs" if step == "join" else "self"
+    assert f"\n        common.{step}({arguments})\n" in step_text(result.flow_source, step)
+    function = function_text(result.common_source, step)
+    assert " ".join(function.split()).startswith(
+        f'def {step}(flow{", inputs" if step == "join" else ""}): """Body of the `{step}` step of TrainFlow. '
+        f"Takes the flow itself as `flow`, because {re.sub(r' [(]line [0-9]+[)]| on line [0-9]+', '', reason)}: it "
+        "reads and assigns the artifacts on `flow` as the "
+        "step did.")
+    assert "self" not in function.split('"""')[2].replace("self_", "")
 
 
 def test_refusals_about_the_module():
@@ -637,7 +673,7 @@ def test_common_module_conflicts():
             self.a = helper()
             self.next(self.end)
     ''', extra="\ndef helper():\n    return 1\n")
-    with pytest.raises(ExtractError, match="common.py already has a `helper`"):
+    with pytest.raises(ExtractError, match="common.py already has a different `helper`"):
         extract(helper_flow, "start", "def helper():\n    return 2\n")
 
 
@@ -760,3 +796,38 @@ def test_names_of_the_flow_file_that_cannot_move_are_passed():
     assert ("Reads: Box (from the flow file), LIMIT (from the flow file), TrainFlow (from the flow file), where "
             "(from the flow file).") in function
     assert "class Box" not in result.common_source and "def where" not in result.common_source
+
+
+def test_extracting_the_same_step_again_updates_its_function():
+    """The flow file reverted (or the body put back) and extracted again: common.py's function for that step is
+    updated where it is, not joined by a `train_step`; extracting the same text twice gives the same files."""
+    kept = "def keep_me():\n    return 1\n"
+    first = extract(LINEAR, "train", kept)
+    again = extract(LINEAR, "train", first.common_source)
+    assert (again.flow_source, again.common_source) == (first.flow_source, first.common_source)
+
+    changed = LINEAR.replace("self.score = sum(self.model)", "self.score = max(self.model)")
+    updated = extract(changed, "train", first.common_source)
+    assert updated.function_name == "train" and "def train_step" not in updated.common_source
+    assert updated.common_source == first.common_source.replace("score = sum(model)", "score = max(model)")
+    assert updated.common_source.startswith(kept)
+
+    # Another step still calls the earlier function: it is left as it is, the new one gets a name of its own.
+    shared = first.flow_source.replace("print(self.score)", "print(common.train(self.alpha, self.data))")
+    other = extract_step(shared.replace("self.model, self.score = common.train(self.alpha, self.data)",
+                                        "self.model = [x * self.alpha for x in self.data]\n"
+                                        "        self.score = max(self.model)"), FLOW, "train", first.common_source)
+    assert other.function_name == "train_step" and function_text(other.common_source, "train") == \
+        function_text(first.common_source, "train")
+
+
+def test_extracting_again_keeps_a_helper_moved_the_first_time():
+    source = flow('''
+        @step
+        def start(self):
+            self.a = helper()
+            self.next(self.end)
+    ''', extra="\ndef helper():\n    return 1\n")
+    first = extract(source, "start")
+    again = extract(source, "start", first.common_source)
+    assert again.common_source == first.common_source and again.flow_source == first.flow_source

@@ -446,3 +446,65 @@ async def test_without_code_action_literals_fixes_are_commands(tmp_path):
         assert len(applied) == 1
         texts = apply(applied[0].edit, {uri: path.read_text()}, versions={uri: 1})
         assert "MF103" not in codes_in(texts[uri], path)
+
+
+EARLY_RETURN_FLOW = '''
+from metaflow import FlowSpec, step
+
+
+class TrainFlow(FlowSpec):
+    @step
+    def start(self):
+        self.rows = [1, 2]
+        self.helper_value = helper(self)
+        self.next(self.check)
+
+    @step
+    def check(self):
+        if not self.rows:
+            return
+        self.total = sum(self.rows)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+def helper(flow):
+    return len(flow.rows)
+
+
+if __name__ == "__main__":
+    TrainFlow()
+'''
+
+
+async def test_extract_refusals_say_why_and_what_to_do_and_self_as_value_is_offered(tmp_path):
+    """Issue 13: a step passing `self` on is extractable (against a `flow` parameter); an early `return` is not, and
+    the action is listed disabled with the reason, or left out for a client that shows no disabled actions."""
+    path = write(tmp_path, "train.py", EARLY_RETURN_FLOW)
+    lines = dedent(EARLY_RETURN_FLOW).splitlines()
+    start_line, check_line = lines.index("    def start(self):"), lines.index("    def check(self):")
+    async with session(tmp_path) as client:
+        uri = open_document(client, path)
+        start = titled(await actions_at(client, uri, start_line, only=[types.CodeActionKind.Refactor]),
+                       "Extract body of step `start`")
+        assert start.disabled is None
+        resolved = await resolve(client, start)
+        common_uri = (tmp_path / "common.py").as_uri()
+        texts = apply(resolved.edit, {uri: path.read_text()}, versions={uri: 1, common_uri: None})
+        assert "        common.start(self)\n" in texts[uri]
+        assert "def start(flow):" in texts[common_uri] and "helper(flow)" in texts[common_uri]
+        check = titled(await actions_at(client, uri, check_line, only=[types.CodeActionKind.Refactor]),
+                       "Extract body of step `check`")
+        assert check.disabled is not None and check.disabled.reason.startswith(
+            f"The body has an early `return` (line {check_line + 3}): it skips the rest of the step")
+        assert "Move the part before it into a helper yourself" in check.disabled.reason
+    caps = capabilities()
+    caps = attrs.evolve(caps, text_document=attrs.evolve(caps.text_document, code_action=attrs.evolve(
+        caps.text_document.code_action, disabled_support=None)))
+    async with session(tmp_path, caps=caps) as client:
+        uri = open_document(client, path)
+        listed = await actions_at(client, uri, check_line, only=[types.CodeActionKind.Refactor])
+        assert not [a for a in listed if a.title.startswith("Extract body of step `check`")]

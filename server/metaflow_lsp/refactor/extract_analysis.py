@@ -93,6 +93,8 @@ class ExtractPlan:
     moved_names: list[str]  # the names they bind that the flow file must import back (still used there)
     body_names: set[str]  # every identifier of the body: new locals must not collide with them
     global_names: set[str]  # names the body (and moved code) looks up in the module namespace
+    flow_param: str | None = None  # the body needs the flow itself: the function's parameter for it (`flow`)
+    flow_reason: str | None = None  # why, for the docstring
 
 
 def can_extract(module: Module, step_name: str) -> str | None:
@@ -159,12 +161,15 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
     scan = _BodyScan(flow, step_name)
     for statement in moved:
         scan.statement(statement)
-    if scan.closure_reads:
-        _check_closures(moved, scan)
-    flow_state = _DefiniteWrites(scan.params_order)
-    definite = flow_state.block(moved, frozenset())
+    if scan.closure_reads and scan.flow_reason is None:
+        scan.flow_reason = _closure_reason(moved, scan)
     names = _scope_names(node)
     body_names = names.identifiers
+    if scan.flow_reason is not None:
+        return _flow_plan(module, flow, step, scan, names, moved, keep_before, start, end, common_alias,
+                          from_common)
+    flow_state = _DefiniteWrites(scan.params_order)
+    definite = flow_state.block(moved, frozenset())
     # Locals: an artifact keeps its name unless the body already uses that name for something else.
     taken = set(body_names) | {"self", "inputs", COMMON_MODULE}
     locals_: dict[str, str] = {}
@@ -193,6 +198,42 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
             note = "foreach"
         params.append(Param(locals_[attribute], f"self.{attribute}", attribute, note))
     written = [Written(a, locals_[a], a not in definite and a not in flow_state.params) for a in scan.writes]
+    return _complete_plan(module, flow, step, names, moved, keep_before, start, end, common_alias, from_common,
+                          params, written, locals_)
+
+
+def _flow_plan(module: Module, flow: FlowClass, step: Step, scan: "_BodyScan", names: "_Names",
+               moved: list[ast.stmt], keep_before: int, start: int, end: int, common_alias: str | None,
+               from_common: set[str]) -> ExtractPlan:
+    """The plan when the body needs the flow object itself: the function takes it as `flow` and the body moves with
+    `self` written `flow`, so every artifact read and write happens on the flow, when and as it did."""
+    if scan.private is not None:
+        attribute, line = scan.private
+        raise ExtractError(f"The body needs the flow itself ({scan.flow_reason}) and uses `self.{attribute}` (line "
+                           f"{line}), a name Python mangles only inside the class; rename it without the leading "
+                           "`__` first.")
+    bound_self = sorted({n.lineno for statement in moved for n in ast.walk(statement)
+                         if isinstance(n, ast.arg) and n.arg == "self"
+                         or isinstance(n, ast.Name) and n.id == "self" and not isinstance(n.ctx, ast.Load)})
+    if bound_self:
+        raise ExtractError(f"The body needs the flow itself ({scan.flow_reason}) and binds another `self` on line "
+                           f"{bound_self[0]}; rename that one first.")
+    flow_param = _fresh("flow", names.identifiers | {"inputs", COMMON_MODULE})
+    params = [Param(flow_param, "self", None, "the flow itself")]
+    if step.is_join:
+        join_arg = step.node.args.args[1].arg
+        params.append(Param(join_arg, join_arg, None, "the join's inputs"))
+    return _complete_plan(module, flow, step, names, moved, keep_before, start, end, common_alias, from_common,
+                          params, [], {}, flow_param, scan.flow_reason)
+
+
+def _complete_plan(module: Module, flow: FlowClass, step: Step, names: "_Names", moved: list[ast.stmt],
+                   keep_before: int, start: int, end: int, common_alias: str | None, from_common: set[str],
+                   params: list[Param], written: list[Written], locals_: dict[str, str],
+                   flow_param: str | None = None, flow_reason: str | None = None) -> ExtractPlan:
+    """The plan, once what the step passes and gets back is known: the module-level names the body needs."""
+    node = step.node
+    body_names = names.identifiers
     globals_needed = names.globals - {"self"}
     for dunder in sorted(globals_needed & MODULE_DUNDERS):
         raise ExtractError(f"The body uses `{dunder}`, which means something else in common.py.")
@@ -214,20 +255,23 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
         flow=flow, step=step, keep_before=keep_before, moved_start=start, moved_end=end, params=params,
         written=written, locals=locals_, common_attrs=common_attrs, common_alias=common_alias,
         from_common=from_common, imports=imports, moved_definitions=moved_definitions, moved_names=moved_names,
-        body_names=body_names, global_names=globals_needed | also_global | common_attrs,
+        body_names=body_names, global_names=globals_needed | also_global | common_attrs, flow_param=flow_param,
+        flow_reason=flow_reason,
     )
 
 
-def _check_closures(moved: list[ast.stmt], scan: "_BodyScan") -> None:
-    """Lambdas and nested functions that read artifacts move when they cannot outlive the step's call: each one is
-    only called (a lambda given to a call, `sorted(key=lambda ...)`; a nested function whose name is only called).
-    In common.py they read the function's local for the artifact, which holds what `self.x` holds at every moment
-    of the body; an artifact the body assigns after a closure first reads it would be passed in eagerly instead."""
+def _closure_reason(moved: list[ast.stmt], scan: "_BodyScan") -> str | None:
+    """Why the lambdas and nested functions that read artifacts cannot read the function's locals instead, or None.
+
+    They can when they cannot outlive the step's call: each one is only called (a lambda given to a call,
+    `sorted(key=lambda ...)`; a nested function whose name is only called). In common.py they then read the local
+    for the artifact, which holds what `self.x` holds at every moment of the body. Otherwise (and when an artifact
+    is assigned after a closure first reads it, which would pass it in eagerly) the body moves written against the
+    flow, where they read `flow.x` when they run, as before."""
     early = sorted(scan.first_use_in_closure & set(scan.writes))
     if early:
-        raise ExtractError(f"A lambda or nested function in the body reads `self.{early[0]}` (line "
-                           f"{scan.closure_reads[early[0]]}) before the body assigns it; read it into a local after "
-                           "the assignment first.")
+        return (f"a lambda or nested function reads `self.{early[0]}` (line {scan.closure_reads[early[0]]}) before "
+                "the body assigns it")
     parents: dict[int, ast.AST] = {}
     closures: list[ast.Lambda | ast.FunctionDef | ast.AsyncFunctionDef] = []
     calls: set[int] = set()  # id() of names and lambdas that are the function of a call
@@ -240,25 +284,22 @@ def _check_closures(moved: list[ast.stmt], scan: "_BodyScan") -> None:
             if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)) and any(
                     isinstance(n, ast.Name) and n.id == "self" for n in ast.walk(node)):
                 closures.append(node)
-    advice = "call it only inside the step, or read the artifact into a local variable before it and use that"
     for closure in closures:
         if isinstance(closure, ast.Lambda):
             parent = parents.get(id(closure))
             if not (isinstance(parent, (ast.Call, ast.keyword)) and closure is not getattr(parent, "func", None)
                     or id(closure) in calls):
-                raise ExtractError(f"The lambda on line {closure.lineno} reads artifacts and is kept beyond a call "
-                                   f"(stored or returned), so it could run after the step; {advice}.")
+                return f"the lambda on line {closure.lineno} reads artifacts and is kept beyond a call"
             continue
         if closure.decorator_list:
-            raise ExtractError(f"The nested function `{closure.name}` (line {closure.lineno}) reads artifacts and is "
-                               f"decorated, so it could run after the step; {advice}.")
+            return f"the nested function `{closure.name}` (line {closure.lineno}) reads artifacts and is decorated"
         for statement in moved:
             for node in ast.walk(statement):
                 if (isinstance(node, ast.Name) and node.id == closure.name and isinstance(node.ctx, ast.Load)
                         and id(node) not in calls):
-                    raise ExtractError(f"The nested function `{closure.name}` reads artifacts and is used on line "
-                                       f"{node.lineno} other than by calling it, so it could run after the step; "
-                                       f"{advice}.")
+                    return (f"the nested function `{closure.name}` reads artifacts and is used on line {node.lineno} "
+                            "other than by calling it")
+    return None
 
 
 def _is_main_guard(statement: ast.stmt) -> bool:
@@ -346,6 +387,8 @@ class _BodyScan:
         self.called: set[int] = set()  # id() of `self.x` attributes that are called: `self.x(...)`
         self.closure_reads: dict[str, int] = {}  # artifact read inside a lambda or nested function -> first line
         self.first_use_in_closure: set[str] = set()  # artifacts whose first use (in source order) is in a closure
+        self.flow_reason: str | None = None  # why the body needs the flow object itself (see `_needs_flow`)
+        self.private: tuple[str, int] | None = None  # a `self.__name` (mangled inside the class only) and its line
 
     def statement(self, statement: ast.stmt) -> None:
         self._walk(statement, nested=None, parent=None)
@@ -355,8 +398,11 @@ class _BodyScan:
         if kind in (ast.Return, ast.Yield, ast.YieldFrom, ast.Await) and nested is None:
             what = {ast.Return: "an early `return`", ast.Yield: "`yield`", ast.YieldFrom: "`yield from`",
                     ast.Await: "`await`"}[kind]
-            raise ExtractError(f"The body has {what} (line {node.lineno}); a step with it cannot be extracted "
-                               "exactly.")
+            advice = ("it skips the rest of the step, which a function call cannot do for it. Move the part before "
+                      "it into a helper yourself, or let every path reach the final `self.next`."
+                      if kind is ast.Return else "the step would become a different kind of function. Move the "
+                      "code around it into a helper yourself.")
+            raise ExtractError(f"The body has {what} (line {node.lineno}): {advice}")
         if kind in (ast.Global, ast.Nonlocal) and nested is None:
             raise ExtractError(f"The body declares `global {', '.join(node.names)}` (line {node.lineno}); move "
                                "that state out of the step first.")
@@ -375,48 +421,48 @@ class _BodyScan:
         for child in ast.iter_child_nodes(node):
             self._walk(child, nested, node)
 
+    def _needs_flow(self, why: str) -> None:
+        """The body needs the flow object itself: it moves written against a `flow` parameter (first reason kept)."""
+        if self.flow_reason is None:
+            self.flow_reason = why
+
     def _self_use(self, node: ast.Name, nested: str | None, parent: ast.AST | None) -> None:
         line = node.lineno
         if not (isinstance(parent, ast.Attribute) and parent.value is node):
-            raise ExtractError(f"The body uses `self` itself on line {line} (not as `self.<name>`); only "
-                               "artifact reads and writes can move out of the flow.")
+            self._needs_flow(f"the body uses `self` itself on line {line}")
+            return
         attribute = parent.attr
-        if nested == "a nested class":
-            raise ExtractError(f"A nested class in the body uses `self.{attribute}` (line {line}); its methods could "
-                               "run after the step and see a different value.")
-        if nested is not None:
-            if not isinstance(parent.ctx, ast.Load):
-                raise ExtractError(f"{nested[0].upper()}{nested[1:]} in the body assigns `self.{attribute}` (line "
-                                   f"{line}); only the step itself can assign artifacts. Return the value from it "
-                                   "and assign it in the step first.")
-            self.closure_reads.setdefault(attribute, line)
-        if attribute.startswith("__") and attribute.endswith("__"):
-            raise ExtractError(f"The body uses `self.{attribute}` (line {line}); only artifacts can move.")
         flow = self.flow
-        if attribute == "merge_artifacts":
-            raise ExtractError(f"`self.merge_artifacts(...)` on line {line} is in the middle of the body; it can stay "
-                               "in the step only as the first or the last statement before `self.next`.")
-        if attribute in flow.methods or attribute in FLOWSPEC_METHODS:
-            raise ExtractError(f"The body uses the method `self.{attribute}` (line {line}); it may read or write "
-                               "artifacts itself. Move its code into the step, or make it a module function, first.")
-        if attribute in flow.steps:
-            raise ExtractError(f"The body uses the step `self.{attribute}` (line {line}) outside `self.next`.")
-        is_called = id(parent) in self.called
-        if is_called and not flow.complete and attribute not in self.writes:
-            raise ExtractError(f"The body calls `self.{attribute}()` (line {line}), which may be a method of a base "
-                               "class this file does not show.")
         context = type(parent.ctx)
-        if context is ast.Del:
-            raise ExtractError(f"The body deletes `self.{attribute}` (line {line}); an extracted function cannot "
-                               "delete an artifact.")
         if context is ast.Store:
             if attribute in ("input", "index"):
                 raise ExtractError(f"The body assigns `self.{attribute}` (line {line}), which Metaflow forbids.")
             if attribute in flow.parameters or attribute in flow.class_attributes:
                 raise ExtractError(f"The body assigns `self.{attribute}` (line {line}), a Parameter or class "
                                    "attribute, which Metaflow forbids at run time.")
-            if attribute not in self.writes:
-                self.writes.append(attribute)
+        if attribute.startswith("__") and not attribute.endswith("__") and self.private is None:
+            self.private = (attribute, line)
+        if nested == "a nested class":
+            self._needs_flow(f"a nested class uses `self.{attribute}` (line {line})")
+        elif nested is not None:
+            if context is not ast.Load:
+                self._needs_flow(f"{nested} assigns `self.{attribute}` (line {line})")
+            self.closure_reads.setdefault(attribute, line)
+        if attribute.startswith("__") and attribute.endswith("__"):
+            self._needs_flow(f"the body uses `self.{attribute}` (line {line})")
+        elif attribute == "merge_artifacts":
+            self._needs_flow(f"`self.merge_artifacts(...)` on line {line} is in the middle of the body")
+        elif attribute in flow.methods or attribute in FLOWSPEC_METHODS:
+            self._needs_flow(f"the body calls the flow's method `self.{attribute}` (line {line})")
+        elif attribute in flow.steps:
+            self._needs_flow(f"the body uses the step `self.{attribute}` (line {line}) outside `self.next`")
+        elif id(parent) in self.called and not flow.complete and attribute not in self.writes:
+            self._needs_flow(f"the body calls `self.{attribute}()` (line {line}), which may be a method of a base "
+                             "class this file does not show")
+        if context is ast.Del:
+            self._needs_flow(f"the body deletes `self.{attribute}` (line {line})")
+        if context is ast.Store and attribute not in self.writes:
+            self.writes.append(attribute)
         if attribute not in self.attributes:
             self.attributes.append(attribute)
             if nested is not None:
