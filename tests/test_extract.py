@@ -750,6 +750,9 @@ def test_return_order_fixture_keeps_every_artifact_of_a_real_run(tmp_path):
 
 def test_closures_that_only_run_inside_the_step_read_the_functions_locals():
     source = flow('''
+        order = Parameter("order", default="ab")
+        scale = Parameter("scale", default=2)
+
         @step
         def start(self):
             self.words = ["b", "a"]
@@ -765,7 +768,7 @@ def test_closures_that_only_run_inside_the_step_read_the_functions_locals():
         def start(order, scale):
             """Body of the `start` step of TrainFlow.
 
-            Reads: order, scale.
+            Reads: order (Parameter), scale (Parameter).
             Returns: words, first, weights.
             """
             words = ["b", "a"]
@@ -831,3 +834,35 @@ def test_extracting_again_keeps_a_helper_moved_the_first_time():
     first = extract(source, "start")
     again = extract(source, "start", first.common_source)
     assert again.common_source == first.common_source and again.flow_source == first.flow_source
+
+
+def test_an_artifact_read_only_on_some_paths_and_maybe_unset_is_read_on_the_flow():
+    """Passing `self.cached` in would fail on the runs where the body does not read it (it is set in `start` on some
+    paths only): the body moves against the flow. Read on every run first, or set on every path, it is passed."""
+    source = flow('''
+        use_cache = Parameter("use_cache", default=False)
+
+        @step
+        def start(self):
+            if self.use_cache:
+                self.cached = 1
+            self.next(self.train)
+
+        @step
+        def train(self):
+            if self.use_cache:
+                self.hits = self.cached + 1
+            self.done = True
+            self.next(self.end)
+
+        @step
+        def end(self):
+            print(self.done)
+            self.again = self.done
+    ''')
+    train = extract(source, "train")
+    assert "        common.train(self)\n" in step_text(train.flow_source, "train")
+    assert ("because `self.cached` may be unset when the step starts (it is not set on every path from `start`), so "
+            "the step could not pass it in") in " ".join(function_text(train.common_source, "train").split())
+    end = extract(source, "end")
+    assert "self.again = common.end(self.done)" in end.flow_source

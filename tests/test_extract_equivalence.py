@@ -232,13 +232,15 @@ def test_closures_and_names_passed_from_the_flow_file(tmp_path):
 
 def test_bodies_that_need_the_flow_itself(tmp_path):
     """Flow methods called in the body (issue 13, category 1), `self` passed on and `setattr`/`getattr` (2),
-    `merge_artifacts` in the middle of a join (3), a lambda kept beyond a call, `del self.x` (5): each body moves
-    written against a `flow` parameter."""
+    `merge_artifacts` in the middle of a join (3), a lambda kept beyond a call, `del self.x` (5), and an artifact
+    read only on the path where it was set (`end`: passing it in would fail on this run): each body moves written
+    against a `flow` parameter."""
     directory = _copy(FIXTURES / "needs_flow", tmp_path / "needs_flow")
     prove(directory, "flow.py", "NeedsFlow", 5)
     flow = (directory / "flow.py").read_text()
     common = (directory / "common.py").read_text()
-    for call in ("common.start(self)", "common.left(self)", "common.right(self)", "common.join(self, inputs)"):
+    for call in ("common.start(self)", "common.left(self)", "common.right(self)", "common.join(self, inputs)",
+                 "common.end(self)"):
         assert call in flow
     assert "flow._prepare()" in common and "flow.merge_artifacts(inputs, exclude=[\"value\"])" in common
     assert "describe(flow)" in common and "from metaflow import current" in common

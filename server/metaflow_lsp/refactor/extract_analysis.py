@@ -26,6 +26,7 @@ import keyword
 import symtable
 from dataclasses import dataclass, field
 
+from ..artifacts import FlowArtifacts
 from ..builder import read_imports
 from ..model import FlowClass, Import, Module, Step
 
@@ -170,6 +171,12 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
                           from_common)
     flow_state = _DefiniteWrites(scan.params_order)
     definite = flow_state.block(moved, frozenset())
+    unsure = _maybe_unset_at_start(flow, step, [a for a in flow_state.params if not _surely_read_first(moved, a)])
+    if unsure is not None:
+        scan.flow_reason = (f"`self.{unsure}` may be unset when the step starts (it is not set on every path from "
+                            "`start`), so the step could not pass it in")
+        return _flow_plan(module, flow, step, scan, names, moved, keep_before, start, end, common_alias,
+                          from_common)
     # Locals: an artifact keeps its name unless the body already uses that name for something else.
     taken = set(body_names) | {"self", "inputs", COMMON_MODULE}
     locals_: dict[str, str] = {}
@@ -200,6 +207,52 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
     written = [Written(a, locals_[a], a not in definite and a not in flow_state.params) for a in scan.writes]
     return _complete_plan(module, flow, step, names, moved, keep_before, start, end, common_alias, from_common,
                           params, written, locals_)
+
+
+_SHORT_CIRCUIT = (ast.BoolOp, ast.IfExp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+                  ast.NamedExpr)
+
+
+def _surely_read_first(moved: list[ast.stmt], attribute: str) -> bool:
+    """Whether every run of the body that gets past its first statement mentioning `self.<attribute>` reads it there
+    before anything assigns it: a simple statement at the top of the body, the read not under a short-circuit, a
+    conditional expression, a comprehension or a lambda. Then a run that succeeds had the artifact when the step
+    started, and passing `self.<attribute>` in is exact."""
+    for statement in moved:
+        mentions = [n for n in ast.walk(statement) if isinstance(n, ast.Attribute) and n.attr == attribute
+                    and isinstance(n.value, ast.Name) and n.value.id == "self"]
+        if not mentions:
+            continue
+        first_evaluated = {ast.If: "test", ast.While: "test", ast.For: "iter", ast.Match: "subject"}.get(type(statement))
+        if first_evaluated is not None:  # a compound statement evaluates this part first, on every run
+            head = getattr(statement, first_evaluated)
+            mentions = [m for m in mentions if any(m is n for n in ast.walk(head))]
+            if not mentions:
+                return False
+        elif not isinstance(statement, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            return False
+        if isinstance(statement, ast.AugAssign) and mentions[0] is statement.target:
+            return True  # `self.x += 1` reads x first
+        guarded = {id(n) for node in ast.walk(statement) if isinstance(node, _SHORT_CIRCUIT) for n in ast.walk(node)}
+        # The value is evaluated before the targets; a target's `self.x[i]` or `self.x.y` reads x unconditionally.
+        return any(isinstance(m.ctx, ast.Load) and id(m) not in guarded for m in mentions)
+    return False
+
+
+def _maybe_unset_at_start(flow: FlowClass, step: Step, read: list[str]) -> str | None:
+    """The first artifact the body reads (before assigning it, on some path) that is not surely set when the step
+    starts: passing `self.x` to the call would fail where the body, reading it only on some paths, did not. A join
+    is left to its own reads: it starts with nothing but what it merges, as the body did."""
+    if step.is_join:
+        return None
+    facts = None
+    for attribute in read:
+        if attribute in flow.parameters or attribute in flow.class_attributes or attribute in ("input", "index"):
+            continue
+        facts = facts or FlowArtifacts(flow)
+        if facts.set_on_every_path(attribute, step) is not True:
+            return attribute
+    return None
 
 
 def _flow_plan(module: Module, flow: FlowClass, step: Step, scan: "_BodyScan", names: "_Names",
