@@ -866,3 +866,75 @@ def test_an_artifact_read_only_on_some_paths_and_maybe_unset_is_read_on_the_flow
             "the step could not pass it in") in " ".join(function_text(train.common_source, "train").split())
     end = extract(source, "end")
     assert "self.again = common.end(self.done)" in end.flow_source
+
+
+SELECTION = flow('''
+    rate = Parameter("rate", default=2)
+
+    @step
+    def start(self):
+        """Start."""
+        rows = [1, 2, 3]
+        scaled = [r * self.rate for r in rows]
+        if scaled:
+            biggest = max(scaled)
+        print(biggest, scaled)
+        self.next(self.end)
+''')
+
+
+def lines_of(source: str, first: str, last: str) -> tuple[int, int]:
+    lines = source.splitlines()
+    return lines.index(first), lines.index(last)
+
+
+def test_extract_selection_passes_and_returns_the_steps_locals():
+    result = extract_step(SELECTION, FLOW, "start", None,
+                          lines=lines_of(SELECTION, "        rows = [1, 2, 3]", "        rows = [1, 2, 3]"))
+    assert "        rows = common.start_part()\n        scaled = [r * self.rate" in result.flow_source
+    result = extract_step(SELECTION, FLOW, "start", None, lines=lines_of(
+        SELECTION, "        scaled = [r * self.rate for r in rows]", "        scaled = [r * self.rate for r in rows]"))
+    assert "        scaled = common.start_part(self.rate, rows)\n" in result.flow_source
+    assert function_text(result.common_source, "start_part").startswith(
+        'def start_part(rate, rows):\n    """Statements of the `start` step of TrainFlow.\n\n'
+        "    Reads: rate (Parameter), rows (a local of the step).\n    Returns: scaled (a local of the step).\n")
+
+
+def test_extract_selection_refusals():
+    def refused(first: str, last: str) -> str:
+        lines = lines_of(SELECTION, first, last)
+        reason = can_extract(parse_module(SELECTION, FLOW), "start", lines)
+        with pytest.raises(ExtractError) as error:
+            extract_step(SELECTION, FLOW, "start", None, lines=lines)
+        assert error.value.message == reason
+        return reason
+
+    assert refused("        if scaled:", "        if scaled:") == (
+        "The selection holds part of the statement on line 12; select whole statements.")
+    assert refused("        if scaled:", "            biggest = max(scaled)") == (
+        "The selection sets `biggest` on some paths only and the step reads it after the selection; select up to "
+        "where it is read, or set it before the selection.")
+    assert refused('        """Start."""', '        """Start."""') == (
+        "Select whole statements of the body of `start` (not its docstring or its final `self.next`).")
+
+
+def test_extract_selection_that_needs_the_flow():
+    source = flow('''
+        def helper(self, n):
+            self.seen = n
+            return n + 1
+
+        @step
+        def start(self):
+            rows = [1, 2, 3]
+            value = self.helper(len(rows))
+            doubled = value * 2
+            self.result = doubled
+            self.next(self.end)
+    ''')
+    result = extract_step(source, FLOW, "start", None, lines=lines_of(
+        source, "        value = self.helper(len(rows))", "        doubled = value * 2"))
+    assert "        rows = [1, 2, 3]\n        doubled = common.start_part(self, rows)\n" in result.flow_source
+    function = function_text(result.common_source, "start_part")
+    assert function.startswith("def start_part(flow, rows):\n")
+    assert function.endswith("    value = flow.helper(len(rows))\n    doubled = value * 2\n    return doubled\n")

@@ -244,3 +244,42 @@ def test_bodies_that_need_the_flow_itself(tmp_path):
         assert call in flow
     assert "flow._prepare()" in common and "flow.merge_artifacts(inputs, exclude=[\"value\"])" in common
     assert "describe(flow)" in common and "from metaflow import current" in common
+
+
+def selections(source: str) -> list[tuple[int, int]]:
+    """The 0-based line ranges between `# select from` and `# select to` marks, last first (so earlier lines stay)."""
+    lines = source.splitlines()
+    starts = [i + 1 for i, line in enumerate(lines) if line.strip() == "# select from"]
+    ends = [i - 1 for i, line in enumerate(lines) if line.strip() == "# select to"]
+    return sorted(zip(starts, ends), reverse=True)
+
+
+def test_selected_statements(tmp_path):
+    """Extract selection (issue 13): statements inside steps, sharing locals with the statements around them (a
+    local read before, locals and artifacts set for after, an artifact set on some paths), in a plain step and in a
+    join after merge_artifacts; the runs before and after have the same artifacts in every task."""
+    directory = _copy(FIXTURES / "selection", tmp_path / "selection")
+    (directory / "_seed").mkdir()
+    (directory / "_seed" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    flow_path = directory / "flow.py"
+    first = run_flow(directory, "flow.py")
+    before_findings = findings(flow_path)
+    common = None
+    original = parse_module(flow_path.read_text(), flow_path).flows[0]
+    for top, bottom in selections(flow_path.read_text()):  # the last first: earlier lines stay where they are
+        step = next(s for s in original.own_steps if s.node.lineno <= top <= s.node.end_lineno)
+        source = flow_path.read_text()
+        moved_by = parse_module(source, flow_path).flows[0].steps[step.name].node.lineno - step.node.lineno  # imports
+        lines = (top + moved_by, bottom + moved_by)
+        result = extract_step(source, flow_path, step.name, common, lines=lines)
+        flow_path.write_text(result.flow_source)
+        result.common_path.write_text(result.common_source)
+        common = result.common_source
+    flow = flow_path.read_text()
+    assert "self.total, large, scaled, total = common.start_part(self.rate, self.base, rows)" in flow
+    assert "if large is not common.UNSET:" in flow
+    assert "self.merge_note, count = common.join_part(self.items, self.label, count)" in flow
+    assert not (findings(flow_path) - before_findings)
+    second = run_flow(directory, "flow.py")
+    report = compare_runs(directory, "SelectionFlow", first, second)
+    assert report["differences"] == [] and report["compared"] > 0

@@ -508,3 +508,36 @@ async def test_extract_refusals_say_why_and_what_to_do_and_self_as_value_is_offe
         uri = open_document(client, path)
         listed = await actions_at(client, uri, check_line, only=[types.CodeActionKind.Refactor])
         assert not [a for a in listed if a.title.startswith("Extract body of step `check`")]
+
+
+async def test_extract_selected_statements(tmp_path):
+    """Issue 13: a selection inside a step offers "Extract selected statements" (refactor.extract.function); the
+    edit calls the new function where the statements were; a selection of the final `self.next` only is listed
+    disabled with the reason."""
+    path = write(tmp_path, "train.py", STEP_FLOW)
+    lines = dedent(STEP_FLOW).splitlines()
+    first, last = lines.index("        rows = 10 if self.test_mode else 1000"), lines.index(
+        "        self.data = [i * i for i in range(rows)]")
+
+    async def selected(client, uri, start, end, end_character):
+        result = await asyncio.wait_for(client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=start, character=8),
+                              end=types.Position(line=end, character=end_character)),
+            context=types.CodeActionContext(diagnostics=[], only=["refactor.extract.function"]))), TIMEOUT)
+        return titled(result or [], "Extract selected statements of step `start`")
+
+    async with session(tmp_path) as client:
+        uri = open_document(client, path)
+        action = await selected(client, uri, first, last + 1, 0)  # whole lines, ending at the next line's start
+        assert action.kind == "refactor.extract.function" and action.disabled is None
+        resolved = await resolve(client, action)
+        common_uri = (tmp_path / "common.py").as_uri()
+        texts = apply(resolved.edit, {uri: path.read_text()}, versions={uri: 1, common_uri: None})
+        assert ("    def start(self):\n        self.data = common.start_part(self.test_mode)\n"
+                "        self.total = sum(self.data)\n") in texts[uri]
+        assert "def start_part(test_mode):" in texts[common_uri]
+        tail = lines.index("        self.next(self.end)")
+        only_next = await selected(client, uri, tail, tail, 27)
+        assert only_next.disabled is not None and only_next.disabled.reason == (
+            "Select whole statements of the body of `start` (not its docstring or its final `self.next`).")

@@ -60,13 +60,14 @@ class ExtractResult:
 
 
 def extract_step(flow_source: str, flow_path: Path, step_name: str, common_source: str | None,
-                 *, flow_name: str | None = None) -> ExtractResult:
-    """The flow file and common.py after extracting the body of `step_name`; raises `ExtractError`."""
+                 *, flow_name: str | None = None, lines: tuple[int, int] | None = None) -> ExtractResult:
+    """The flow file and common.py after extracting the body of `step_name` (with `lines`, the first and last
+    0-based line of a selection: the statements of the body they hold); raises `ExtractError`."""
     flow_path = Path(flow_path)
     if flow_path.name == COMMON_FILE:
         raise ExtractError(f"This file is {COMMON_FILE} itself.")
     module = parse_module(flow_source, flow_path)
-    plan = analyse(module, step_name, flow_name)
+    plan = analyse(module, step_name, flow_name, lines)
     common = _Common(common_source)
     names = _Names.choose(plan, module, common, step_name)
     flow_tree = cst.parse_module(flow_source)
@@ -78,7 +79,7 @@ def extract_step(flow_source: str, flow_path: Path, step_name: str, common_sourc
 
 
 def extract_plan(source: str, path: Path | None, step: str, read: Callable[[Path], str | None],
-                 flow_name: str | None = None) -> FixPlan:
+                 flow_name: str | None = None, lines: tuple[int, int] | None = None) -> FixPlan:
     """Extract step body as a fix plan: the flow file and common.py (`read` gives common.py's current text, None
     when it does not exist); raises `FixError` with the reason when the step cannot be extracted."""
     from .fixes import parse_exactly
@@ -91,10 +92,12 @@ def extract_plan(source: str, path: Path | None, step: str, read: Callable[[Path
     if common_source is not None:
         parse_exactly(common_source, COMMON_FILE)
     try:
-        result = extract_step(source, path, step, common_source, flow_name=flow_name)
+        result = extract_step(source, path, step, common_source, flow_name=flow_name, lines=lines)
     except ExtractError as error:
         raise FixError(getattr(error, "message", None) or str(error)) from None
-    return FixPlan(f"Extract body of step `{step}` to {COMMON_FILE}", [
+    title = (f"Extract selected statements of step `{step}` to {COMMON_FILE}" if lines is not None
+             else f"Extract body of step `{step}` to {COMMON_FILE}")
+    return FixPlan(title, [
         FileChange(path, source, result.flow_source),
         FileChange(result.common_path, None if result.common_is_new else common_source, result.common_source)],
         ["MF201"])
@@ -142,17 +145,20 @@ class _Names:
                                        taken | plan.body_names)
                 sentinel_is_new = True
             taken.add(sentinel)
-        earlier = common.earlier_extraction(plan.flow.name, step_name)
+        earlier = None if plan.selection else common.earlier_extraction(plan.flow.name, step_name)
         replaces = (earlier is not None and earlier not in plan.global_names | plan.body_names
                     and not (use_from and earlier in flow_names) and not _flow_calls(module, plan, earlier))
         if replaces:
             function = earlier
         else:
-            candidates = [step_name, f"{step_name}_step"] + [f"{step_name}_{i}" for i in range(2, 1000)]
+            stem = f"{step_name}_part" if plan.selection else step_name
+            candidates = [stem, f"{stem}_step"] + [f"{stem}_{i}" for i in range(2, 1000)]
             function = _first_free(candidates, taken)
         prefix = "" if use_from else f"{plan.common_alias or COMMON_MODULE}."
         step_taken = {"self", plan.common_alias or COMMON_MODULE, function, sentinel or ""} | {
-            p.name for p in plan.params if p.artifact is None}
+            p.name for p in plan.params if p.artifact is None} | {w.local for w in plan.written if w.step_local}
+        if plan.selection:
+            step_taken |= plan.body_names  # the step keeps its other statements and their names
         step_locals: dict[str, str] = {}
         for written in plan.written:
             if written.maybe_unset:
@@ -267,7 +273,10 @@ def _docstring(plan: ExtractPlan, names: _Names) -> str:
         return f"{text} ({note})" if note and note != "foreach" else text
 
     reads = [describe(p.artifact, p.name, p.note) if p.artifact else f"{p.name} ({p.note})" for p in plan.params]
-    lines = [f"Body of the `{step.name}` step of {flow.name}.", ""]
+    writes = [f"{w.local} (a local of the step)" if w.step_local else describe(w.artifact, w.local)
+              for w in plan.written]
+    what = "Statements" if plan.selection else "Body"
+    lines = [f"{what} of the `{step.name}` step of {flow.name}.", ""]
     if plan.flow_param is not None:
         reason = re.sub(r" \(line \d+\)| on line \d+", "", plan.flow_reason or "")  # lines of the flow file
         lines.append(f"Takes the flow itself as `{plan.flow_param}`, because {reason}: it reads and "
@@ -275,11 +284,12 @@ def _docstring(plan: ExtractPlan, names: _Names) -> str:
         others = reads[1:]
         if others:
             lines.append("Also takes: " + ", ".join(others) + ".")
+        if writes:
+            lines.append("Returns: " + ", ".join(writes) + ".")
         wrapped = [part for line in lines for part in textwrap.wrap(line, MAX_CALL_LINE - 4) or [""]]
         text = "\n    ".join(wrapped).replace("\n    \n", "\n\n")
         return '"""' + text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + "\n    \"\"\""
     lines.append("Reads: " + (", ".join(reads) if reads else "no artifacts") + ".")
-    writes = [describe(w.artifact, w.local) for w in plan.written]
     lines.append("Returns: " + (", ".join(writes) if writes else "nothing") + ".")
     unset = [w.local for w in plan.written if w.maybe_unset]
     if unset:
@@ -394,8 +404,8 @@ class _FlowEdit:
         plan, names = self.plan, self.names
         arguments = [p.argument for p in plan.params]
         call = f"{names.call_prefix}{names.function}({', '.join(arguments)})"
-        targets = [f"self.{w.artifact}" if not w.maybe_unset else names.step_locals[w.artifact]
-                   for w in plan.written]
+        targets = [w.local if w.step_local else f"self.{w.artifact}" if not w.maybe_unset
+                   else names.step_locals[w.artifact] for w in plan.written]
         head = f"{', '.join(targets)} = " if targets else ""
         indent = " " * (plan.step.node.body[0].col_offset)
         if len(indent) + len(head) + len(call) > MAX_CALL_LINE and arguments:

@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 from ..artifacts import FlowArtifacts
 from ..builder import read_imports
 from ..model import FlowClass, Import, Module, Step
+from ..text import Span
 
 COMMON_MODULE = "common"
+JOIN_INPUTS = "the join's inputs"  # the note of the join's `inputs` parameter
 FLOWSPEC_METHODS = frozenset({"next", "merge_artifacts", "foreach_stack", "cmd"})
 MODULE_DUNDERS = frozenset({"__file__", "__name__", "__spec__", "__loader__", "__package__", "__builtins__",
                             "__doc__", "__path__", "__cached__"})
@@ -59,6 +61,7 @@ class Written:
     artifact: str
     local: str
     maybe_unset: bool  # assigned on some paths only, and not passed in: goes through the UNSET sentinel
+    step_local: bool = False  # a local variable of the step (Extract selection), not an artifact
 
 
 @dataclass
@@ -96,9 +99,10 @@ class ExtractPlan:
     global_names: set[str]  # names the body (and moved code) looks up in the module namespace
     flow_param: str | None = None  # the body needs the flow itself: the function's parameter for it (`flow`)
     flow_reason: str | None = None  # why, for the docstring
+    selection: bool = False  # only some statements of the body move (Extract selection)
 
 
-def can_extract(module: Module, step_name: str) -> str | None:
+def can_extract(module: Module, step_name: str, lines: tuple[int, int] | None = None) -> str | None:
     """None when `step_name` can be extracted, else the reason, for the user. Reads the ast model only, so the
     editor can ask while listing code actions without loading libcst.
 
@@ -106,7 +110,7 @@ def can_extract(module: Module, step_name: str) -> str | None:
     if module.path is not None and module.path.name == f"{COMMON_MODULE}.py":
         return f"This file is {COMMON_MODULE}.py itself."
     try:
-        analyse(module, step_name)
+        analyse(module, step_name, lines=lines)
     except ExtractError as error:
         return error.message
     return None
@@ -130,7 +134,10 @@ def find_step(module: Module, step_name: str, flow_name: str | None = None) -> t
     raise ExtractError(f"There is no step named `{step_name}` in this file.")
 
 
-def analyse(module: Module, step_name: str, flow_name: str | None = None) -> ExtractPlan:
+def analyse(module: Module, step_name: str, flow_name: str | None = None,
+            lines: tuple[int, int] | None = None) -> ExtractPlan:
+    """The plan for the body of `step_name`, or with `lines` (first and last 0-based line of an editor selection)
+    for the statements of the body those lines hold."""
     flow, step = find_step(module, step_name, flow_name)
     node = step.node
     if isinstance(node, ast.AsyncFunctionDef):
@@ -148,16 +155,22 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
                                "extracted.")
     if step.has_tail_next:
         end -= 1
-    if start < end and _is_merge(body[start]):
-        start += 1
+    part: _Part | None = None
+    if lines is not None:
+        start, end = _selected(body, start, end, lines, step_name)
+    else:
+        if start < end and _is_merge(body[start]):
+            start += 1
+        if start < end and _is_merge(body[end - 1]):
+            end -= 1
     keep_before = start
-    if start < end and _is_merge(body[end - 1]):
-        end -= 1
     moved = body[start:end]
     if not moved or all(isinstance(s, ast.Pass) for s in moved):
         raise ExtractError(f"Step `{step_name}` has no body to extract.")
     common_alias, from_common = _common_bindings(module)
-    if _already_extracted(moved, common_alias, from_common):
+    if lines is not None:
+        part = _Part.of(node, body[:start], moved, body[end:])
+    elif _already_extracted(moved, common_alias, from_common):
         raise ExtractError(f"Step `{step_name}` already only calls a function of common.py.")
     scan = _BodyScan(flow, step_name)
     for statement in moved:
@@ -168,15 +181,17 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
     body_names = names.identifiers
     if scan.flow_reason is not None:
         return _flow_plan(module, flow, step, scan, names, moved, keep_before, start, end, common_alias,
-                          from_common)
+                          from_common, part)
     flow_state = _DefiniteWrites(scan.params_order)
     definite = flow_state.block(moved, frozenset())
-    unsure = _maybe_unset_at_start(flow, step, [a for a in flow_state.params if not _surely_read_first(moved, a)])
+    at = Span(moved[0].lineno - 1, moved[0].col_offset, moved[0].lineno - 1, moved[0].col_offset)
+    unsure = _maybe_unset_at_start(flow, step, [a for a in flow_state.params if not _surely_read_first(moved, a)],
+                                   at if part is not None else None)
     if unsure is not None:
         scan.flow_reason = (f"`self.{unsure}` may be unset when the step starts (it is not set on every path from "
                             "`start`), so the step could not pass it in")
         return _flow_plan(module, flow, step, scan, names, moved, keep_before, start, end, common_alias,
-                          from_common)
+                          from_common, part)
     # Locals: an artifact keeps its name unless the body already uses that name for something else.
     taken = set(body_names) | {"self", "inputs", COMMON_MODULE}
     locals_: dict[str, str] = {}
@@ -193,7 +208,7 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
         join_arg = node.args.args[1].arg
         if join_arg in scan.attributes or join_arg in ("self",):
             raise ExtractError(f"The join argument `{join_arg}` is also an artifact name; rename it first.")
-        params.append(Param(join_arg, join_arg, None, "the join's inputs"))
+        params.append(Param(join_arg, join_arg, None, JOIN_INPUTS))
     for attribute in flow_state.params:
         note = ""
         parameter = flow.parameters.get(attribute)
@@ -206,7 +221,7 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
         params.append(Param(locals_[attribute], f"self.{attribute}", attribute, note))
     written = [Written(a, locals_[a], a not in definite and a not in flow_state.params) for a in scan.writes]
     return _complete_plan(module, flow, step, names, moved, keep_before, start, end, common_alias, from_common,
-                          params, written, locals_)
+                          params, written, locals_, part=part)
 
 
 _SHORT_CIRCUIT = (ast.BoolOp, ast.IfExp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
@@ -239,7 +254,96 @@ def _surely_read_first(moved: list[ast.stmt], attribute: str) -> bool:
     return False
 
 
-def _maybe_unset_at_start(flow: FlowClass, step: Step, read: list[str]) -> str | None:
+def _selected(body: list[ast.stmt], first: int, last: int, lines: tuple[int, int], step_name: str) -> tuple[int, int]:
+    """The index range of the body statements (between the docstring and the final `self.next`) that the selected
+    lines hold; a statement only partly selected is refused."""
+    top, bottom = lines
+    chosen = [i for i in range(first, last) if body[i].lineno - 1 <= bottom and (body[i].end_lineno or 0) - 1 >= top]
+    if not chosen:
+        raise ExtractError(f"Select whole statements of the body of `{step_name}` (not its docstring or its final "
+                           "`self.next`).")
+    for index in (chosen[0], chosen[-1]):
+        statement = body[index]
+        if statement.lineno - 1 < top or (statement.end_lineno or 0) - 1 > bottom:
+            raise ExtractError(f"The selection holds part of the statement on line {statement.lineno}; select "
+                               "whole statements.")
+    return chosen[0], chosen[-1] + 1
+
+
+@dataclass
+class _Part:
+    """What a selection of statements shares with the rest of its step through local variables."""
+
+    passed: list[str]  # locals the selection reads that the step set before it: parameters
+    returned: list[str]  # locals the selection sets that the statements after it read: return values
+    used: set[str]  # every name the selection mentions
+
+    @classmethod
+    def of(cls, node: ast.FunctionDef, before: list[ast.stmt], moved: list[ast.stmt],
+           after: list[ast.stmt]) -> "_Part":
+        arguments = [a.arg for a in node.args.args[1:]]  # the join's inputs
+        set_before = set(arguments) | {name for s in before for name in _bound_in(s)}
+        loads = _loads(moved)
+        set_here = {name for s in moved for name in _bound_in(s)}
+        read_after = set(_loads(after))
+        passed = [name for name in loads if name in set_before and name != "self"]
+        surely_set = {name for s in moved for name in _surely_bound(s)}
+        returned = []
+        for name in sorted(set_here & read_after):
+            if name not in surely_set and name not in set_before:
+                raise ExtractError(f"The selection sets `{name}` on some paths only and the step reads it after the "
+                                   "selection; select up to where it is read, or set it before the selection.")
+            returned.append(name)
+        passed += [name for name in returned if name in set_before and name not in passed]
+        return cls(passed, returned, set(loads) | set_here)
+
+
+def _bound_in(statement: ast.AST) -> list[str]:
+    """Local names a statement of the step binds (the bodies of nested scopes excluded)."""
+    names: list[str] = []
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.append(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+            stack.extend(node.decorator_list)
+            continue
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.extend(i.bound_name for i in read_imports(node) if i.name != "*")
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.append(node.name)
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue  # a scope of their own
+        stack.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _surely_bound(statement: ast.stmt) -> list[str]:
+    """Names bound whenever the statement completes: plain assignments, imports, definitions, `with ... as`."""
+    if isinstance(statement, ast.AnnAssign) and statement.value is None:
+        return []
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom,
+                              ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return _bound_in(statement)
+    if isinstance(statement, ast.With):
+        return [n for item in statement.items if item.optional_vars is not None
+                for n in _bound_in(item.optional_vars)] + [n for s in statement.body for n in _surely_bound(s)]
+    return []
+
+
+def _loads(statements: list[ast.stmt]) -> list[str]:
+    """Names read, in order of first read (nested scopes included: a closure reads the step's locals too)."""
+    seen: dict[str, None] = {}
+    for statement in statements:
+        found = [n for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+        for node in sorted(found, key=lambda n: (n.lineno, n.col_offset)):
+            seen.setdefault(node.id, None)
+    return list(seen)
+
+
+def _maybe_unset_at_start(flow: FlowClass, step: Step, read: list[str], at: Span | None = None) -> str | None:
     """The first artifact the body reads (before assigning it, on some path) that is not surely set when the step
     starts: passing `self.x` to the call would fail where the body, reading it only on some paths, did not. A join
     is left to its own reads: it starts with nothing but what it merges, as the body did."""
@@ -250,14 +354,14 @@ def _maybe_unset_at_start(flow: FlowClass, step: Step, read: list[str]) -> str |
         if attribute in flow.parameters or attribute in flow.class_attributes or attribute in ("input", "index"):
             continue
         facts = facts or FlowArtifacts(flow)
-        if facts.set_on_every_path(attribute, step) is not True:
+        if facts.set_on_every_path(attribute, step, at) is not True:
             return attribute
     return None
 
 
 def _flow_plan(module: Module, flow: FlowClass, step: Step, scan: "_BodyScan", names: "_Names",
                moved: list[ast.stmt], keep_before: int, start: int, end: int, common_alias: str | None,
-               from_common: set[str]) -> ExtractPlan:
+               from_common: set[str], part: "_Part | None" = None) -> ExtractPlan:
     """The plan when the body needs the flow object itself: the function takes it as `flow` and the body moves with
     `self` written `flow`, so every artifact read and write happens on the flow, when and as it did."""
     if scan.private is not None:
@@ -275,18 +379,25 @@ def _flow_plan(module: Module, flow: FlowClass, step: Step, scan: "_BodyScan", n
     params = [Param(flow_param, "self", None, "the flow itself")]
     if step.is_join:
         join_arg = step.node.args.args[1].arg
-        params.append(Param(join_arg, join_arg, None, "the join's inputs"))
+        params.append(Param(join_arg, join_arg, None, JOIN_INPUTS))
     return _complete_plan(module, flow, step, names, moved, keep_before, start, end, common_alias, from_common,
-                          params, [], {}, flow_param, scan.flow_reason)
+                          params, [], {}, flow_param, scan.flow_reason, part)
 
 
 def _complete_plan(module: Module, flow: FlowClass, step: Step, names: "_Names", moved: list[ast.stmt],
                    keep_before: int, start: int, end: int, common_alias: str | None, from_common: set[str],
                    params: list[Param], written: list[Written], locals_: dict[str, str],
-                   flow_param: str | None = None, flow_reason: str | None = None) -> ExtractPlan:
-    """The plan, once what the step passes and gets back is known: the module-level names the body needs."""
+                   flow_param: str | None = None, flow_reason: str | None = None,
+                   part: "_Part | None" = None) -> ExtractPlan:
+    """The plan, once what the step passes and gets back is known: the module-level names the body needs, and for
+    a selection the step's local variables it reads (parameters) and sets for the statements after it (returned)."""
     node = step.node
     body_names = names.identifiers
+    if part is not None:
+        params = [p for p in params if p.note != JOIN_INPUTS or p.name in part.used]  # the join's inputs if used
+        params.extend(Param(name, name, None, "a local of the step") for name in part.passed)
+        written = written + [Written(name, name, False, step_local=True) for name in part.returned]
+        names = _Names({n for n in names.globals if n in part.used}, names.identifiers)
     globals_needed = names.globals - {"self"}
     for dunder in sorted(globals_needed & MODULE_DUNDERS):
         raise ExtractError(f"The body uses `{dunder}`, which means something else in common.py.")
@@ -309,7 +420,7 @@ def _complete_plan(module: Module, flow: FlowClass, step: Step, names: "_Names",
         written=written, locals=locals_, common_attrs=common_attrs, common_alias=common_alias,
         from_common=from_common, imports=imports, moved_definitions=moved_definitions, moved_names=moved_names,
         body_names=body_names, global_names=globals_needed | also_global | common_attrs, flow_param=flow_param,
-        flow_reason=flow_reason,
+        flow_reason=flow_reason, selection=part is not None,
     )
 
 
