@@ -484,8 +484,15 @@ def test_refusals(steps, step, expected):
     assert refusal(source, step).startswith(expected)
 
 
-# Bodies that need the flow object itself (issue 13, categories 1, 2, 3 and 5): they move written against `flow`.
+# Bodies that need the flow object itself (issue 13, categories 1 to 5): they move written against `flow`.
 @pytest.mark.parametrize("steps, step, reason", [
+    ('''
+     @step
+     def end(self):
+         if self.a:
+             return
+         self.b = 1
+     ''', "end", "the body returns early (line 8)"),
     ('''
      def helper(self):
          return 1

@@ -232,9 +232,9 @@ def test_closures_and_names_passed_from_the_flow_file(tmp_path):
 
 def test_bodies_that_need_the_flow_itself(tmp_path):
     """Flow methods called in the body (issue 13, category 1), `self` passed on and `setattr`/`getattr` (2),
-    `merge_artifacts` in the middle of a join (3), a lambda kept beyond a call, `del self.x` (5), and an artifact
-    read only on the path where it was set (`end`: passing it in would fail on this run): each body moves written
-    against a `flow` parameter."""
+    `merge_artifacts` in the middle of a join (3), a lambda kept beyond a call, `del self.x` (5), an artifact read
+    only on the path where it was set (`end`: passing it in would fail on this run) and an early `return` in the
+    last step (4): each body moves written against a `flow` parameter."""
     directory = _copy(FIXTURES / "needs_flow", tmp_path / "needs_flow")
     prove(directory, "flow.py", "NeedsFlow", 5)
     flow = (directory / "flow.py").read_text()

@@ -172,7 +172,8 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None,
         part = _Part.of(node, body[:start], moved, body[end:])
     elif _already_extracted(moved, common_alias, from_common):
         raise ExtractError(f"Step `{step_name}` already only calls a function of common.py.")
-    scan = _BodyScan(flow, step_name)
+    # A `return` is the function's own when the call ends the step (no `self.next` or kept statement after it).
+    scan = _BodyScan(flow, step_name, returns_allowed=lines is None and end == len(body))
     for statement in moved:
         scan.statement(statement)
     if scan.closure_reads and scan.flow_reason is None:
@@ -542,9 +543,10 @@ def _common_attribute_uses(moved: list[ast.stmt], alias: str) -> set[str]:
 class _BodyScan:
     """Every use of `self` in the moved statements: artifacts read and written, and anything that cannot move."""
 
-    def __init__(self, flow: FlowClass, step_name: str):
+    def __init__(self, flow: FlowClass, step_name: str, returns_allowed: bool = False):
         self.flow = flow
         self.step_name = step_name
+        self.returns_allowed = returns_allowed
         self.attributes: list[str] = []  # in order of first use
         self.writes: list[str] = []  # in order of first write
         self.params_order: list[str] = []
@@ -559,7 +561,9 @@ class _BodyScan:
 
     def _walk(self, node: ast.AST, nested: str | None, parent: ast.AST | None) -> None:
         kind = type(node)
-        if kind in (ast.Return, ast.Yield, ast.YieldFrom, ast.Await) and nested is None:
+        if kind is ast.Return and nested is None and self.returns_allowed:
+            self._needs_flow(f"the body returns early (line {node.lineno})")  # artifacts set so far stay set
+        elif kind in (ast.Return, ast.Yield, ast.YieldFrom, ast.Await) and nested is None:
             what = {ast.Return: "an early `return`", ast.Yield: "`yield`", ast.YieldFrom: "`yield from`",
                     ast.Await: "`await`"}[kind]
             advice = ("it skips the rest of the step, which a function call cannot do for it. Move the part before "
