@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -409,61 +410,6 @@ def test_long_calls_are_wrapped():
          self.next(self.end)
      ''', "start", "The body has an early `return` (line 8)"),
     ('''
-     def helper(self):
-         return 1
-
-     @step
-     def start(self):
-         self.b = self.helper()
-         self.next(self.end)
-     ''', "start", "The body uses the method `self.helper` (line 10)"),
-    ('''
-     @step
-     def start(self):
-         self.f = sorted([1], key=lambda v: self.w)
-         self.next(self.end)
-     ''', "start", "A lambda in the body uses `self.w` (line 7)"),
-    ('''
-     @step
-     def start(self):
-         def inner():
-             return self.w
-         self.x = inner()
-         self.next(self.end)
-     ''', "start", "A nested function in the body uses `self.w`"),
-    ('''
-     @step
-     def start(self):
-         self.x = getattr(self, "w", 1)
-         self.next(self.end)
-     ''', "start", "The body uses `self` itself on line 7"),
-    ('''
-     @step
-     def start(self):
-         setattr(self, "w", 1)
-         self.next(self.end)
-     ''', "start", "The body uses `self` itself on line 7"),
-    ('''
-     @step
-     def start(self):
-         self.x = self.__dict__
-         self.next(self.end)
-     ''', "start", "The body uses `self.__dict__` (line 7)"),
-    ('''
-     @step
-     def start(self):
-         del self.x
-         self.next(self.end)
-     ''', "start", "The body deletes `self.x` (line 7)"),
-    ('''
-     @step
-     def join(self, inputs):
-         self.a = 1
-         self.merge_artifacts(inputs)
-         self.b = 2
-         self.next(self.end)
-     ''', "join", "`self.merge_artifacts(...)` on line 8 is in the middle of the body"),
-    ('''
      alpha = Parameter("alpha")
 
      @step
@@ -504,12 +450,6 @@ def test_long_calls_are_wrapped():
     ('''
      @step
      def start(self):
-         self.a = TrainFlow.x
-         self.next(self.end)
-     ''', "start", "The body uses the flow class `TrainFlow` defined in the flow file"),
-    ('''
-     @step
-     def start(self):
          self.a = undefined_name
          self.next(self.end)
      ''', "start", "The body uses `undefined_name`, which the flow file never defines."),
@@ -523,17 +463,149 @@ def test_long_calls_are_wrapped():
     ('''
      @step
      def start(self):
+         self.__secret = 1
+         print(self)
+         self.next(self.end)
+     ''', "start", "The body needs the flow itself (the body uses `self` itself on line 8) and uses `self.__secret` "
+                   "(line 7), a name Python mangles only inside the class"),
+    ('''
+     @step
+     def start(self):
+         class Box:
+             def size(self):
+                 return self.w
+         self.x = Box().size()
+         self.next(self.end)
+     ''', "start", "The body needs the flow itself (a nested class uses `self.w` (line 9)) and binds another `self` "
+                   "on line 8; rename that one first."),
+])
+def test_refusals(steps, step, expected):
+    source = flow(steps, header="from metaflow import FlowSpec, Parameter, catch, step\n")
+    assert refusal(source, step).startswith(expected)
+
+
+# Bodies that need the flow object itself (issue 13, categories 1 to 5): they move written against `flow`.
+@pytest.mark.parametrize("steps, step, reason", [
+    ('''
+     @step
+     def end(self):
+         if self.a:
+             return
+         self.b = 1
+     ''', "end", "the body returns early (line 8)"),
+    ('''
+     def helper(self):
+         return 1
+
+     @step
+     def start(self):
+         self.b = self.helper()
+         self.next(self.end)
+     ''', "start", "the body calls the flow's method `self.helper` (line 10)"),
+    ('''
+     @step
+     def start(self):
+         self.f = [lambda v: self.w]
+         self.next(self.end)
+     ''', "start", "the lambda on line 7 reads artifacts and is kept beyond a call"),
+    ('''
+     @step
+     def start(self):
+         def inner():
+             return self.w
+         self.x = [inner]
+         self.next(self.end)
+     ''', "start", "the nested function `inner` reads artifacts and is used on line 9 other than by calling it"),
+    ('''
+     @step
+     def start(self):
+         @staticmethod
+         def inner():
+             return self.w
+         self.x = inner()
+         self.next(self.end)
+     ''', "start", "the nested function `inner` (line 8) reads artifacts and is decorated"),
+    ('''
+     @step
+     def start(self):
+         def inner():
+             self.w = 2
+         inner()
+         self.next(self.end)
+     ''', "start", "a nested function assigns `self.w` (line 8)"),
+    ('''
+     @step
+     def start(self):
+         total = lambda: self.w + 1
+         self.w = 1
+         self.x = total()
+         self.next(self.end)
+     ''', "start", "a lambda or nested function reads `self.w` (line 7) before the body assigns it"),
+    ('''
+     @step
+     def start(self):
+         class Box:
+             size = 1
+             def grow(self_):
+                 return self.w
+         self.x = Box().grow()
+         self.next(self.end)
+     ''', "start", "a nested class uses `self.w` (line 10)"),
+    ('''
+     @step
+     def start(self):
+         self.x = getattr(self, "w", 1)
+         self.next(self.end)
+     ''', "start", "the body uses `self` itself on line 7"),
+    ('''
+     @step
+     def start(self):
+         setattr(self, "w", 1)
+         self.next(self.end)
+     ''', "start", "the body uses `self` itself on line 7"),
+    ('''
+     @step
+     def start(self):
+         self.x = self.__dict__
+         self.next(self.end)
+     ''', "start", "the body uses `self.__dict__` (line 7)"),
+    ('''
+     @step
+     def start(self):
+         del self.x
+         self.next(self.end)
+     ''', "start", "the body deletes `self.x` (line 7)"),
+    ('''
+     @step
+     def join(self, inputs):
+         self.a = 1
+         self.merge_artifacts(inputs)
+         self.b = 2
+         self.next(self.end)
+     ''', "join", "`self.merge_artifacts(...)` on line 8 is in the middle of the body"),
+    ('''
+     @step
+     def start(self):
          self.a = self.train
          self.next(self.end)
 
      @step
      def train(self):
          self.next(self.end)
-     ''', "start", "The body uses the step `self.train`"),
+     ''', "start", "the body uses the step `self.train` (line 7) outside `self.next`"),
 ])
-def test_refusals(steps, step, expected):
+def test_bodies_that_need_the_flow_take_it_as_a_parameter(steps, step, reason):
     source = flow(steps, header="from metaflow import FlowSpec, Parameter, catch, step\n")
-    assert refusal(source, step).startswith(expected)
+    result = extract(source, step)
+    arguments = "self, inputs" if step == "join" else "self"
+    assert f"\n        common.{step}({arguments})\n" in step_text(result.flow_source, step)
+    function = function_text(result.common_source, step)
+    assert " ".join(function.split()).startswith(
+        f'def {step}(flow{", inputs" if step == "join" else ""}): """Body of the `{step}` step of TrainFlow. '
+        f"Takes the flow itself as `flow`, because {re.sub(r' [(]line [0-9]+[)]| on line [0-9]+', '', reason)}: it "
+        "reads and assigns the artifacts on `flow` as the "
+        "step did.")
+    assert "self" not in function.split('"""')[2].replace("self_", "")
 
 
 def test_refusals_about_the_module():
@@ -547,21 +619,15 @@ def test_refusals_about_the_module():
             self.a = LIMIT
             self.next(self.end)
     ''', extra="LIMIT = 1\nLIMIT = 2\n")
-    assert refusal(mutated, "start").startswith("The body uses `LIMIT`, which the flow file assigns more than once")
-    with_class = flow('''
+    rebound = mutated.replace("LIMIT = 2\n", "def bump():\n    global LIMIT\n    LIMIT = 2\n")
+    assert refusal(rebound, "start").startswith("The body uses `LIMIT`, which the flow file assigns more than once")
+    late = flow('''
         @step
         def start(self):
             self.a = Box()
             self.next(self.end)
-    ''', extra="class Box:\n    pass\n")
-    assert refusal(with_class, "start").startswith("The body uses the class `Box` defined in the flow file")
-    uses_file = flow('''
-        @step
-        def start(self):
-            self.a = where()
-            self.next(self.end)
-    ''', extra="def where():\n    return __file__\n")
-    assert refusal(uses_file, "start").startswith("The body uses `where`, which uses `__file__`")
+    ''') + "\n\nclass Box:\n    pass\n"
+    assert refusal(late, "start").startswith("The body uses the class `Box` defined in the flow file")
     aliased = flow('''
         @step
         def start(self):
@@ -614,7 +680,7 @@ def test_common_module_conflicts():
             self.a = helper()
             self.next(self.end)
     ''', extra="\ndef helper():\n    return 1\n")
-    with pytest.raises(ExtractError, match="common.py already has a `helper`"):
+    with pytest.raises(ExtractError, match="common.py already has a different `helper`"):
         extract(helper_flow, "start", "def helper():\n    return 2\n")
 
 
@@ -687,3 +753,195 @@ def test_return_order_fixture_keeps_every_artifact_of_a_real_run(tmp_path):
     prove(directory, "flow.py", "OrderFlow", len(ORDER_STEPS))
     assert (directory / "flow.py").read_text() == (ORDER / "flow.extracted.py").read_text()
     assert (directory / "common.py").read_text() == (ORDER / "common.extracted.py").read_text()
+
+
+def test_closures_that_only_run_inside_the_step_read_the_functions_locals():
+    source = flow('''
+        order = Parameter("order", default="ab")
+        scale = Parameter("scale", default=2)
+
+        @step
+        def start(self):
+            self.words = ["b", "a"]
+            self.first = sorted(self.words, key=lambda w: self.order.index(w))[0]
+            def weight(word):
+                return self.scale * len(word)
+            self.weights = [weight(w) for w in self.words]
+            self.next(self.end)
+    ''')
+    result = extract(source, "start")
+    assert "self.words, self.first, self.weights = common.start(self.order, self.scale)" in result.flow_source
+    assert d('''
+        def start(order, scale):
+            """Body of the `start` step of TrainFlow.
+
+            Reads: order (Parameter), scale (Parameter).
+            Returns: words, first, weights.
+            """
+            words = ["b", "a"]
+            first = sorted(words, key=lambda w: order.index(w))[0]
+            def weight(word):
+                return scale * len(word)
+            weights = [weight(w) for w in words]
+            return words, first, weights
+        ''') == function_text(result.common_source, "start")
+
+
+def test_names_of_the_flow_file_that_cannot_move_are_passed():
+    """A class of the flow file (moving it would change how its objects pickle), a name bound twice and a helper
+    that needs `__file__`: each holds its final value when a step runs, so the function takes it as a parameter."""
+    source = flow('''
+        @step
+        def start(self):
+            self.box = Box(LIMIT)
+            self.where = where()
+            self.kind = TrainFlow.__name__
+            self.next(self.end)
+    ''', extra="LIMIT = 1\nLIMIT = 2\n\n\nclass Box:\n    def __init__(self, size):\n        self.size = size\n\n\n"
+               "def where():\n    return __file__\n")
+    result = extract(source, "start")
+    assert "self.box, self.where, self.kind = common.start(Box, LIMIT, TrainFlow, where)" in result.flow_source
+    function = function_text(result.common_source, "start")
+    assert function.startswith("def start(Box, LIMIT, TrainFlow, where):\n")
+    assert ("Reads: Box (from the flow file), LIMIT (from the flow file), TrainFlow (from the flow file), where "
+            "(from the flow file).") in function
+    assert "class Box" not in result.common_source and "def where" not in result.common_source
+
+
+def test_extracting_the_same_step_again_updates_its_function():
+    """The flow file reverted (or the body put back) and extracted again: common.py's function for that step is
+    updated where it is, not joined by a `train_step`; extracting the same text twice gives the same files."""
+    kept = "def keep_me():\n    return 1\n"
+    first = extract(LINEAR, "train", kept)
+    again = extract(LINEAR, "train", first.common_source)
+    assert (again.flow_source, again.common_source) == (first.flow_source, first.common_source)
+
+    changed = LINEAR.replace("self.score = sum(self.model)", "self.score = max(self.model)")
+    updated = extract(changed, "train", first.common_source)
+    assert updated.function_name == "train" and "def train_step" not in updated.common_source
+    assert updated.common_source == first.common_source.replace("score = sum(model)", "score = max(model)")
+    assert updated.common_source.startswith(kept)
+
+    # Another step still calls the earlier function: it is left as it is, the new one gets a name of its own.
+    shared = first.flow_source.replace("print(self.score)", "print(common.train(self.alpha, self.data))")
+    other = extract_step(shared.replace("self.model, self.score = common.train(self.alpha, self.data)",
+                                        "self.model = [x * self.alpha for x in self.data]\n"
+                                        "        self.score = max(self.model)"), FLOW, "train", first.common_source)
+    assert other.function_name == "train_step" and function_text(other.common_source, "train") == \
+        function_text(first.common_source, "train")
+
+
+def test_extracting_again_keeps_a_helper_moved_the_first_time():
+    source = flow('''
+        @step
+        def start(self):
+            self.a = helper()
+            self.next(self.end)
+    ''', extra="\ndef helper():\n    return 1\n")
+    first = extract(source, "start")
+    again = extract(source, "start", first.common_source)
+    assert again.common_source == first.common_source and again.flow_source == first.flow_source
+
+
+def test_an_artifact_read_only_on_some_paths_and_maybe_unset_is_read_on_the_flow():
+    """Passing `self.cached` in would fail on the runs where the body does not read it (it is set in `start` on some
+    paths only): the body moves against the flow. Read on every run first, or set on every path, it is passed."""
+    source = flow('''
+        use_cache = Parameter("use_cache", default=False)
+
+        @step
+        def start(self):
+            if self.use_cache:
+                self.cached = 1
+            self.next(self.train)
+
+        @step
+        def train(self):
+            if self.use_cache:
+                self.hits = self.cached + 1
+            self.done = True
+            self.next(self.end)
+
+        @step
+        def end(self):
+            print(self.done)
+            self.again = self.done
+    ''')
+    train = extract(source, "train")
+    assert "        common.train(self)\n" in step_text(train.flow_source, "train")
+    assert ("because `self.cached` may be unset when the step starts (it is not set on every path from `start`), so "
+            "the step could not pass it in") in " ".join(function_text(train.common_source, "train").split())
+    end = extract(source, "end")
+    assert "self.again = common.end(self.done)" in end.flow_source
+
+
+SELECTION = flow('''
+    rate = Parameter("rate", default=2)
+
+    @step
+    def start(self):
+        """Start."""
+        rows = [1, 2, 3]
+        scaled = [r * self.rate for r in rows]
+        if scaled:
+            biggest = max(scaled)
+        print(biggest, scaled)
+        self.next(self.end)
+''')
+
+
+def lines_of(source: str, first: str, last: str) -> tuple[int, int]:
+    lines = source.splitlines()
+    return lines.index(first), lines.index(last)
+
+
+def test_extract_selection_passes_and_returns_the_steps_locals():
+    result = extract_step(SELECTION, FLOW, "start", None,
+                          lines=lines_of(SELECTION, "        rows = [1, 2, 3]", "        rows = [1, 2, 3]"))
+    assert "        rows = common.start_part()\n        scaled = [r * self.rate" in result.flow_source
+    result = extract_step(SELECTION, FLOW, "start", None, lines=lines_of(
+        SELECTION, "        scaled = [r * self.rate for r in rows]", "        scaled = [r * self.rate for r in rows]"))
+    assert "        scaled = common.start_part(self.rate, rows)\n" in result.flow_source
+    assert function_text(result.common_source, "start_part").startswith(
+        'def start_part(rate, rows):\n    """Statements of the `start` step of TrainFlow.\n\n'
+        "    Reads: rate (Parameter), rows (a local of the step).\n    Returns: scaled (a local of the step).\n")
+
+
+def test_extract_selection_refusals():
+    def refused(first: str, last: str) -> str:
+        lines = lines_of(SELECTION, first, last)
+        reason = can_extract(parse_module(SELECTION, FLOW), "start", lines)
+        with pytest.raises(ExtractError) as error:
+            extract_step(SELECTION, FLOW, "start", None, lines=lines)
+        assert error.value.message == reason
+        return reason
+
+    assert refused("        if scaled:", "        if scaled:") == (
+        "The selection holds part of the statement on line 12; select whole statements.")
+    assert refused("        if scaled:", "            biggest = max(scaled)") == (
+        "The selection sets `biggest` on some paths only and the step reads it after the selection; select up to "
+        "where it is read, or set it before the selection.")
+    assert refused('        """Start."""', '        """Start."""') == (
+        "Select whole statements of the body of `start` (not its docstring or its final `self.next`).")
+
+
+def test_extract_selection_that_needs_the_flow():
+    source = flow('''
+        def helper(self, n):
+            self.seen = n
+            return n + 1
+
+        @step
+        def start(self):
+            rows = [1, 2, 3]
+            value = self.helper(len(rows))
+            doubled = value * 2
+            self.result = doubled
+            self.next(self.end)
+    ''')
+    result = extract_step(source, FLOW, "start", None, lines=lines_of(
+        source, "        value = self.helper(len(rows))", "        doubled = value * 2"))
+    assert "        rows = [1, 2, 3]\n        doubled = common.start_part(self, rows)\n" in result.flow_source
+    function = function_text(result.common_source, "start_part")
+    assert function.startswith("def start_part(flow, rows):\n")
+    assert function.endswith("    value = flow.helper(len(rows))\n    doubled = value * 2\n    return doubled\n")

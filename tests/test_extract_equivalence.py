@@ -215,3 +215,71 @@ def test_existing_common_module(tmp_path):
 def test_metaflow_tutorials(tmp_path, tutorial, script, flow_name, minimum):
     directory = _copy(TUTORIALS / tutorial, tmp_path / tutorial)
     prove(directory, script, flow_name, minimum)
+
+
+def test_closures_and_names_passed_from_the_flow_file(tmp_path):
+    """Lambdas and nested functions reading artifacts (issue 13, category 5), and a class, a twice-bound constant
+    and a `__file__` helper of the flow file that the function takes as parameters."""
+    directory = _copy(FIXTURES / "closures", tmp_path / "closures")
+    prove(directory, "flow.py", "ClosureFlow", 4)
+    flow = (directory / "flow.py").read_text()
+    common = (directory / "common.py").read_text()
+    assert "common.pack( Box, ClosureFlow, SIZES, here, )" in " ".join(flow.split())
+    assert "def pack(Box, ClosureFlow, SIZES, here):" in common
+    assert "key=lambda word: order.index(word)" in common and "def weight(word):" in common
+    assert "class Box" not in common and "def here" not in common
+
+
+def test_bodies_that_need_the_flow_itself(tmp_path):
+    """Flow methods called in the body (issue 13, category 1), `self` passed on and `setattr`/`getattr` (2),
+    `merge_artifacts` in the middle of a join (3), a lambda kept beyond a call, `del self.x` (5), an artifact read
+    only on the path where it was set (`end`: passing it in would fail on this run) and an early `return` in the
+    last step (4): each body moves written against a `flow` parameter."""
+    directory = _copy(FIXTURES / "needs_flow", tmp_path / "needs_flow")
+    prove(directory, "flow.py", "NeedsFlow", 5)
+    flow = (directory / "flow.py").read_text()
+    common = (directory / "common.py").read_text()
+    for call in ("common.start(self)", "common.left(self)", "common.right(self)", "common.join(self, inputs)",
+                 "common.end(self)"):
+        assert call in flow
+    assert "flow._prepare()" in common and "flow.merge_artifacts(inputs, exclude=[\"value\"])" in common
+    assert "describe(flow)" in common and "from metaflow import current" in common
+
+
+def selections(source: str) -> list[tuple[int, int]]:
+    """The 0-based line ranges between `# select from` and `# select to` marks, last first (so earlier lines stay)."""
+    lines = source.splitlines()
+    starts = [i + 1 for i, line in enumerate(lines) if line.strip() == "# select from"]
+    ends = [i - 1 for i, line in enumerate(lines) if line.strip() == "# select to"]
+    return sorted(zip(starts, ends), reverse=True)
+
+
+def test_selected_statements(tmp_path):
+    """Extract selection (issue 13): statements inside steps, sharing locals with the statements around them (a
+    local read before, locals and artifacts set for after, an artifact set on some paths), in a plain step and in a
+    join after merge_artifacts; the runs before and after have the same artifacts in every task."""
+    directory = _copy(FIXTURES / "selection", tmp_path / "selection")
+    (directory / "_seed").mkdir()
+    (directory / "_seed" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    flow_path = directory / "flow.py"
+    first = run_flow(directory, "flow.py")
+    before_findings = findings(flow_path)
+    common = None
+    original = parse_module(flow_path.read_text(), flow_path).flows[0]
+    for top, bottom in selections(flow_path.read_text()):  # the last first: earlier lines stay where they are
+        step = next(s for s in original.own_steps if s.node.lineno <= top <= s.node.end_lineno)
+        source = flow_path.read_text()
+        moved_by = parse_module(source, flow_path).flows[0].steps[step.name].node.lineno - step.node.lineno  # imports
+        lines = (top + moved_by, bottom + moved_by)
+        result = extract_step(source, flow_path, step.name, common, lines=lines)
+        flow_path.write_text(result.flow_source)
+        result.common_path.write_text(result.common_source)
+        common = result.common_source
+    flow = flow_path.read_text()
+    assert "self.total, large, scaled, total = common.start_part(self.rate, self.base, rows)" in flow
+    assert "if large is not common.UNSET:" in flow
+    assert "self.merge_note, count = common.join_part(self.items, self.label, count)" in flow
+    assert not (findings(flow_path) - before_findings)
+    second = run_flow(directory, "flow.py")
+    report = compare_runs(directory, "SelectionFlow", first, second)
+    assert report["differences"] == [] and report["compared"] > 0

@@ -446,3 +446,98 @@ async def test_without_code_action_literals_fixes_are_commands(tmp_path):
         assert len(applied) == 1
         texts = apply(applied[0].edit, {uri: path.read_text()}, versions={uri: 1})
         assert "MF103" not in codes_in(texts[uri], path)
+
+
+EARLY_RETURN_FLOW = '''
+from metaflow import FlowSpec, step
+
+
+class TrainFlow(FlowSpec):
+    @step
+    def start(self):
+        self.rows = [1, 2]
+        self.helper_value = helper(self)
+        self.next(self.check)
+
+    @step
+    def check(self):
+        if not self.rows:
+            return
+        self.total = sum(self.rows)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+def helper(flow):
+    return len(flow.rows)
+
+
+if __name__ == "__main__":
+    TrainFlow()
+'''
+
+
+async def test_extract_refusals_say_why_and_what_to_do_and_self_as_value_is_offered(tmp_path):
+    """Issue 13: a step passing `self` on is extractable (against a `flow` parameter); an early `return` is not, and
+    the action is listed disabled with the reason, or left out for a client that shows no disabled actions."""
+    path = write(tmp_path, "train.py", EARLY_RETURN_FLOW)
+    lines = dedent(EARLY_RETURN_FLOW).splitlines()
+    start_line, check_line = lines.index("    def start(self):"), lines.index("    def check(self):")
+    async with session(tmp_path) as client:
+        uri = open_document(client, path)
+        start = titled(await actions_at(client, uri, start_line, only=[types.CodeActionKind.Refactor]),
+                       "Extract body of step `start`")
+        assert start.disabled is None
+        resolved = await resolve(client, start)
+        common_uri = (tmp_path / "common.py").as_uri()
+        texts = apply(resolved.edit, {uri: path.read_text()}, versions={uri: 1, common_uri: None})
+        assert "        common.start(self)\n" in texts[uri]
+        assert "def start(flow):" in texts[common_uri] and "helper(flow)" in texts[common_uri]
+        check = titled(await actions_at(client, uri, check_line, only=[types.CodeActionKind.Refactor]),
+                       "Extract body of step `check`")
+        assert check.disabled is not None and check.disabled.reason.startswith(
+            f"The body has an early `return` (line {check_line + 3}): it skips the rest of the step")
+        assert "Move the part before it into a helper yourself" in check.disabled.reason
+    caps = capabilities()
+    caps = attrs.evolve(caps, text_document=attrs.evolve(caps.text_document, code_action=attrs.evolve(
+        caps.text_document.code_action, disabled_support=None)))
+    async with session(tmp_path, caps=caps) as client:
+        uri = open_document(client, path)
+        listed = await actions_at(client, uri, check_line, only=[types.CodeActionKind.Refactor])
+        assert not [a for a in listed if a.title.startswith("Extract body of step `check`")]
+
+
+async def test_extract_selected_statements(tmp_path):
+    """Issue 13: a selection inside a step offers "Extract selected statements" (refactor.extract.function); the
+    edit calls the new function where the statements were; a selection of the final `self.next` only is listed
+    disabled with the reason."""
+    path = write(tmp_path, "train.py", STEP_FLOW)
+    lines = dedent(STEP_FLOW).splitlines()
+    first, last = lines.index("        rows = 10 if self.test_mode else 1000"), lines.index(
+        "        self.data = [i * i for i in range(rows)]")
+
+    async def selected(client, uri, start, end, end_character):
+        result = await asyncio.wait_for(client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=start, character=8),
+                              end=types.Position(line=end, character=end_character)),
+            context=types.CodeActionContext(diagnostics=[], only=["refactor.extract.function"]))), TIMEOUT)
+        return titled(result or [], "Extract selected statements of step `start`")
+
+    async with session(tmp_path) as client:
+        uri = open_document(client, path)
+        action = await selected(client, uri, first, last + 1, 0)  # whole lines, ending at the next line's start
+        assert action.kind == "refactor.extract.function" and action.disabled is None
+        resolved = await resolve(client, action)
+        common_uri = (tmp_path / "common.py").as_uri()
+        texts = apply(resolved.edit, {uri: path.read_text()}, versions={uri: 1, common_uri: None})
+        assert ("    def start(self):\n        self.data = common.start_part(self.test_mode)\n"
+                "        self.total = sum(self.data)\n") in texts[uri]
+        assert "def start_part(test_mode):" in texts[common_uri]
+        tail = lines.index("        self.next(self.end)")
+        only_next = await selected(client, uri, tail, tail, 27)
+        assert only_next.disabled is not None and only_next.disabled.reason == (
+            "Select whole statements of the body of `start` (not its docstring or its final `self.next`).")

@@ -10,7 +10,9 @@ Offered:
   be made there, and the client shows disabled actions), and "Disable MFxxx for this line" for every finding;
 - `source.fixAll.metaflow-lsp`: the table's safe fixes in one edit, when there is one to make;
 - "Extract step body to common.py" (refactor.extract) on the step at the cursor, unless MF201's fix (the same
-  extraction) is listed already; disabled with the reason when the step cannot be extracted.
+  extraction) is listed already; disabled with the reason when the step cannot be extracted;
+- "Extract selected statements of step to common.py" (refactor.extract.function) when the selection lies in one
+  step, disabled with the reason when those statements cannot be extracted.
 
 Resolving runs libcst, which takes a second on a big file: it runs on a worker thread, one edit at a time, so the
 server keeps answering meanwhile, and a `$/cancelRequest` answers at once (a queued edit is dropped; one already
@@ -53,7 +55,9 @@ log = logging.getLogger(__name__)
 
 APPLY_COMMAND = "metaflow.applyFix"
 VERSION_WAIT = 3.0  # seconds the first list of an MF301 fix may wait for the interpreter's package list
-KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorExtract, fix_table.FIX_ALL_KIND]
+EXTRACT_FUNCTION_KIND = f"{types.CodeActionKind.RefactorExtract.value}.function"  # Extract selected statements
+KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorExtract, EXTRACT_FUNCTION_KIND,
+         fix_table.FIX_ALL_KIND]
 # Above this many characters (about 3,000 lines) a file is not edited with libcst: parsing it would take seconds
 # during which its native parser holds the interpreter, freezing the server however the work is scheduled.
 MAX_EDIT_CHARS = 100_000
@@ -147,6 +151,13 @@ async def list_actions(ls: MetaflowLanguageServer, params: types.CodeActionParam
             action = _extract_action(result, step, base, client) if step is not None else None
             if action is not None and all(a.title != action.title for a in actions):  # not MF201's fix again
                 actions.append(action)
+    selected = _selected_lines(params.range)
+    if selected is not None and _wanted(EXTRACT_FUNCTION_KIND, only):
+        step = _step_at(result, first)
+        if step is not None and _step_at(result, last) == step:
+            action = _extract_selection_action(result, step, selected, base, client)
+            if action is not None:
+                actions.append(action)
     if _wanted(fix_table.FIX_ALL_KIND, only) and any(f.code in fix_table.safe_codes() for f in result.findings):
         actions.append(types.CodeAction(title=fix_table.FIX_ALL_TITLE, kind=fix_table.FIX_ALL_KIND,
                                         data={**base, "action": "fixAll"}))
@@ -209,6 +220,24 @@ def _extract_action(result: CheckResult, step: str, base: dict, client: Client) 
                               kind=types.CodeActionKind.RefactorExtract,
                               data={**base, "action": "extract", "step": step, "code": "MF201"})
     return _disabled_when(action, _refusal(result, lambda: can_extract(result.module, step)), client)
+
+
+def _selected_lines(selection: types.Range) -> tuple[int, int] | None:
+    """The lines a non-empty selection covers (a selection ending at column 0 leaves that line out)."""
+    if selection.start == selection.end:
+        return None
+    last = selection.end.line - 1 if selection.end.character == 0 else selection.end.line
+    return (selection.start.line, max(last, selection.start.line))
+
+
+def _extract_selection_action(result: CheckResult, step: str, lines: tuple[int, int], base: dict,
+                              client: Client) -> types.CodeAction | None:
+    from ..refactor.extract_analysis import can_extract  # ast only: no libcst while listing
+
+    action = types.CodeAction(title=f"Extract selected statements of step `{step}` to common.py",
+                              kind=EXTRACT_FUNCTION_KIND,
+                              data={**base, "action": "extract", "step": step, "lines": list(lines), "code": "MF201"})
+    return _disabled_when(action, _refusal(result, lambda: can_extract(result.module, step, lines)), client)
 
 
 def _why_unavailable(result: CheckResult, declared: fix_table.Fix, finding: Finding) -> str | None:
@@ -354,7 +383,8 @@ def plan_maker(ls: MetaflowLanguageServer, data: dict[str, Any]) -> Callable[[],
             return plan
         return fix_all
     if action == "extract":
-        return lambda: extract_plan(source, path, data["step"], context.read)
+        lines = tuple(data["lines"]) if data.get("lines") else None
+        return lambda: extract_plan(source, path, data["step"], context.read, lines=lines)
     finding = _find_again(result, data)
     if action == "noqa":
         return lambda: fixes.noqa_plan(source, path, finding.span.line, finding.code)

@@ -13,9 +13,11 @@ the rest becomes `def train(data, alpha)` in common.py and the step becomes
 `self.model, self.score = common.train(self.data, self.alpha)`. Artifacts read become parameters, artifacts
 written become return values; an artifact the body assigns on some paths only goes through common.py's `UNSET`
 sentinel, so the step assigns it exactly when the old body did (see `extract_analysis` for the rules that keep
-the flow's artifacts identical). Module-level helpers and constants of the flow file that the body needs move to
+the flow's artifacts identical). A body that needs the flow itself becomes `common.train(self)` with `self`
+written `flow` in the function. Module-level helpers and constants of the flow file that the body needs move to
 common.py and are imported back; imports the body needs are copied. An existing common.py is only appended to,
-apart from new imports after its top import block.
+apart from new imports after its top import block and the function an earlier Extract of the same step wrote,
+which is updated in place (unless another step still calls it).
 
 Every edit is a libcst transform: comments and formatting of the moved code are kept.
 """
@@ -24,6 +26,8 @@ from __future__ import annotations
 
 import ast
 import keyword
+import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,13 +60,14 @@ class ExtractResult:
 
 
 def extract_step(flow_source: str, flow_path: Path, step_name: str, common_source: str | None,
-                 *, flow_name: str | None = None) -> ExtractResult:
-    """The flow file and common.py after extracting the body of `step_name`; raises `ExtractError`."""
+                 *, flow_name: str | None = None, lines: tuple[int, int] | None = None) -> ExtractResult:
+    """The flow file and common.py after extracting the body of `step_name` (with `lines`, the first and last
+    0-based line of a selection: the statements of the body they hold); raises `ExtractError`."""
     flow_path = Path(flow_path)
     if flow_path.name == COMMON_FILE:
         raise ExtractError(f"This file is {COMMON_FILE} itself.")
     module = parse_module(flow_source, flow_path)
-    plan = analyse(module, step_name, flow_name)
+    plan = analyse(module, step_name, flow_name, lines)
     common = _Common(common_source)
     names = _Names.choose(plan, module, common, step_name)
     flow_tree = cst.parse_module(flow_source)
@@ -73,7 +78,8 @@ def extract_step(flow_source: str, flow_path: Path, step_name: str, common_sourc
                          flow_path.parent / COMMON_FILE)
 
 
-def extract_plan(source: str, path: Path | None, step: str, read: Callable[[Path], str | None]) -> FixPlan:
+def extract_plan(source: str, path: Path | None, step: str, read: Callable[[Path], str | None],
+                 flow_name: str | None = None, lines: tuple[int, int] | None = None) -> FixPlan:
     """Extract step body as a fix plan: the flow file and common.py (`read` gives common.py's current text, None
     when it does not exist); raises `FixError` with the reason when the step cannot be extracted."""
     from .fixes import parse_exactly
@@ -86,10 +92,12 @@ def extract_plan(source: str, path: Path | None, step: str, read: Callable[[Path
     if common_source is not None:
         parse_exactly(common_source, COMMON_FILE)
     try:
-        result = extract_step(source, path, step, common_source)
+        result = extract_step(source, path, step, common_source, flow_name=flow_name, lines=lines)
     except ExtractError as error:
         raise FixError(getattr(error, "message", None) or str(error)) from None
-    return FixPlan(f"Extract body of step `{step}` to {COMMON_FILE}", [
+    title = (f"Extract selected statements of step `{step}` to {COMMON_FILE}" if lines is not None
+             else f"Extract body of step `{step}` to {COMMON_FILE}")
+    return FixPlan(title, [
         FileChange(path, source, result.flow_source),
         FileChange(result.common_path, None if result.common_is_new else common_source, result.common_source)],
         ["MF201"])
@@ -114,6 +122,7 @@ class _Names:
     call_prefix: str  # `common.` or "" (the flow uses `from common import ...`)
     use_from_import: bool
     step_locals: dict[str, str]  # artifact -> local of the step for artifacts that go through UNSET
+    replaces: bool = False  # `function` is an earlier extraction of this same step in common.py: it is updated
 
     @classmethod
     def choose(cls, plan: ExtractPlan, module: Module, common: "_Common", step_name: str) -> "_Names":
@@ -136,11 +145,20 @@ class _Names:
                                        taken | plan.body_names)
                 sentinel_is_new = True
             taken.add(sentinel)
-        candidates = [step_name, f"{step_name}_step"] + [f"{step_name}_{i}" for i in range(2, 1000)]
-        function = _first_free(candidates, taken)
+        earlier = None if plan.selection else common.earlier_extraction(plan.flow.name, step_name)
+        replaces = (earlier is not None and earlier not in plan.global_names | plan.body_names
+                    and not (use_from and earlier in flow_names) and not _flow_calls(module, plan, earlier))
+        if replaces:
+            function = earlier
+        else:
+            stem = f"{step_name}_part" if plan.selection else step_name
+            candidates = [stem, f"{stem}_step"] + [f"{stem}_{i}" for i in range(2, 1000)]
+            function = _first_free(candidates, taken)
         prefix = "" if use_from else f"{plan.common_alias or COMMON_MODULE}."
         step_taken = {"self", plan.common_alias or COMMON_MODULE, function, sentinel or ""} | {
-            p.name for p in plan.params if p.artifact is None}
+            p.name for p in plan.params if p.artifact is None} | {w.local for w in plan.written if w.step_local}
+        if plan.selection:
+            step_taken |= plan.body_names  # the step keeps its other statements and their names
         step_locals: dict[str, str] = {}
         for written in plan.written:
             if written.maybe_unset:
@@ -148,7 +166,19 @@ class _Names:
                                     step_taken | flow_names)
                 step_locals[written.artifact] = local
                 step_taken.add(local)
-        return cls(function, sentinel, sentinel_is_new, prefix, use_from, step_locals)
+        return cls(function, sentinel, sentinel_is_new, prefix, use_from, step_locals, replaces)
+
+
+def _flow_calls(module: Module, plan: ExtractPlan, function: str) -> bool:
+    """Whether the flow file still uses `function` of common.py (another step calls it): then it is not updated."""
+    assert module.tree is not None
+    for node in ast.walk(module.tree):
+        if (isinstance(node, ast.Attribute) and node.attr == function and isinstance(node.value, ast.Name)
+                and node.value.id == (plan.common_alias or COMMON_MODULE)):
+            return True
+        if isinstance(node, ast.Name) and node.id == function and function in plan.from_common:
+            return True
+    return False
 
 
 def _first_free(candidates: list[str], taken: set[str]) -> str:
@@ -205,14 +235,26 @@ def _rebuild(statements: list[cst.BaseStatement], units: list[tuple[int, int | N
 
 
 class _ToLocals(cst.CSTTransformer):
-    """`self.x` -> the local of x; `common.f` -> `f` (the code now lives in common.py)."""
+    """`self.x` -> the local of x, or `self` -> `flow` when the body needs the flow itself; `common.f` -> `f` (the
+    code now lives in common.py)."""
 
-    def __init__(self, locals_: dict[str, str], common_alias: str | None, common_attrs: set[str]):
+    def __init__(self, locals_: dict[str, str], common_alias: str | None, common_attrs: set[str],
+                 flow_param: str | None = None):
         self.locals = locals_
         self.common_alias = common_alias
         self.common_attrs = common_attrs
+        self.flow_param = flow_param
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        if self.flow_param is not None and updated_node.value == "self":
+            return updated_node.with_changes(value=self.flow_param)
+        return updated_node
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        return updated_node.with_changes(keyword=original_node.keyword)  # `f(self=...)` names no variable
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        updated_node = updated_node.with_changes(attr=original_node.attr)  # `x.self` names no variable
         value = updated_node.value
         if isinstance(value, cst.Name):
             if value.value == "self" and updated_node.attr.value in self.locals:
@@ -230,11 +272,24 @@ def _docstring(plan: ExtractPlan, names: _Names) -> str:
         text = artifact if artifact == local else f"{artifact} (as `{local}`)"
         return f"{text} ({note})" if note and note != "foreach" else text
 
-    reads = [describe(p.artifact, p.name, p.note) if p.artifact else f"{p.name} (the join's inputs)"
-             for p in plan.params]
-    lines = [f"Body of the `{step.name}` step of {flow.name}.", ""]
+    reads = [describe(p.artifact, p.name, p.note) if p.artifact else f"{p.name} ({p.note})" for p in plan.params]
+    writes = [f"{w.local} (a local of the step)" if w.step_local else describe(w.artifact, w.local)
+              for w in plan.written]
+    what = "Statements" if plan.selection else "Body"
+    lines = [f"{what} of the `{step.name}` step of {flow.name}.", ""]
+    if plan.flow_param is not None:
+        reason = re.sub(r" \(line \d+\)| on line \d+", "", plan.flow_reason or "")  # lines of the flow file
+        lines.append(f"Takes the flow itself as `{plan.flow_param}`, because {reason}: it reads and "
+                     f"assigns the artifacts on `{plan.flow_param}` as the step did.")
+        others = reads[1:]
+        if others:
+            lines.append("Also takes: " + ", ".join(others) + ".")
+        if writes:
+            lines.append("Returns: " + ", ".join(writes) + ".")
+        wrapped = [part for line in lines for part in textwrap.wrap(line, MAX_CALL_LINE - 4) or [""]]
+        text = "\n    ".join(wrapped).replace("\n    \n", "\n\n")
+        return '"""' + text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + "\n    \"\"\""
     lines.append("Reads: " + (", ".join(reads) if reads else "no artifacts") + ".")
-    writes = [describe(w.artifact, w.local) for w in plan.written]
     lines.append("Returns: " + (", ".join(writes) if writes else "nothing") + ".")
     unset = [w.local for w in plan.written if w.maybe_unset]
     if unset:
@@ -269,7 +324,7 @@ def _moved_statements(plan: ExtractPlan, flow_tree: cst.Module) -> list[cst.Base
     if len(units) != len(plan.step.node.body):
         raise ExtractError("Could not match the step's statements (internal error).")
     moved = _rebuild(statements, units[plan.moved_start:plan.moved_end])
-    transformer = _ToLocals(plan.locals, plan.common_alias, plan.common_attrs)
+    transformer = _ToLocals(plan.locals, plan.common_alias, plan.common_attrs, plan.flow_param)
     moved = [statement.visit(transformer) for statement in moved]  # type: ignore[misc]
     first = moved[0]
     leading = list(first.leading_lines)
@@ -349,8 +404,8 @@ class _FlowEdit:
         plan, names = self.plan, self.names
         arguments = [p.argument for p in plan.params]
         call = f"{names.call_prefix}{names.function}({', '.join(arguments)})"
-        targets = [f"self.{w.artifact}" if not w.maybe_unset else names.step_locals[w.artifact]
-                   for w in plan.written]
+        targets = [w.local if w.step_local else f"self.{w.artifact}" if not w.maybe_unset
+                   else names.step_locals[w.artifact] for w in plan.written]
         head = f"{', '.join(targets)} = " if targets else ""
         indent = " " * (plan.step.node.body[0].col_offset)
         if len(indent) + len(head) + len(call) > MAX_CALL_LINE and arguments:
@@ -408,6 +463,14 @@ class _Common:
             for name in bound_names(statement):
                 self.bindings[name] = statement
 
+    def earlier_extraction(self, flow_name: str, step_name: str) -> str | None:
+        """The function an earlier Extract of this step wrote (its docstring names the step and the flow), if any."""
+        marker = f"Body of the `{step_name}` step of {flow_name}."
+        for statement in self.ast_tree.body:
+            if isinstance(statement, ast.FunctionDef) and (ast.get_docstring(statement) or "").startswith(marker):
+                return statement.name
+        return None
+
     def existing_sentinel(self) -> str | None:
         for statement in self.ast_tree.body:
             if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
@@ -431,11 +494,17 @@ class _Common:
 
     def append(self, plan: ExtractPlan, names: _Names, moved: list[cst.BaseStatement],
                function: cst.FunctionDef) -> str:
-        for statement in plan.moved_definitions:
+        already: set[int] = set()  # moved definitions common.py holds already, the same (an earlier extraction)
+        for index, statement in enumerate(plan.moved_definitions):
             for name in bound_names(statement):
-                if name in self.bindings:
-                    raise ExtractError(f"The body needs `{name}` from the flow file, and {COMMON_FILE} already has "
-                                       f"a `{name}`; rename one of them first.")
+                if name not in self.bindings:
+                    continue
+                if ast.dump(self.bindings[name]) == ast.dump(statement):
+                    already.add(index)
+                    continue
+                raise ExtractError(f"The body needs `{name}` from the flow file, and {COMMON_FILE} already has "
+                                   f"a different `{name}`; rename one of them first.")
+        moved = [statement for index, statement in enumerate(moved) if index not in already]
         imports = self._import_statements(plan)
         tree = self.tree
         body = list(tree.body)
@@ -453,7 +522,14 @@ class _Common:
         for statement in moved:
             leading = [line for line in statement.leading_lines if line.comment is not None]
             appended.append(statement.with_changes(leading_lines=leading))
-        appended.append(function)
+        if names.replaces:  # the earlier extraction of this step is updated where it is
+            position = next(i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef)
+                            and s.name.value == names.function)
+            body[position] = function.with_changes(leading_lines=body[position].leading_lines)
+        else:
+            appended.append(function)
+        if not appended:
+            return tree.with_changes(body=body).code
         two_blank = [cst.EmptyLine(), cst.EmptyLine()]
         footer = list(tree.footer) if not new_file else []
         for index, statement in enumerate(appended):

@@ -26,10 +26,13 @@ import keyword
 import symtable
 from dataclasses import dataclass, field
 
+from ..artifacts import FlowArtifacts
 from ..builder import read_imports
 from ..model import FlowClass, Import, Module, Step
+from ..text import Span
 
 COMMON_MODULE = "common"
+JOIN_INPUTS = "the join's inputs"  # the note of the join's `inputs` parameter
 FLOWSPEC_METHODS = frozenset({"next", "merge_artifacts", "foreach_stack", "cmd"})
 MODULE_DUNDERS = frozenset({"__file__", "__name__", "__spec__", "__loader__", "__package__", "__builtins__",
                             "__doc__", "__path__", "__cached__"})
@@ -49,8 +52,8 @@ class ExtractError(Exception):
 class Param:
     name: str  # the parameter of the new function
     argument: str  # what the step passes: `self.data`, `self.input`, `inputs`
-    artifact: str | None  # the attribute of self, None for `inputs`
-    note: str = ""  # "Parameter", "Config", ... for the docstring
+    artifact: str | None  # the attribute of self; None for `inputs` and names of the flow file passed on
+    note: str = ""  # "Parameter", "Config", "from the flow file", ... for the docstring
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Written:
     artifact: str
     local: str
     maybe_unset: bool  # assigned on some paths only, and not passed in: goes through the UNSET sentinel
+    step_local: bool = False  # a local variable of the step (Extract selection), not an artifact
 
 
 @dataclass
@@ -93,9 +97,12 @@ class ExtractPlan:
     moved_names: list[str]  # the names they bind that the flow file must import back (still used there)
     body_names: set[str]  # every identifier of the body: new locals must not collide with them
     global_names: set[str]  # names the body (and moved code) looks up in the module namespace
+    flow_param: str | None = None  # the body needs the flow itself: the function's parameter for it (`flow`)
+    flow_reason: str | None = None  # why, for the docstring
+    selection: bool = False  # only some statements of the body move (Extract selection)
 
 
-def can_extract(module: Module, step_name: str) -> str | None:
+def can_extract(module: Module, step_name: str, lines: tuple[int, int] | None = None) -> str | None:
     """None when `step_name` can be extracted, else the reason, for the user. Reads the ast model only, so the
     editor can ask while listing code actions without loading libcst.
 
@@ -103,7 +110,7 @@ def can_extract(module: Module, step_name: str) -> str | None:
     if module.path is not None and module.path.name == f"{COMMON_MODULE}.py":
         return f"This file is {COMMON_MODULE}.py itself."
     try:
-        analyse(module, step_name)
+        analyse(module, step_name, lines=lines)
     except ExtractError as error:
         return error.message
     return None
@@ -127,7 +134,10 @@ def find_step(module: Module, step_name: str, flow_name: str | None = None) -> t
     raise ExtractError(f"There is no step named `{step_name}` in this file.")
 
 
-def analyse(module: Module, step_name: str, flow_name: str | None = None) -> ExtractPlan:
+def analyse(module: Module, step_name: str, flow_name: str | None = None,
+            lines: tuple[int, int] | None = None) -> ExtractPlan:
+    """The plan for the body of `step_name`, or with `lines` (first and last 0-based line of an editor selection)
+    for the statements of the body those lines hold."""
     flow, step = find_step(module, step_name, flow_name)
     node = step.node
     if isinstance(node, ast.AsyncFunctionDef):
@@ -145,24 +155,44 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
                                "extracted.")
     if step.has_tail_next:
         end -= 1
-    if start < end and _is_merge(body[start]):
-        start += 1
+    part: _Part | None = None
+    if lines is not None:
+        start, end = _selected(body, start, end, lines, step_name)
+    else:
+        if start < end and _is_merge(body[start]):
+            start += 1
+        if start < end and _is_merge(body[end - 1]):
+            end -= 1
     keep_before = start
-    if start < end and _is_merge(body[end - 1]):
-        end -= 1
     moved = body[start:end]
     if not moved or all(isinstance(s, ast.Pass) for s in moved):
         raise ExtractError(f"Step `{step_name}` has no body to extract.")
     common_alias, from_common = common_bindings(module)
-    if _already_extracted(moved, common_alias, from_common):
+    if lines is not None:
+        part = _Part.of(node, body[:start], moved, body[end:])
+    elif _already_extracted(moved, common_alias, from_common):
         raise ExtractError(f"Step `{step_name}` already only calls a function of common.py.")
-    scan = _BodyScan(flow, step_name)
+    # A `return` is the function's own when the call ends the step (no `self.next` or kept statement after it).
+    scan = _BodyScan(flow, step_name, returns_allowed=lines is None and end == len(body))
     for statement in moved:
         scan.statement(statement)
-    flow_state = _DefiniteWrites(scan.params_order)
-    definite = flow_state.block(moved, frozenset())
+    if scan.closure_reads and scan.flow_reason is None:
+        scan.flow_reason = _closure_reason(moved, scan)
     names = _scope_names(node)
     body_names = names.identifiers
+    if scan.flow_reason is not None:
+        return _flow_plan(module, flow, step, scan, names, moved, keep_before, start, end, common_alias,
+                          from_common, part)
+    flow_state = _DefiniteWrites(scan.params_order)
+    definite = flow_state.block(moved, frozenset())
+    at = Span(moved[0].lineno - 1, moved[0].col_offset, moved[0].lineno - 1, moved[0].col_offset)
+    unsure = _maybe_unset_at_start(flow, step, [a for a in flow_state.params if not _surely_read_first(moved, a)],
+                                   at if part is not None else None)
+    if unsure is not None:
+        scan.flow_reason = (f"`self.{unsure}` may be unset when the step starts (it is not set on every path from "
+                            "`start`), so the step could not pass it in")
+        return _flow_plan(module, flow, step, scan, names, moved, keep_before, start, end, common_alias,
+                          from_common, part)
     # Locals: an artifact keeps its name unless the body already uses that name for something else.
     taken = set(body_names) | {"self", "inputs", COMMON_MODULE}
     locals_: dict[str, str] = {}
@@ -179,7 +209,7 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
         join_arg = node.args.args[1].arg
         if join_arg in scan.attributes or join_arg in ("self",):
             raise ExtractError(f"The join argument `{join_arg}` is also an artifact name; rename it first.")
-        params.append(Param(join_arg, join_arg, None))
+        params.append(Param(join_arg, join_arg, None, JOIN_INPUTS))
     for attribute in flow_state.params:
         note = ""
         parameter = flow.parameters.get(attribute)
@@ -191,6 +221,184 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
             note = "foreach"
         params.append(Param(locals_[attribute], f"self.{attribute}", attribute, note))
     written = [Written(a, locals_[a], a not in definite and a not in flow_state.params) for a in scan.writes]
+    return _complete_plan(module, flow, step, names, moved, keep_before, start, end, common_alias, from_common,
+                          params, written, locals_, part=part)
+
+
+_SHORT_CIRCUIT = (ast.BoolOp, ast.IfExp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+                  ast.NamedExpr)
+
+
+def _surely_read_first(moved: list[ast.stmt], attribute: str) -> bool:
+    """Whether every run of the body that gets past its first statement mentioning `self.<attribute>` reads it there
+    before anything assigns it: a simple statement at the top of the body, the read not under a short-circuit, a
+    conditional expression, a comprehension or a lambda. Then a run that succeeds had the artifact when the step
+    started, and passing `self.<attribute>` in is exact."""
+    for statement in moved:
+        mentions = [n for n in ast.walk(statement) if isinstance(n, ast.Attribute) and n.attr == attribute
+                    and isinstance(n.value, ast.Name) and n.value.id == "self"]
+        if not mentions:
+            continue
+        first_evaluated = {ast.If: "test", ast.While: "test", ast.For: "iter", ast.Match: "subject"}.get(type(statement))
+        if first_evaluated is not None:  # a compound statement evaluates this part first, on every run
+            head = getattr(statement, first_evaluated)
+            mentions = [m for m in mentions if any(m is n for n in ast.walk(head))]
+            if not mentions:
+                return False
+        elif not isinstance(statement, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            return False
+        if isinstance(statement, ast.AugAssign) and mentions[0] is statement.target:
+            return True  # `self.x += 1` reads x first
+        guarded = {id(n) for node in ast.walk(statement) if isinstance(node, _SHORT_CIRCUIT) for n in ast.walk(node)}
+        # The value is evaluated before the targets; a target's `self.x[i]` or `self.x.y` reads x unconditionally.
+        return any(isinstance(m.ctx, ast.Load) and id(m) not in guarded for m in mentions)
+    return False
+
+
+def _selected(body: list[ast.stmt], first: int, last: int, lines: tuple[int, int], step_name: str) -> tuple[int, int]:
+    """The index range of the body statements (between the docstring and the final `self.next`) that the selected
+    lines hold; a statement only partly selected is refused."""
+    top, bottom = lines
+    chosen = [i for i in range(first, last) if body[i].lineno - 1 <= bottom and (body[i].end_lineno or 0) - 1 >= top]
+    if not chosen:
+        raise ExtractError(f"Select whole statements of the body of `{step_name}` (not its docstring or its final "
+                           "`self.next`).")
+    for index in (chosen[0], chosen[-1]):
+        statement = body[index]
+        if statement.lineno - 1 < top or (statement.end_lineno or 0) - 1 > bottom:
+            raise ExtractError(f"The selection holds part of the statement on line {statement.lineno}; select "
+                               "whole statements.")
+    return chosen[0], chosen[-1] + 1
+
+
+@dataclass
+class _Part:
+    """What a selection of statements shares with the rest of its step through local variables."""
+
+    passed: list[str]  # locals the selection reads that the step set before it: parameters
+    returned: list[str]  # locals the selection sets that the statements after it read: return values
+    used: set[str]  # every name the selection mentions
+
+    @classmethod
+    def of(cls, node: ast.FunctionDef, before: list[ast.stmt], moved: list[ast.stmt],
+           after: list[ast.stmt]) -> "_Part":
+        arguments = [a.arg for a in node.args.args[1:]]  # the join's inputs
+        set_before = set(arguments) | {name for s in before for name in _bound_in(s)}
+        loads = _loads(moved)
+        set_here = {name for s in moved for name in _bound_in(s)}
+        read_after = set(_loads(after))
+        passed = [name for name in loads if name in set_before and name != "self"]
+        surely_set = {name for s in moved for name in _surely_bound(s)}
+        returned = []
+        for name in sorted(set_here & read_after):
+            if name not in surely_set and name not in set_before:
+                raise ExtractError(f"The selection sets `{name}` on some paths only and the step reads it after the "
+                                   "selection; select up to where it is read, or set it before the selection.")
+            returned.append(name)
+        passed += [name for name in returned if name in set_before and name not in passed]
+        return cls(passed, returned, set(loads) | set_here)
+
+
+def _bound_in(statement: ast.AST) -> list[str]:
+    """Local names a statement of the step binds (the bodies of nested scopes excluded)."""
+    names: list[str] = []
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.append(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+            stack.extend(node.decorator_list)
+            continue
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.extend(i.bound_name for i in read_imports(node) if i.name != "*")
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.append(node.name)
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue  # a scope of their own
+        stack.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _surely_bound(statement: ast.stmt) -> list[str]:
+    """Names bound whenever the statement completes: plain assignments, imports, definitions, `with ... as`."""
+    if isinstance(statement, ast.AnnAssign) and statement.value is None:
+        return []
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom,
+                              ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return _bound_in(statement)
+    if isinstance(statement, ast.With):
+        return [n for item in statement.items if item.optional_vars is not None
+                for n in _bound_in(item.optional_vars)] + [n for s in statement.body for n in _surely_bound(s)]
+    return []
+
+
+def _loads(statements: list[ast.stmt]) -> list[str]:
+    """Names read, in order of first read (nested scopes included: a closure reads the step's locals too)."""
+    seen: dict[str, None] = {}
+    for statement in statements:
+        found = [n for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+        for node in sorted(found, key=lambda n: (n.lineno, n.col_offset)):
+            seen.setdefault(node.id, None)
+    return list(seen)
+
+
+def _maybe_unset_at_start(flow: FlowClass, step: Step, read: list[str], at: Span | None = None) -> str | None:
+    """The first artifact the body reads (before assigning it, on some path) that is not surely set when the step
+    starts: passing `self.x` to the call would fail where the body, reading it only on some paths, did not. A join
+    is left to its own reads: it starts with nothing but what it merges, as the body did."""
+    if step.is_join:
+        return None
+    facts = None
+    for attribute in read:
+        if attribute in flow.parameters or attribute in flow.class_attributes or attribute in ("input", "index"):
+            continue
+        facts = facts or FlowArtifacts(flow)
+        if facts.set_on_every_path(attribute, step, at) is not True:
+            return attribute
+    return None
+
+
+def _flow_plan(module: Module, flow: FlowClass, step: Step, scan: "_BodyScan", names: "_Names",
+               moved: list[ast.stmt], keep_before: int, start: int, end: int, common_alias: str | None,
+               from_common: set[str], part: "_Part | None" = None) -> ExtractPlan:
+    """The plan when the body needs the flow object itself: the function takes it as `flow` and the body moves with
+    `self` written `flow`, so every artifact read and write happens on the flow, when and as it did."""
+    if scan.private is not None:
+        attribute, line = scan.private
+        raise ExtractError(f"The body needs the flow itself ({scan.flow_reason}) and uses `self.{attribute}` (line "
+                           f"{line}), a name Python mangles only inside the class; rename it without the leading "
+                           "`__` first.")
+    bound_self = sorted({n.lineno for statement in moved for n in ast.walk(statement)
+                         if isinstance(n, ast.arg) and n.arg == "self"
+                         or isinstance(n, ast.Name) and n.id == "self" and not isinstance(n.ctx, ast.Load)})
+    if bound_self:
+        raise ExtractError(f"The body needs the flow itself ({scan.flow_reason}) and binds another `self` on line "
+                           f"{bound_self[0]}; rename that one first.")
+    flow_param = _fresh("flow", names.identifiers | {"inputs", COMMON_MODULE})
+    params = [Param(flow_param, "self", None, "the flow itself")]
+    if step.is_join:
+        join_arg = step.node.args.args[1].arg
+        params.append(Param(join_arg, join_arg, None, JOIN_INPUTS))
+    return _complete_plan(module, flow, step, names, moved, keep_before, start, end, common_alias, from_common,
+                          params, [], {}, flow_param, scan.flow_reason, part)
+
+
+def _complete_plan(module: Module, flow: FlowClass, step: Step, names: "_Names", moved: list[ast.stmt],
+                   keep_before: int, start: int, end: int, common_alias: str | None, from_common: set[str],
+                   params: list[Param], written: list[Written], locals_: dict[str, str],
+                   flow_param: str | None = None, flow_reason: str | None = None,
+                   part: "_Part | None" = None) -> ExtractPlan:
+    """The plan, once what the step passes and gets back is known: the module-level names the body needs, and for
+    a selection the step's local variables it reads (parameters) and sets for the statements after it (returned)."""
+    node = step.node
+    body_names = names.identifiers
+    if part is not None:
+        params = [p for p in params if p.note != JOIN_INPUTS or p.name in part.used]  # the join's inputs if used
+        params.extend(Param(name, name, None, "a local of the step") for name in part.passed)
+        written = written + [Written(name, name, False, step_local=True) for name in part.returned]
+        names = _Names({n for n in names.globals if n in part.used}, names.identifiers)
     globals_needed = names.globals - {"self"}
     for dunder in sorted(globals_needed & MODULE_DUNDERS):
         raise ExtractError(f"The body uses `{dunder}`, which means something else in common.py.")
@@ -205,14 +413,65 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None) -> Ext
                                "rename one of them first.")
         globals_needed.discard(common_alias)
     resolver = _ModuleNames(module, flow, common_alias, from_common)
-    imports, moved_definitions, also_global = resolver.resolve(globals_needed)
+    imports, moved_definitions, also_global, passed = resolver.resolve(globals_needed)
+    params.extend(Param(name, name, None, "from the flow file") for name in passed)
     moved_names = resolver.names_to_import_back(moved_definitions, node)
     return ExtractPlan(
         flow=flow, step=step, keep_before=keep_before, moved_start=start, moved_end=end, params=params,
         written=written, locals=locals_, common_attrs=common_attrs, common_alias=common_alias,
         from_common=from_common, imports=imports, moved_definitions=moved_definitions, moved_names=moved_names,
-        body_names=body_names, global_names=globals_needed | also_global | common_attrs,
+        body_names=body_names, global_names=globals_needed | also_global | common_attrs, flow_param=flow_param,
+        flow_reason=flow_reason, selection=part is not None,
     )
+
+
+def _closure_reason(moved: list[ast.stmt], scan: "_BodyScan") -> str | None:
+    """Why the lambdas and nested functions that read artifacts cannot read the function's locals instead, or None.
+
+    They can when they cannot outlive the step's call: each one is only called (a lambda given to a call,
+    `sorted(key=lambda ...)`; a nested function whose name is only called). In common.py they then read the local
+    for the artifact, which holds what `self.x` holds at every moment of the body. Otherwise (and when an artifact
+    is assigned after a closure first reads it, which would pass it in eagerly) the body moves written against the
+    flow, where they read `flow.x` when they run, as before."""
+    early = sorted(scan.first_use_in_closure & set(scan.writes))
+    if early:
+        return (f"a lambda or nested function reads `self.{early[0]}` (line {scan.closure_reads[early[0]]}) before "
+                "the body assigns it")
+    parents: dict[int, ast.AST] = {}
+    closures: list[ast.Lambda | ast.FunctionDef | ast.AsyncFunctionDef] = []
+    calls: set[int] = set()  # id() of names and lambdas that are the function of a call
+    for statement in moved:
+        for node in ast.walk(statement):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+            if isinstance(node, ast.Call):
+                calls.add(id(node.func))
+            if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                    isinstance(n, ast.Name) and n.id == "self" for n in ast.walk(node)):
+                closures.append(node)
+    for closure in closures:
+        if isinstance(closure, ast.Lambda):
+            parent = parents.get(id(closure))
+            if not (isinstance(parent, (ast.Call, ast.keyword)) and closure is not getattr(parent, "func", None)
+                    or id(closure) in calls):
+                return f"the lambda on line {closure.lineno} reads artifacts and is kept beyond a call"
+            continue
+        if closure.decorator_list:
+            return f"the nested function `{closure.name}` (line {closure.lineno}) reads artifacts and is decorated"
+        for statement in moved:
+            for node in ast.walk(statement):
+                if (isinstance(node, ast.Name) and node.id == closure.name and isinstance(node.ctx, ast.Load)
+                        and id(node) not in calls):
+                    return (f"the nested function `{closure.name}` reads artifacts and is used on line {node.lineno} "
+                            "other than by calling it")
+    return None
+
+
+def _is_main_guard(statement: ast.stmt) -> bool:
+    test = statement.test if isinstance(statement, ast.If) else None
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__")
 
 
 def _is_docstring(statement: ast.stmt) -> bool:
@@ -286,24 +545,34 @@ def _common_attribute_uses(moved: list[ast.stmt], alias: str) -> set[str]:
 class _BodyScan:
     """Every use of `self` in the moved statements: artifacts read and written, and anything that cannot move."""
 
-    def __init__(self, flow: FlowClass, step_name: str):
+    def __init__(self, flow: FlowClass, step_name: str, returns_allowed: bool = False):
         self.flow = flow
         self.step_name = step_name
+        self.returns_allowed = returns_allowed
         self.attributes: list[str] = []  # in order of first use
         self.writes: list[str] = []  # in order of first write
         self.params_order: list[str] = []
         self.called: set[int] = set()  # id() of `self.x` attributes that are called: `self.x(...)`
+        self.closure_reads: dict[str, int] = {}  # artifact read inside a lambda or nested function -> first line
+        self.first_use_in_closure: set[str] = set()  # artifacts whose first use (in source order) is in a closure
+        self.flow_reason: str | None = None  # why the body needs the flow object itself (see `_needs_flow`)
+        self.private: tuple[str, int] | None = None  # a `self.__name` (mangled inside the class only) and its line
 
     def statement(self, statement: ast.stmt) -> None:
         self._walk(statement, nested=None, parent=None)
 
     def _walk(self, node: ast.AST, nested: str | None, parent: ast.AST | None) -> None:
         kind = type(node)
-        if kind in (ast.Return, ast.Yield, ast.YieldFrom, ast.Await) and nested is None:
+        if kind is ast.Return and nested is None and self.returns_allowed:
+            self._needs_flow(f"the body returns early (line {node.lineno})")  # artifacts set so far stay set
+        elif kind in (ast.Return, ast.Yield, ast.YieldFrom, ast.Await) and nested is None:
             what = {ast.Return: "an early `return`", ast.Yield: "`yield`", ast.YieldFrom: "`yield from`",
                     ast.Await: "`await`"}[kind]
-            raise ExtractError(f"The body has {what} (line {node.lineno}); a step with it cannot be extracted "
-                               "exactly.")
+            advice = ("it skips the rest of the step, which a function call cannot do for it. Move the part before "
+                      "it into a helper yourself, or let every path reach the final `self.next`."
+                      if kind is ast.Return else "the step would become a different kind of function. Move the "
+                      "code around it into a helper yourself.")
+            raise ExtractError(f"The body has {what} (line {node.lineno}): {advice}")
         if kind in (ast.Global, ast.Nonlocal) and nested is None:
             raise ExtractError(f"The body declares `global {', '.join(node.names)}` (line {node.lineno}); move "
                                "that state out of the step first.")
@@ -322,44 +591,52 @@ class _BodyScan:
         for child in ast.iter_child_nodes(node):
             self._walk(child, nested, node)
 
+    def _needs_flow(self, why: str) -> None:
+        """The body needs the flow object itself: it moves written against a `flow` parameter (first reason kept)."""
+        if self.flow_reason is None:
+            self.flow_reason = why
+
     def _self_use(self, node: ast.Name, nested: str | None, parent: ast.AST | None) -> None:
         line = node.lineno
         if not (isinstance(parent, ast.Attribute) and parent.value is node):
-            raise ExtractError(f"The body uses `self` itself on line {line} (not as `self.<name>`); only "
-                               "artifact reads and writes can move out of the flow.")
+            self._needs_flow(f"the body uses `self` itself on line {line}")
+            return
         attribute = parent.attr
-        if nested is not None:
-            raise ExtractError(f"{nested[0].upper()}{nested[1:]} in the body uses `self.{attribute}` (line "
-                               f"{line}); it could run after the step and see a different value.")
-        if attribute.startswith("__") and attribute.endswith("__"):
-            raise ExtractError(f"The body uses `self.{attribute}` (line {line}); only artifacts can move.")
         flow = self.flow
-        if attribute == "merge_artifacts":
-            raise ExtractError(f"`self.merge_artifacts(...)` on line {line} is in the middle of the body; it can stay "
-                               "in the step only as the first or the last statement before `self.next`.")
-        if attribute in flow.methods or attribute in FLOWSPEC_METHODS:
-            raise ExtractError(f"The body uses the method `self.{attribute}` (line {line}); it may read or write "
-                               "artifacts itself. Move its code into the step, or make it a module function, first.")
-        if attribute in flow.steps:
-            raise ExtractError(f"The body uses the step `self.{attribute}` (line {line}) outside `self.next`.")
-        is_called = id(parent) in self.called
-        if is_called and not flow.complete and attribute not in self.writes:
-            raise ExtractError(f"The body calls `self.{attribute}()` (line {line}), which may be a method of a base "
-                               "class this file does not show.")
         context = type(parent.ctx)
-        if context is ast.Del:
-            raise ExtractError(f"The body deletes `self.{attribute}` (line {line}); an extracted function cannot "
-                               "delete an artifact.")
         if context is ast.Store:
             if attribute in ("input", "index"):
                 raise ExtractError(f"The body assigns `self.{attribute}` (line {line}), which Metaflow forbids.")
             if attribute in flow.parameters or attribute in flow.class_attributes:
                 raise ExtractError(f"The body assigns `self.{attribute}` (line {line}), a Parameter or class "
                                    "attribute, which Metaflow forbids at run time.")
-            if attribute not in self.writes:
-                self.writes.append(attribute)
+        if attribute.startswith("__") and not attribute.endswith("__") and self.private is None:
+            self.private = (attribute, line)
+        if nested == "a nested class":
+            self._needs_flow(f"a nested class uses `self.{attribute}` (line {line})")
+        elif nested is not None:
+            if context is not ast.Load:
+                self._needs_flow(f"{nested} assigns `self.{attribute}` (line {line})")
+            self.closure_reads.setdefault(attribute, line)
+        if attribute.startswith("__") and attribute.endswith("__"):
+            self._needs_flow(f"the body uses `self.{attribute}` (line {line})")
+        elif attribute == "merge_artifacts":
+            self._needs_flow(f"`self.merge_artifacts(...)` on line {line} is in the middle of the body")
+        elif attribute in flow.methods or attribute in FLOWSPEC_METHODS:
+            self._needs_flow(f"the body calls the flow's method `self.{attribute}` (line {line})")
+        elif attribute in flow.steps:
+            self._needs_flow(f"the body uses the step `self.{attribute}` (line {line}) outside `self.next`")
+        elif id(parent) in self.called and not flow.complete and attribute not in self.writes:
+            self._needs_flow(f"the body calls `self.{attribute}()` (line {line}), which may be a method of a base "
+                             "class this file does not show")
+        if context is ast.Del:
+            self._needs_flow(f"the body deletes `self.{attribute}` (line {line})")
+        if context is ast.Store and attribute not in self.writes:
+            self.writes.append(attribute)
         if attribute not in self.attributes:
             self.attributes.append(attribute)
+            if nested is not None:
+                self.first_use_in_closure.add(attribute)
 
 
 class _DefiniteWrites:
@@ -492,11 +769,48 @@ class _ModuleNames:
             if isinstance(node, ast.Global):
                 self.globals_declared.update(node.names)
 
-    def resolve(self, names: set[str]) -> tuple[list[NeededImport], list[ast.stmt], set[str]]:
+    def resolve(self, names: set[str]) -> tuple[list[NeededImport], list[ast.stmt], set[str], list[str]]:
+        """What each global name of the body needs: imports copied to common.py, definitions moved there, and the
+        names that cannot move and are passed to the function instead (in name order)."""
+        imports: dict[tuple, NeededImport] = {}
+        moved: dict[int, ast.stmt] = {}
+        also_global: set[str] = set()
+        passed: list[str] = []
+        for name in sorted(names):
+            try:
+                found_imports, found_moved, found_global = self._resolve_one(name)
+            except ExtractError:
+                if not self._passable(name):
+                    raise
+                passed.append(name)
+                also_global.add(name)
+                continue
+            imports.update(found_imports)
+            moved.update(found_moved)
+            also_global |= found_global
+        order = {id(s): i for i, s in enumerate(self.module.tree.body)}  # type: ignore[union-attr]
+        moved_list = sorted(moved.values(), key=lambda s: order[id(s)])
+        ordered = sorted(imports.values(), key=lambda n: (n.position, n.bound))
+        return ordered, moved_list, also_global, passed
+
+    def _passable(self, name: str) -> bool:
+        """A name of the flow file the function can take as a parameter: bound only by top-level statements that all
+        run before the `if __name__ == "__main__":` block starts the flow, and never rebound through `global`, so it
+        holds its final value whenever a step runs."""
+        statements = self.bindings.get(name)
+        if not statements or name in self.globals_declared or name in self.from_common:
+            return False
+        assert self.module.tree is not None
+        body = self.module.tree.body
+        guard = next((i for i, s in enumerate(body) if _is_main_guard(s)), len(body))
+        positions = {id(s): i for i, s in enumerate(body)}
+        return all(positions[id(s)] < guard for s in statements)
+
+    def _resolve_one(self, first: str) -> tuple[dict[tuple, NeededImport], dict[int, ast.stmt], set[str]]:
         imports: dict[tuple, NeededImport] = {}
         moved: dict[int, ast.stmt] = {}
         seen: set[str] = set()
-        pending = sorted(names)
+        pending = [first]
         also_global: set[str] = set()
         while pending:
             name = pending.pop()
@@ -551,10 +865,7 @@ class _ModuleNames:
                 continue
             raise ExtractError(f"The body uses `{name}`, which the flow file binds in a `{type(statement).__name__}` "
                                "statement that cannot move to common.py.")
-        order = {id(s): i for i, s in enumerate(self.module.tree.body)}  # type: ignore[union-attr]
-        moved_list = sorted(moved.values(), key=lambda s: order[id(s)])
-        ordered = sorted(imports.values(), key=lambda n: (n.position, n.bound))
-        return ordered, moved_list, also_global
+        return imports, moved, also_global
 
     def _check_movable(self, name: str, statement: ast.stmt) -> None:
         used = _definition_globals(statement)

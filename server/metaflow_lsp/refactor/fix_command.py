@@ -1,5 +1,6 @@
 """`metaflow-lsp fix [--diff] PATH...`: the safe fixes of the editor's "Fix all" (`source.fixAll.metaflow-lsp`), from
-the command line. Registered on the `metaflow-lsp` parser by `register`.
+the command line; `metaflow-lsp fix --extract STEP [--flow NAME] FLOW.py`: the editor's Extract, for scripted
+refactors. Registered on the `metaflow-lsp` parser by `register`.
 
 Safe fixes: those the fix table marks safe (`refactor.fix_table`; each declaration, next to its rule, says why).
 Files are rewritten in place (a .gitignore is created or appended to); `--diff` prints a unified diff instead and
@@ -30,6 +31,10 @@ def register(commands) -> None:
                     "files would change); 2: usage error.")
     fix.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (walked recursively)")
     fix.add_argument("--diff", action="store_true", help="print a unified diff of the fixes, write nothing")
+    fix.add_argument("--extract", metavar="STEP",
+                     help="instead: extract the body of step STEP of the one flow file given to common.py beside it "
+                          "(exit 1 with the reason when it cannot be extracted exactly)")
+    fix.add_argument("--flow", metavar="NAME", help="with --extract: the flow class, when the file has several")
     fix.set_defaults(run=run_fix)
 
 
@@ -46,6 +51,8 @@ def run_fix(args: argparse.Namespace) -> int:
     if missing:
         print(f"metaflow-lsp: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    if args.extract is not None or args.flow is not None:
+        return run_extract(args)
     pending: dict[Path, str] = {}  # with --diff: what other files would hold after the fixes so far
 
     def read(path: Path) -> str | None:
@@ -118,6 +125,59 @@ def run_fix(args: argparse.Namespace) -> int:
     if remaining_rows or unwritten or (args.diff and changed_files):
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    """`metaflow-lsp fix --extract STEP [--flow NAME] FLOW.py`: the editor's "Extract body of step to common.py",
+    for scripted refactors. Writes the flow file and common.py (or, with --diff, prints what would change)."""
+    from ..builder import parse_module
+    from ..files import has_bom, read_bytes, write_inside
+    from ..project import find_root
+    from .extract import extract_plan
+    from .fix_table import read_disk
+    from .plan import FixError, unified_diff
+
+    if args.extract is None:
+        print("metaflow-lsp: --flow needs --extract STEP", file=sys.stderr)
+        return EXIT_USAGE
+    if len(args.paths) != 1 or not args.paths[0].is_file():
+        print("metaflow-lsp: --extract takes one flow file", file=sys.stderr)
+        return EXIT_USAGE
+    path = args.paths[0]
+    try:
+        source = read_bytes(path).decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"metaflow-lsp: {path}: cannot read it ({getattr(error, 'strerror', None) or error})", file=sys.stderr)
+        return EXIT_FINDINGS
+    module = parse_module(source, path)
+    owners = [flow.name for flow in module.flows
+              if args.extract in flow.steps and flow.steps[args.extract].owner == flow.name]
+    if args.flow is None and len(owners) > 1:
+        print(f"metaflow-lsp: {path}: step `{args.extract}` is defined in several flows ({', '.join(owners)}); "
+              "choose one with --flow NAME", file=sys.stderr)
+        return EXIT_USAGE
+    if args.flow is not None and args.flow not in {flow.name for flow in module.flows}:
+        print(f"metaflow-lsp: {path}: no flow named `{args.flow}`", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        plan = extract_plan(source, path, args.extract, read_disk, flow_name=args.flow)
+    except FixError as error:
+        print(f"{path}: not extracted: {error}", file=sys.stderr)
+        return EXIT_FINDINGS
+    root = find_root(Path(os.path.abspath(path)))
+    for change in plan.changes:
+        if args.diff:
+            sys.stdout.write(unified_diff(change, _shown(change.path)))
+            continue
+        bom = b"\xef\xbb\xbf" if not change.is_new and has_bom(change.path) else b""
+        try:
+            write_inside(root, change.path, bom + change.new.encode("utf-8"))
+        except OSError as error:
+            print(f"metaflow-lsp: {change.path}: not written: {error.strerror}", file=sys.stderr)
+            return EXIT_FINDINGS
+    verb = "would extract" if args.diff else "extracted"
+    print(f"{path}: {verb} the body of step `{args.extract}` to {_shown(plan.changes[-1].path)}", file=sys.stderr)
+    return EXIT_FINDINGS if args.diff else EXIT_CLEAN
 
 
 def _shown(path: Path) -> str:
