@@ -102,6 +102,7 @@ def test_what_only_a_full_parse_can_tell_is_declined():
         "an edit at module level": FLOW.replace("import FlowSpec, step", "import FlowSpec, step, card"),
         "a second definition in the step's lines": FLOW.replace("        self.next(self.end)", "    x = 1"),
         "a backslash continuing the step's last line": FLOW.replace("print(self.x)", "print(self.x) \\"),
+        "a backslash joining a line to the def": FLOW.replace("    @step\n    def end", " \\\n    def end"),
     }
     for case, new in cases.items():
         assert reparsed(FLOW, new) is None, case

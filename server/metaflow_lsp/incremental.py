@@ -7,7 +7,7 @@ a method that no longer parses on its own) returns None and the caller parses th
 
 Why this gives exactly the tree a full parse would: the lines before the method and after it are unchanged, the
 method starts a logical line at the same indentation, and its new text parses on its own as one complete definition
-(no string or bracket left open, no backslash at its end), so the tokenizer is in the same state at both ends as it was in the previous
+(no string or bracket left open, no line ending in a backslash), so the tokenizer is in the same state at both ends as it was in the previous
 version. The method is parsed at its own indentation, under an `if 1:` line, so columns and string contents are the
 file's; only line numbers are shifted back in place.
 """
@@ -33,8 +33,10 @@ def reparse_edited_method(old_lines: list[str], old_tree: ast.Module, new_lines:
     if found is None:
         return None
     class_index, member_index, start, end = found
-    if new_lines[end].endswith("\\"):
-        return None  # a backslash continues the method's last line into the next one, outside what is re-parsed
+    if any(line.endswith("\\") for line in new_lines[start:end + 1]):
+        # A backslash joins two lines into one logical line, whose indentation is its first line's: at either end
+        # of the method that mixes in text outside what is re-parsed, and inside it a full parse is simply safer.
+        return None
     old_method = old_tree.body[class_index].body[member_index]
     new_method = _parse_method(new_lines[start:end + 1], start)
     if new_method is None or new_method.col_offset != old_method.col_offset:
