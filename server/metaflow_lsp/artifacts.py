@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .graph import FlowGraph
-from .model import FlowClass, Module, Parameter, SelfAccess, Step, literal
+from .model import FlowClass, Module, Parameter, SelfAccess, Step, Transition, literal
 from .rules.facts import ancestors, predecessors
 from .rules.runtime import forward_order, merge_effect
 from .text import Span
@@ -188,8 +188,8 @@ def _token_in_step(flow: FlowClass, step: Step, line: int, col: int) -> Token | 
         for name, span in transition.targets:
             if _contains(span, line, col) and name in flow.steps:
                 return Token("step", name, _tail_span(span, name), flow, step)
-        foreach = next((k.value for k in transition.call.keywords if k.arg == "foreach"), None)
-        if isinstance(foreach, ast.Constant) and isinstance(foreach.value, str) and _contains(Span.of(foreach), line, col):
+        foreach = foreach_literal(transition)
+        if foreach is not None and _contains(Span.of(foreach), line, col):
             span = Span.of(foreach)
             inner = Span(span.line, span.col + 1, span.end_line, span.end_col - 1)  # inside the quotes
             return Token("artifact", foreach.value, inner, flow, step)
@@ -214,17 +214,34 @@ def _tail_span(span: Span, name: str) -> Span:
 
 def _join_input_token(flow: FlowClass, step: Step, line: int, col: int) -> Token | None:
     """`inputs.<branch>.<name>` and `inp.<name>` for `for inp in inputs:` in a join step."""
+    for node, branch in join_input_reads(flow, step):
+        span = name_span(node)
+        if _contains(span, line, col):
+            return Token("artifact", node.attr, span, flow, step, branch=branch)
+    return None
+
+
+def foreach_literal(transition: Transition) -> ast.Constant | None:
+    """The string of `foreach="<name>"` in a `self.next(...)` call; None for no foreach or a computed name."""
+    foreach = next((k.value for k in transition.call.keywords if k.arg == "foreach"), None)
+    return foreach if isinstance(foreach, ast.Constant) and isinstance(foreach.value, str) else None
+
+
+def join_input_reads(flow: FlowClass, step: Step) -> list[tuple[ast.Attribute, str | None]]:
+    """The artifact accesses through a join step's inputs, in `ast.walk` order, each with the branch it names:
+    `inputs.<branch>.<name>`, and `inp.<name>` (branch None) for `for inp in inputs:`, also in a comprehension."""
     inputs = step.node.args.args[1].arg
     loop_names = {node.target.id for node in ast.walk(step.node)
                   if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name)
                   and isinstance(node.iter, ast.Name) and node.iter.id == inputs}
+    found: list[tuple[ast.Attribute, str | None]] = []
     for node in ast.walk(step.node):
-        if not isinstance(node, ast.Attribute) or not _contains(name_span(node), line, col):
+        if not isinstance(node, ast.Attribute) or not flow.is_artifact(node.attr):
             continue
         value = node.value
-        if isinstance(value, ast.Name) and value.id in loop_names and flow.is_artifact(node.attr):
-            return Token("artifact", node.attr, name_span(node), flow, step)
-        if (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == inputs
-                and value.attr in flow.steps and flow.is_artifact(node.attr)):
-            return Token("artifact", node.attr, name_span(node), flow, step, branch=value.attr)
-    return None
+        if isinstance(value, ast.Name) and value.id in loop_names:
+            found.append((node, None))
+        elif (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == inputs
+              and value.attr in flow.steps):
+            found.append((node, value.attr))
+    return found
