@@ -129,6 +129,17 @@ def test_init_never_writes_through_a_link_out_of_the_project(tmp_path):
     assert "flows/train.py: not written: leads out of the project folder" in result.stderr
     assert list(outside.iterdir()) == []
     assert not (root / ".github").exists()  # no workflow for flows that are not there
+    assert ".github/workflows/metaflow.yml: not written: the flows above are missing" in result.stderr
+
+
+def test_init_with_an_unreadable_gitignore_says_so_and_still_writes_the_workflow(tmp_path):
+    os.mkfifo(tmp_path / ".gitignore")  # a FIFO: reading it would wait for a writer forever
+    result = cli("init", str(tmp_path), "--name", "demo")
+    assert result.returncode == 1
+    assert "metaflow-lsp: .gitignore: cannot read it (not a regular file)" in result.stderr.splitlines()
+    assert "wrote .github/workflows/metaflow.yml" in result.stdout.splitlines()
+    assert [step.get("name") for step in workflow_steps(tmp_path)][-2:] == [
+        "DemoTrainFlow in test mode", "DemoPredictFlow in test mode"]
 
 
 def test_init_refuses_a_bad_name_and_a_file_in_the_way(tmp_path):
