@@ -208,6 +208,19 @@ def test_ci_workflow_runs_every_flow_found_by_content_in_reading_order(tmp_path)
     assert again.stdout.splitlines()[0] == "unchanged .github/workflows/metaflow.yml: 3 flows in test mode"
 
 
+def test_ci_workflow_quotes_a_file_name_that_would_end_its_comment(tmp_path):
+    name = "full\n      - run: echo injected #.py"  # a file name may hold a line break
+    (tmp_path / name).write_text(flow("FullFlow", parameter='    rows = Parameter("rows", default=10)\n'),
+                                 encoding="utf-8")
+    (tmp_path / "smoke.py").write_text(flow("SmokeFlow"), encoding="utf-8")
+    result = cli("ci-workflow", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert [step.get("run") for step in workflow_steps(tmp_path)][-2:] == [
+        "metaflow-lsp check --format github .", "python smoke.py --no-pylint run --test_mode 1"]
+    text = (tmp_path / ".github/workflows/metaflow.yml").read_text(encoding="utf-8")
+    assert '# FullFlow ("full\\n      - run: echo injected #.py"): no test-mode Parameter, not run' in text
+
+
 def test_ci_workflow_refuses_a_workflow_folder_linked_out_of_the_project(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
