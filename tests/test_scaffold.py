@@ -78,6 +78,17 @@ def test_the_scaffolds_workflow_checks_then_runs_train_before_predict_in_test_mo
     assert runs.index("metaflow-lsp check --format github .") < steps.index(flows[0])
 
 
+def test_the_next_step_init_suggests_pastes_into_a_shell_for_a_folder_with_a_space(tmp_path):
+    root = tmp_path / "my project"
+    result = cli("init", str(root), "--name", "demo")
+    assert result.returncode == 0, result.stderr
+    suggestion = result.stdout.splitlines()[-1]
+    assert suggestion.startswith("next: cd ") and suggestion.endswith(" && python train.py run --test_mode 1")
+    cd = suggestion.removeprefix("next: ").split(" && ")[0]
+    shell = subprocess.run(["bash", "-c", f"{cd} && pwd -P"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert shell.stdout.strip() == str((root / "flows").resolve()), shell.stderr
+
+
 def test_pypi_pins_packages_and_the_workflow_runs_with_the_pypi_environment(tmp_path):
     root = tmp_path / "proj"
     assert cli("init", str(root), "--pypi").returncode == 0
