@@ -185,7 +185,8 @@ _folders: dict[Path, tuple[config.Settings, list[str], Project]] = {}
 _projects: dict[Path, Project] = {}
 
 
-def _folder(directory: Path) -> tuple[config.Settings, list[str], Project]:
+def folder_context(directory: Path) -> tuple[config.Settings, list[str], Project]:
+    """The settings (with their errors) and the project of the files in `directory`, found once (`check`, `graph`)."""
     known = _folders.get(directory)
     if known is None:
         settings, errors = config.load(directory)
@@ -199,7 +200,7 @@ def _check_file(job: tuple[Path, list[str] | None, list[str] | None]) -> tuple[P
     Returns the path, its findings as rows, errors (settings, unreadable: exit status 2) and notes (a file too large
     to check: generated code, said but not failed on)."""
     path, select, ignore = job
-    settings, errors, project = _folder(path.parent)
+    settings, errors, project = folder_context(path.parent)
     if select:
         settings = replace(settings, select=tuple(select))
     if ignore:
