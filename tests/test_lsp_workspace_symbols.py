@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 
 from lsprotocol import types
@@ -99,3 +100,11 @@ async def test_a_new_file_on_disk_shows_up_after_the_change_is_announced(tmp_pat
         client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
             types.FileEvent(uri=late.as_uri(), type=types.FileChangeType.Created)]))
         assert names(await query(client, "LateFlow")) == [("LateFlow", None)]
+
+
+async def test_a_buffer_open_under_a_symlink_loop_leaves_the_others_found(tmp_path):
+    project(tmp_path)
+    os.symlink("loop", tmp_path / "loop")  # `loop/notes.py` can be no file: the editor has it as a new buffer
+    async with session(tmp_path) as client:
+        open_document(client, tmp_path / "loop" / "notes.py", "x = 1\n")
+        assert names(await query(client, "ÉtudeFlow")) == [("ÉtudeFlow", None)]

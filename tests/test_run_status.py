@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -162,3 +164,34 @@ async def test_server_command_without_a_run_or_a_file(tmp_path):
         untitled = await asyncio.wait_for(client.workspace_execute_command_async(types.ExecuteCommandParams(
             command="metaflow.flowRunStatus", arguments=["untitled:Untitled-1"])), TIMEOUT)
         assert untitled is None
+
+
+def test_a_datastore_with_a_fifo_and_an_oversized_record_still_answers(tmp_path):
+    """`.metaflow/` is the project's to fill: a FIFO (an open that would wait forever) and a record past the size cap
+    are read as missing, and the rest of the run is still reported."""
+    run = tmp_path / ".metaflow" / "StatusFlow" / "7"
+
+    def record(relative: str, value: dict) -> None:
+        (run / relative).parent.mkdir(parents=True, exist_ok=True)
+        (run / relative).write_text(json.dumps(value), encoding="utf-8")
+
+    record("_meta/_self.json", {"ts_epoch": 1_000})
+    record("start/1/_meta/_self.json", {"ts_epoch": 1_000})
+    record("start/1/_meta/sysmeta_attempt_1000.json", {"value": 0})
+    record("start/1/_meta/sysmeta_attempt_ok_2000.json", {"value": "True"})
+    record("start/1/_meta/sysmeta_attempt-done_2100.json", {"value": True})
+    record("work/2/_meta/sysmeta_attempt_3000.json", {"value": 0})
+    os.mkfifo(run / "work/2/_meta/_self.json")
+    (run / "work/2/_meta/sysmeta_attempt_ok_4000.json").write_bytes(b'{"value": "True", "x": "' + b"x" * 2_000_000
+                                                                     + b'"}')
+    answer = []
+    reader = threading.Thread(target=lambda: answer.append(run_status_json(tmp_path, "StatusFlow", "end")),
+                              daemon=True)
+    reader.start()
+    reader.join(TIMEOUT)
+    assert answer, "reading the datastore hung"
+    [status] = answer
+    assert status["steps"]["start"] == {"status": "ok", "tasks": 1, "failed_tasks": 0, "started_ms": 1_000,
+                                        "finished_ms": 2_100, "duration_ms": 1_100}
+    assert status["steps"]["work"]["started_ms"] == 3_000  # from its attempt, the FIFO left unread
+    assert status["steps"]["work"]["status"] != "ok"  # a result it cannot read is no success

@@ -78,6 +78,17 @@ def test_the_scaffolds_workflow_checks_then_runs_train_before_predict_in_test_mo
     assert runs.index("metaflow-lsp check --format github .") < steps.index(flows[0])
 
 
+def test_the_next_step_init_suggests_pastes_into_a_shell_for_a_folder_with_a_space(tmp_path):
+    root = tmp_path / "my project"
+    result = cli("init", str(root), "--name", "demo")
+    assert result.returncode == 0, result.stderr
+    suggestion = result.stdout.splitlines()[-1]
+    assert suggestion.startswith("next: cd ") and suggestion.endswith(" && python train.py run --test_mode 1")
+    cd = suggestion.removeprefix("next: ").split(" && ")[0]
+    shell = subprocess.run(["bash", "-c", f"{cd} && pwd -P"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert shell.stdout.strip() == str((root / "flows").resolve()), shell.stderr
+
+
 def test_pypi_pins_packages_and_the_workflow_runs_with_the_pypi_environment(tmp_path):
     root = tmp_path / "proj"
     assert cli("init", str(root), "--pypi").returncode == 0
@@ -129,6 +140,17 @@ def test_init_never_writes_through_a_link_out_of_the_project(tmp_path):
     assert "flows/train.py: not written: leads out of the project folder" in result.stderr
     assert list(outside.iterdir()) == []
     assert not (root / ".github").exists()  # no workflow for flows that are not there
+    assert ".github/workflows/metaflow.yml: not written: the flows above are missing" in result.stderr
+
+
+def test_init_with_an_unreadable_gitignore_says_so_and_still_writes_the_workflow(tmp_path):
+    os.mkfifo(tmp_path / ".gitignore")  # a FIFO: reading it would wait for a writer forever
+    result = cli("init", str(tmp_path), "--name", "demo")
+    assert result.returncode == 1
+    assert "metaflow-lsp: .gitignore: cannot read it (not a regular file)" in result.stderr.splitlines()
+    assert "wrote .github/workflows/metaflow.yml" in result.stdout.splitlines()
+    assert [step.get("name") for step in workflow_steps(tmp_path)][-2:] == [
+        "DemoTrainFlow in test mode", "DemoPredictFlow in test mode"]
 
 
 def test_init_refuses_a_bad_name_and_a_file_in_the_way(tmp_path):
@@ -195,6 +217,19 @@ def test_ci_workflow_runs_every_flow_found_by_content_in_reading_order(tmp_path)
     assert "OldFlow" not in text
     again = cli("ci-workflow", str(tmp_path))
     assert again.stdout.splitlines()[0] == "unchanged .github/workflows/metaflow.yml: 3 flows in test mode"
+
+
+def test_ci_workflow_quotes_a_file_name_that_would_end_its_comment(tmp_path):
+    name = "full\n      - run: echo injected #.py"  # a file name may hold a line break
+    (tmp_path / name).write_text(flow("FullFlow", parameter='    rows = Parameter("rows", default=10)\n'),
+                                 encoding="utf-8")
+    (tmp_path / "smoke.py").write_text(flow("SmokeFlow"), encoding="utf-8")
+    result = cli("ci-workflow", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert [step.get("run") for step in workflow_steps(tmp_path)][-2:] == [
+        "metaflow-lsp check --format github .", "python smoke.py --no-pylint run --test_mode 1"]
+    text = (tmp_path / ".github/workflows/metaflow.yml").read_text(encoding="utf-8")
+    assert '# FullFlow ("full\\n      - run: echo injected #.py"): no test-mode Parameter, not run' in text
 
 
 def test_ci_workflow_refuses_a_workflow_folder_linked_out_of_the_project(tmp_path):

@@ -207,7 +207,8 @@ _folders: dict[Path, tuple[config.Settings, list[str], Project]] = {}
 _projects: dict[Path, Project] = {}
 
 
-def _folder(directory: Path) -> tuple[config.Settings, list[str], Project]:
+def folder_context(directory: Path) -> tuple[config.Settings, list[str], Project]:
+    """The settings (with their errors) and the project of the files in `directory`, found once (`check`, `graph`)."""
     known = _folders.get(directory)
     if known is None:
         settings, errors = config.load(directory)
@@ -219,7 +220,7 @@ def _folder(directory: Path) -> tuple[config.Settings, list[str], Project]:
 def _file_settings(path: Path, select: list[str] | None,
                    ignore: list[str] | None) -> tuple[config.Settings, list[str], Project]:
     """A file's pyproject settings with the command line's overrides, their errors, and its project."""
-    settings, errors, project = _folder(path.parent)
+    settings, errors, project = folder_context(path.parent)
     if select:
         settings = replace(settings, select=tuple(select))
     if ignore:

@@ -56,13 +56,12 @@ def run_graph(args: argparse.Namespace) -> int:
 def collect_flows(paths: list[Path]) -> list[dict]:
     """The graph JSON of every flow under `paths`, each flow once (a flow run by one file and defined by another
     is drawn once), with the diagnostics `check` reports on its steps."""
-    from . import config
+    from .cli import folder_context
     from .engine import check_source
     from .files import FileTooLarge, read_source
     from .graph_export import graph_json
-    from .project import Project, find_root, walk_python_files
+    from .project import walk_python_files
 
-    projects: dict[Path, Project] = {}
     flows: dict[tuple, dict] = {}
     for path in dict.fromkeys(walk_python_files(paths)):
         try:
@@ -73,13 +72,12 @@ def collect_flows(paths: list[Path]) -> list[dict]:
         except OSError as error:
             print(f"metaflow-lsp: {path}: cannot read it ({error.strerror})", file=sys.stderr)
             continue
-        root = find_root(path.resolve())
-        project = projects.setdefault(root, Project(root))
-        settings, _errors = config.load(path)  # `check` reports settings errors; a drawing does not fail on them
+        settings, _errors, project = folder_context(path.parent)  # `check` reports settings errors, not a drawing
         result = check_source(source, path, settings, project)
         if result.module.syntax_error is not None:
             error = result.module.syntax_error
-            print(f"metaflow-lsp: {path}:{error.lineno or 1}: cannot parse it ({error.msg}): not drawn", file=sys.stderr)
+            print(f"metaflow-lsp: {path}:{error.lineno or 1}: cannot parse it ({error.msg}): not drawn",
+                  file=sys.stderr)
             continue
         for flow in graph_json(result.module, result.findings, project.resolver)["flows"]:
             file = Path(flow["file"]).resolve() if flow["file"] else None

@@ -157,7 +157,7 @@ def _scan(flow_dir: Path, flow: str) -> LocalRun | None:
     for entry in entries:
         if not entry.is_dir() or entry.name in ("data", "_meta") or entry.name.startswith("."):
             continue
-        meta = _read_json(Path(entry.path, "_meta", "_self.json"))
+        meta = read_metadata(Path(entry.path, "_meta", "_self.json"))
         if not isinstance(meta, dict) or not isinstance(meta.get("ts_epoch"), int):
             continue  # not a run folder (or one still being created)
         run = LocalRun(flow=flow, run_id=entry.name, created_ms=meta["ts_epoch"], steps=frozenset(),
@@ -181,7 +181,9 @@ def _steps(run_dir: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(steps)
 
 
-def _read_json(path: Path):
+def read_metadata(path: Path):
+    """A JSON record of the local datastore (`_self.json`, `sysmeta_*.json`); None when it cannot be read or is no
+    JSON (a run still being written, a file that is no regular file or too large)."""
     try:
         return json.loads(read_text(path, MAX_META_BYTES))
     except (OSError, ValueError, UnicodeDecodeError):

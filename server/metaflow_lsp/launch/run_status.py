@@ -8,24 +8,21 @@ Metaflow's local metadata provider records every attempt of a task as files name
     .metaflow/<Flow>/<run_id>/<step>/<task_id>/_meta/sysmeta_attempt-done_<ms>.json the attempt is over
     .metaflow/<Flow>/<run_id>/<step>/<task_id>/_meta/_self.json                     {"ts_epoch": <created, ms>, ...}
 
-The time is in the name, so a task costs one directory listing and two small reads (its creation, its result). A task whose
-latest attempt has no `attempt_ok` after it is unfinished: still running, or killed (the files cannot tell which).
+The time is in the name, so a task costs one directory listing and two small reads (its creation, its result). A task
+whose latest attempt has no `attempt_ok` after it is unfinished: still running, or killed (the files cannot tell which).
 Answers are cached per task by the modification time of its `_meta` folder: a finished task is read once.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..files import read_text
-from .datastore import LocalRun, datastore_root, latest_run
+from .datastore import LocalRun, datastore_root, latest_run, read_metadata
 
 OK, FAILED, UNFINISHED = "ok", "failed", "unfinished"
 _ATTEMPT, _ATTEMPT_OK, _ATTEMPT_DONE = "attempt", "attempt_ok", "attempt-done"
-MAX_STATUS_BYTES = 10_000  # an attempt_ok record is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,7 @@ def _read_task(meta: Path) -> TaskStatus:
         field, _, stamp = name.removeprefix("sysmeta_").removesuffix(".json").rpartition("_")
         if stamp.isdigit() and field in (_ATTEMPT, _ATTEMPT_OK, _ATTEMPT_DONE):
             records.setdefault(field, []).append((int(stamp), name))
-    created = _read_json(meta / "_self.json")
+    created = read_metadata(meta / "_self.json")
     started = created.get("ts_epoch") if isinstance(created, dict) else None
     started = started if isinstance(started, int) else min(records.get(_ATTEMPT, [(None, "")]))[0]
     latest_attempt = max(records.get(_ATTEMPT, [(0, "")]))[0]
@@ -103,14 +100,8 @@ def _read_task(meta: Path) -> TaskStatus:
     if not results:  # running, or killed before it could say (a retry started after the last result counts too)
         return TaskStatus(UNFINISHED, started, None)
     result_ms, name = max(results)
-    value = _read_json(meta / name)
+    value = read_metadata(meta / name)
     ok = isinstance(value, dict) and str(value.get("value")) == "True"
     done = [stamp for stamp, _ in records.get(_ATTEMPT_DONE, []) if stamp >= latest_attempt]
     return TaskStatus(OK if ok else FAILED, started, max(done) if done else result_ms)
 
-
-def _read_json(path: Path):
-    try:
-        return json.loads(read_text(path, MAX_STATUS_BYTES))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None

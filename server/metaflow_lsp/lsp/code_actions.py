@@ -45,6 +45,7 @@ from ..engine import CheckResult, Finding
 from ..refactor import fix_table
 from ..refactor.plan import FixError, FixPlan
 from ..refactor.versions import INSTALLED
+from .command_arguments import command_arguments
 from .convert import encoding_of
 from .workspace_edits import workspace_edit
 
@@ -430,9 +431,7 @@ def register(server: MetaflowLanguageServer) -> None:
     @server.command(APPLY_COMMAND)
     async def apply_fix(ls, *args):  # no annotations: pygls reads them to convert command arguments
         """For clients without code action literals: compute the action's edit and ask the client to apply it."""
-        data = args[0] if args and isinstance(args[0], dict) else None
-        if data is None and args and isinstance(args[0], list) and args[0]:
-            data = args[0][0]
+        data = next(iter(command_arguments(args)), None)
         if not isinstance(data, dict):
             return None
         action = await _resolve(ls, types.CodeAction(title=data.get("title") or "metaflow-lsp fix", data=data),

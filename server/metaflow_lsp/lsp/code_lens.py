@@ -39,6 +39,7 @@ from ..launch.configs import workspace_specs, write_run_configurations
 from ..launch.runspec import KIND_DEBUG_FOREACH, RunSpec, resume_spec, run_spec, spin_spec
 from ..model import FlowClass, Module
 from ..text import LineIndex
+from .command_arguments import command_arguments
 from .convert import UTF16, encoding_of, to_range
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def register(server: MetaflowLanguageServer) -> None:
     @server.command(RUN_SPEC_COMMAND)
     def run_spec_command(ls, *args):  # no annotations: pygls evaluates them (get_type_hints) to convert arguments
         """metaflow.runSpec(uri, flow?, kind?): the RunSpec of a flow in a document (the first flow by default)."""
-        uri, flow_name, kind = (list(flatten_arguments(args)) + [None, None, None])[:3]
+        uri, flow_name, kind = (command_arguments(args) + [None, None, None])[:3]
         if not isinstance(uri, str) or not ls.trusted:
             return None
         path = ls.path_of(uri)
@@ -106,7 +107,7 @@ def register(server: MetaflowLanguageServer) -> None:
         if not ls.trusted:
             ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, UNTRUSTED_REFUSAL))
             return {"folders": [], "refused": UNTRUSTED_REFUSAL}
-        given = [a for a in flatten_arguments(args) if isinstance(a, str)]
+        given = [a for a in command_arguments(args) if isinstance(a, str)]
         roots = [ls.path_of(given[0])] if given else ls.workspace_roots()
         reports = []
         for root in roots:
@@ -119,13 +120,6 @@ def register(server: MetaflowLanguageServer) -> None:
             if report.errors:
                 ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, "; ".join(report.errors)))
         return {"folders": reports}
-
-
-def flatten_arguments(args: tuple) -> list:
-    """Command arguments arrive as a list, or (depending on the client) as one list inside the list."""
-    if len(args) == 1 and isinstance(args[0], list):
-        return args[0]
-    return list(args)
 
 
 def _spin_known(ls: MetaflowLanguageServer) -> bool:

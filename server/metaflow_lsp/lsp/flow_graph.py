@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..graph import FlowGraph
 from ..graph_export import flows_of, graph_json
 from ..launch.run_status import run_status_json
-from .code_lens import flatten_arguments
+from .command_arguments import command_arguments
 
 if TYPE_CHECKING:
     from .server import MetaflowLanguageServer
@@ -29,7 +29,7 @@ def register(server: MetaflowLanguageServer) -> None:
     @server.command(FLOW_GRAPH_COMMAND)
     def flow_graph(ls, *args):  # no annotations: pygls evaluates them (get_type_hints) to convert arguments
         """metaflow.flowGraph(uri): the step graph of each flow in the document, as the editor has it now."""
-        uri = next(iter(flatten_arguments(args)), None)
+        uri = next(iter(command_arguments(args)), None)
         if not isinstance(uri, str):
             return None
         result = ls.analysis(uri)
@@ -39,7 +39,7 @@ def register(server: MetaflowLanguageServer) -> None:
     def flow_run_status(ls, *args):
         """metaflow.flowRunStatus(uri): each flow's latest local run in `.metaflow/`, per step; None for a document
         that is no file (there is no folder to find a run from)."""
-        uri = next(iter(flatten_arguments(args)), None)
+        uri = next(iter(command_arguments(args)), None)
         path = ls.path_of(uri) if isinstance(uri, str) else None
         if path is None:
             return None

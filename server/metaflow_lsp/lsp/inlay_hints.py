@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ..artifacts import FlowArtifacts, name_span
+from ..artifacts import FlowArtifacts, join_reads, name_span, transition_strings
 from ..model import FlowClass, Step
 from ..text import Span
 from .convert import column, encoding_of
@@ -97,31 +97,11 @@ def upstream_reads(flow: FlowClass, step: Step, artifacts: FlowArtifacts) -> dic
 def _reads(flow: FlowClass, step: Step) -> list[tuple[str, Span]]:
     """(name, span) of every artifact read in the step, `self.<name>` and a join's inputs, in source order."""
     found = [(a.name, a.span) for a in flow.artifact_reads(step)]
-    for transition in step.transitions:  # `foreach="<name>"` reads the artifact too
-        foreach = next((k.value for k in transition.call.keywords if k.arg == "foreach"), None)
-        if isinstance(foreach, ast.Constant) and isinstance(foreach.value, str) and flow.is_artifact(foreach.value):
-            found.append((foreach.value, Span.of(foreach)))
-    if step.is_join:
-        found += _join_input_reads(flow, step)
+    # `foreach="<name>"` and `condition="<name>"` read the artifact too
+    found += [(name, span) for name, span in transition_strings(step) if flow.is_artifact(name)]
+    found += [(node.attr, name_span(node)) for node, _ in join_reads(step)
+              if isinstance(node.ctx, ast.Load) and flow.is_artifact(node.attr)]
     return sorted(found, key=lambda entry: (entry[1].line, entry[1].col))
-
-
-def _join_input_reads(flow: FlowClass, step: Step) -> list[tuple[str, Span]]:
-    """`inputs.<branch>.<name>` and `inp.<name>` for `for inp in inputs:` (also in a comprehension)."""
-    inputs = step.node.args.args[1].arg
-    loop_names = {node.target.id for node in ast.walk(step.node)
-                  if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name)
-                  and isinstance(node.iter, ast.Name) and node.iter.id == inputs}
-    found = []
-    for node in ast.walk(step.node):
-        if not isinstance(node, ast.Attribute) or not isinstance(node.ctx, ast.Load) or not flow.is_artifact(node.attr):
-            continue
-        value = node.value
-        if (isinstance(value, ast.Name) and value.id in loop_names) or (
-                isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == inputs
-                and value.attr in flow.steps):
-            found.append((node.attr, name_span(node)))
-    return found
 
 
 def _tooltip(reads: dict[str, list[str]]) -> str:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from .code_lens import DEBUG_NOTEBOOK, flatten_arguments
+from .code_lens import DEBUG_NOTEBOOK
+from .command_arguments import command_arguments
 
 if TYPE_CHECKING:
     from .server import MetaflowLanguageServer
@@ -29,7 +30,7 @@ def register(server: MetaflowLanguageServer) -> None:
         from ..notebook.command import write_debug_notebook
         from ..notebook.plan import NotebookError
 
-        uri, step, run_id = (list(flatten_arguments(args)) + [None, None, None])[:3]
+        uri, step, run_id = (command_arguments(args) + [None, None, None])[:3]
         if not ls.trusted:
             raise _failure(UNTRUSTED_REFUSAL)
         path = ls.path_of(uri) if isinstance(uri, str) else None

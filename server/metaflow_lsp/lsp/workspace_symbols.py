@@ -11,6 +11,7 @@ has a dot), and the closer matches come first: the same name, then a prefix, the
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,13 +66,13 @@ def _rank(query: str, name: str) -> int | None:
 
 def _workspace_symbols(ls: MetaflowLanguageServer):
     """(uri, symbol) for every flow file under the workspace folders: open documents as the editor has them."""
-    folders = [folder.resolve() for folder in ls.workspace_roots()]
+    folders = [_real(folder) for folder in ls.workspace_roots()]
     done: set[Path] = set()  # files already given (open, or under an earlier folder holding this one)
     for document in list(ls.workspace.text_documents.values()):
         path = ls.path_of(document.uri)
-        if path is None or path.suffix != ".py" or not _inside(path.resolve(), folders):
+        if path is None or path.suffix != ".py" or not _inside(_real(path), folders):
             continue
-        done.add(path.resolve())
+        done.add(_real(path))
         result = ls.analysis(document.uri)
         if result.module.ok:
             yield from ((document.uri, symbol) for symbol in flow_symbols(result.module))
@@ -82,6 +83,12 @@ def _workspace_symbols(ls: MetaflowLanguageServer):
                 given.add(symbol.path)
                 yield symbol.path.as_uri(), symbol
         done |= given
+
+
+def _real(path: Path) -> Path:
+    """`path` with its links followed as far as they go: `Path.resolve` raises RuntimeError on a symlink loop (an
+    editor may have a buffer open under one), `os.path.realpath` stops there."""
+    return Path(os.path.realpath(path))
 
 
 def _inside(path: Path, folders: list[Path]) -> bool:

@@ -136,6 +136,12 @@ def _yaml(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _comment_text(text: str) -> str:
+    """`text` for a YAML comment: as it is, or quoted when it holds a line break or another control character (a
+    file name may: unquoted, it would end the comment and put its own steps into the workflow)."""
+    return text if text.isprintable() else _yaml(text)
+
+
 def workflow(root: Path) -> Workflow:
     """The workflow for the project at `root`."""
     root = root.resolve()
@@ -180,5 +186,5 @@ def workflow(root: Path) -> Workflow:
             lines += [f"        working-directory: {_yaml(folder)}"]
         lines += [f"        run: {_yaml(job.command)}"]
     for job in left_out:
-        lines += [f"      # {job.flow} ({job.script.as_posix()}): no test-mode Parameter, not run"]
+        lines += [f"      # {job.flow} ({_comment_text(job.script.as_posix())}): no test-mode Parameter, not run"]
     return Workflow("\n".join(lines) + "\n", running, notes)

@@ -10,6 +10,7 @@ import argparse
 import difflib
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -58,7 +59,9 @@ def _init(args: argparse.Namespace) -> int:
         for path in report.skipped:
             print(f"skipped {path.as_posix()} (already there, kept as it is)")
         if Path("flows/train.py") in report.written and not report.errors:  # our flow, with its test mode
-            print(f"next: cd {os.path.relpath(report.root / 'flows')} && python train.py run --test_mode 1")
+            # A line to paste into a shell: the folder quoted, it may hold spaces.
+            flows = shlex.quote(os.path.relpath(report.root / "flows"))
+            print(f"next: cd {flows} && python train.py run --test_mode 1")
     for message in report.notes + report.errors:
         print(f"metaflow-lsp: {message}", file=sys.stderr)
     return EXIT_ERRORS if report.errors else EXIT_OK

@@ -107,31 +107,29 @@ def init_project(root: Path, name: str | None = None, pypi: bool = False) -> Ini
                         "(give one with --name)")
     values = template_values(name, pypi)
     report = InitReport(root)
+    flows_missing = False
     for template, target in LAYOUT.items():
         text = render((TEMPLATES / f"{template}.template").read_text(encoding="utf-8"), values)
         if target == GITIGNORE:
             _extend_gitignore(root, text, report)
-        else:
-            _create(root, target, text, report)
-    if report.errors:
-        return report  # a flow missing: the workflow would not be the project's
+        elif not _create(root, target, text, report) and target.suffix == ".py":
+            flows_missing = True
+    if flows_missing:  # the workflow is made from the flows on disk: it would leave the missing ones out
+        report.errors.append(f"{WORKFLOW_PATH.as_posix()}: not written: the flows above are missing")
+        return report
     generated = workflow(root)
     report.notes += generated.notes  # flows of the folder that the workflow cannot run in test mode
     _create(root, WORKFLOW_PATH, generated.text, report)
     return report
 
 
-def _create(root: Path, target: Path, text: str, report: InitReport) -> None:
+def _create(root: Path, target: Path, text: str, report: InitReport) -> bool:
+    """Writes a file that is not there yet; False when it could not be written (the error is in the report)."""
     path = root / target
     if os.path.lexists(path):  # a dangling link too: never written through
         report.skipped.append(target)
-        return
-    try:
-        write_inside(root, path, text.encode("utf-8"))
-    except OSError as error:
-        report.errors.append(f"{target.as_posix()}: not written: {error.strerror or error}")
-        return
-    report.written.append(target)
+        return True
+    return _write(root, target, text, report, "not written")
 
 
 def _extend_gitignore(root: Path, template: str, report: InitReport) -> None:
@@ -149,9 +147,14 @@ def _extend_gitignore(root: Path, template: str, report: InitReport) -> None:
     if new == old:
         report.skipped.append(GITIGNORE)
         return
+    _write(root, GITIGNORE, new, report, "not extended")
+
+
+def _write(root: Path, target: Path, text: str, report: InitReport, failure: str) -> bool:
     try:
-        write_inside(root, path, new.encode("utf-8"))
+        write_inside(root, root / target, text.encode("utf-8"))
     except OSError as error:
-        report.errors.append(f".gitignore: not extended: {error.strerror or error}")
-        return
-    report.written.append(GITIGNORE)
+        report.errors.append(f"{target.as_posix()}: {failure}: {error.strerror or error}")
+        return False
+    report.written.append(target)
+    return True
