@@ -160,8 +160,9 @@ class RuleContext:
 
     def metaflow_name(self, decorator: Decorator) -> str | None:
         """The Metaflow name of a decorator of this file, through any alias (`@mf.retry`, `@r` after `from metaflow
-        import retry as r`), or None when it is not (or may not be) Metaflow's."""
-        return metaflow_name(decorator, self.module)
+        import retry as r`), or None when it is not (or may not be) Metaflow's. The answer depends on the
+        decorator's dotted name and the module's imports only, so it is computed once per name and check run."""
+        return self.memo(("metaflow-name", decorator.qualified), lambda: metaflow_name(decorator, self.module))
 
     def metaflow_decorator(self, step: Step, name: str) -> Decorator | None:
         """The first decorator of `step` that is Metaflow's `@name`, however it was imported."""

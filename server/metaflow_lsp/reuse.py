@@ -22,6 +22,7 @@ from .incremental import reparse_edited_method
 
 @dataclass
 class _Entry:
+    key: tuple  # `_key`: the method's class, position and text
     node: ast.FunctionDef | ast.AsyncFunctionDef
     derived: dict[Any, Any] = field(default_factory=dict)  # what was computed from this node alone
 
@@ -56,10 +57,16 @@ class NodeReuse:
             for index, member in enumerate(body):
                 if not isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     continue
+                entry = self._by_node.get(id(member))
+                if entry is not None and entry.node is member and entry.key[0] == statement.name:
+                    # The previous version's own node, shared by `reparse`, which keeps every line outside the
+                    # re-parsed method: same class, position and text, so the key is the one it had.
+                    entries[entry.key] = entry
+                    continue
                 key = _key(statement.name, member, lines)
                 entry = self._entries.get(key)
                 if entry is None:
-                    entry = _Entry(member)
+                    entry = _Entry(key, member)
                 else:
                     body[index] = entry.node
                 entries[key] = entry

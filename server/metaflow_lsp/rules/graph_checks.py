@@ -349,6 +349,11 @@ def _edges(graph: FlowGraph, node: Node) -> list[str]:
     return [n for n in node.out_funcs if n in graph and not (node.type == "split-switch" and n == node.name)]
 
 
+def _cycles(scope: Scope) -> dict[str, list[str]]:
+    """`cyclic_steps` of the scope's flow, once per check run: MF012 and MF014 both ask."""
+    return scope.context.memo(("cyclic-steps", id(scope.flow)), lambda: cyclic_steps(scope.graph))
+
+
 def cyclic_steps(graph: FlowGraph) -> dict[str, list[str]]:
     """Each step with a transition inside a loop, mapped to one loop through it (`[a, b, a]`)."""
     # Tarjan's strongly connected components, iteratively (flows can be long chains).
@@ -423,7 +428,7 @@ def _loop_through(graph: FlowGraph, name: str, first: str, component: set[str]) 
       silent="flows with an unreadable base; intermediate base classes; a switch looping to itself")
 @each_flow(whole_flow=True)
 def graph_cycle(scope: Scope):
-    for name, loop in cyclic_steps(scope.graph).items():
+    for name, loop in _cycles(scope).items():
         node = scope.graph[name]
         yield scope.at_next(node, f"Loop in the flow: {' -> '.join(f'`{n}`' for n in loop)}. A flow must be acyclic "
                                   f"(only a switch may go back to its own step).", step=name, loop=loop)
@@ -471,7 +476,7 @@ def _meeting_step(graph: FlowGraph, split: str) -> str | None:
 def unbalanced_split_join(scope: Scope):
     graph = scope.graph
     if (graph.start_step is None or graph.end_step is None or not graph.traversal_complete
-            or any(n in graph.reachable() for n in cyclic_steps(graph))):
+            or any(n in graph.reachable() for n in _cycles(scope))):
         return  # a loop makes the balance undefined: MF012 says what to fix. Unknown targets are skipped below.
     problems: dict[str, str] = {}
     visited: set[tuple[str, tuple]] = set()

@@ -550,6 +550,20 @@ def _by_self_attribute(context: RuleContext, functions: list[ast.AST]) -> dict[s
     return index
 
 
+def _test_mode_use(context: RuleContext, function: ast.AST, var: str, test_mode: frozenset[str],
+                   methods: frozenset[str]) -> tuple[int, bool]:
+    """(writes, handled) of `_TestModeUse` over one function: the key names all it reads besides the function, so
+    an unchanged step keeps its answer across keystrokes."""
+
+    def compute() -> tuple[int, bool]:
+        use = _TestModeUse(var, set(test_mode), set(methods))
+        use.body(function.body, False)
+        use.body(function.body, False)  # again, for locals tainted later in a loop
+        return use.writes, use.handled
+
+    return context.derived(function, ("test-mode-use", var, test_mode, methods), compute)
+
+
 @rule("MF206", "foreach-not-shrunk-in-test-mode", Severity.HINT,
       "A foreach list that the test-mode Parameter never shortens",
       silent="foreach over a Parameter or Config; lists built by helpers given `self`")
@@ -564,6 +578,8 @@ def foreach_not_shrunk(context: RuleContext):
         if methods is None:
             continue
         functions: dict[str, list[ast.AST]] | None = None  # by the self.<name> they mention, built when needed
+        test_mode_attrs = frozenset(p.attr for p in test_mode)
+        methods_names = frozenset(flow.methods)
         for step in flow.steps.values():
             if not context.defined_here(step):
                 continue
@@ -577,11 +593,10 @@ def foreach_not_shrunk(context: RuleContext):
                     functions = _by_self_attribute(context, [s.node for s in flow.steps.values()] + methods)
                 writes, handled = 0, False
                 for function in functions.get(var, ()):  # the others neither write nor shorten self.<var>
-                    use = _TestModeUse(var, {p.attr for p in test_mode}, flow.methods)
-                    use.body(function.body, False)
-                    use.body(function.body, False)  # again, for locals tainted later in a loop
-                    writes += use.writes
-                    handled |= use.handled
+                    function_writes, function_handled = _test_mode_use(context, function, var, test_mode_attrs,
+                                                                       methods_names)
+                    writes += function_writes
+                    handled |= function_handled
                 if writes == 0 or handled:
                     continue  # assigned where we cannot see, or shortened under test mode
                 reported.add(id(transition.call))

@@ -16,7 +16,7 @@ from ..model import FLOW_API, FlowClass, Module, Step, is_self, is_self_attr, li
 from ..refactor.fix_table import declare_fix, lazy
 from ..text import Span
 from .facts import (StepFacts, class_assignment, descendants, facts_of, is_test_module, keyword_span,
-                    method_defs, predecessors, reach, written_names)
+                    method_defs, edges, predecessors, written_names)
 from .registry import Hit, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
@@ -319,27 +319,57 @@ def foreach_on_unset_artifact(context: RuleContext):
     for flow in context.sound_flows():
         if _methods_hidden(context, flow):
             continue
-        writers: dict[str, set[str]] | None = None  # artifact -> the steps that may set it; "" -> opaque steps
-        preds: dict[str, set[str]] | None = None
-        for _flow, step in context.steps_in_file([flow], seen):
-            for transition in step.transitions:
-                if transition.kind != "foreach" or not isinstance(transition.foreach, str):
-                    continue
-                var = transition.foreach
-                if (var in flow.parameters or var in flow.class_attributes or var in flow.methods
-                        or var in flow.steps or var in FLOW_API):
-                    continue
-                if writers is None:
-                    writers, preds = _writers(context, flow), predecessors(flow)
-                before = reach(preds, step.name) | {step.name}
-                if not before.isdisjoint(writers.get(var, ())) or not before.isdisjoint(writers.get("", ())):
-                    continue
-                yield Hit(
-                    keyword_span(transition.call, "foreach") or transition.span,
-                    f'`foreach="{var}"` in step `{step.name}`, but no step up to here sets `self.{var}`: the split '
-                    f"fails at run time. Assign `self.{var}` before `self.next()`.",
-                    {"step": step.name, "foreach": var},
-                )
+        splits = [(step, transition) for _flow, step in context.steps_in_file([flow], seen)
+                  for transition in step.transitions
+                  if transition.kind == "foreach" and isinstance(transition.foreach, str)
+                  and not _names_no_artifact(flow, transition.foreach)]
+        if not splits:
+            continue
+        bits = {var: 1 << (index + 1) for index, var in enumerate(sorted({t.foreach for _step, t in splits}))}
+        set_up_to = _set_up_to(flow, _writers(context, flow), bits)
+        for step, transition in splits:
+            var = transition.foreach
+            if set_up_to[step.name] & (_OPAQUE_BIT | bits[var]):
+                continue
+            yield Hit(
+                keyword_span(transition.call, "foreach") or transition.span,
+                f'`foreach="{var}"` in step `{step.name}`, but no step up to here sets `self.{var}`: the split '
+                f"fails at run time. Assign `self.{var}` before `self.next()`.",
+                {"step": step.name, "foreach": var},
+            )
+
+
+def _names_no_artifact(flow: FlowClass, var: str) -> bool:
+    """A Parameter, class attribute, method, step or FlowSpec API name: set without any step writing it."""
+    return (var in flow.parameters or var in flow.class_attributes or var in flow.methods or var in flow.steps
+            or var in FLOW_API)
+
+
+_OPAQUE_BIT = 1  # in `_set_up_to`'s masks: an opaque step, which may set any artifact
+
+
+def _set_up_to(flow: FlowClass, writers: dict[str, set[str]], bits: dict[str, int]) -> dict[str, int]:
+    """For each step, the mask of the artifacts of `bits` (one bit each, above `_OPAQUE_BIT`) that the step itself
+    or a step before it, along any transition, may set, with `_OPAQUE_BIT` when one of those may set anything. One
+    forward pass with a worklist (a step is visited again only when its mask grows), not a walk back from every
+    split: linear in the flow for a fixed number of fan-outs."""
+    own = dict.fromkeys(flow.steps, 0)
+    for name in writers.get("", ()):
+        own[name] |= _OPAQUE_BIT
+    for var, bit in bits.items():
+        for name in writers.get(var, ()):
+            own[name] |= bit
+    successors = edges(flow)
+    mask = dict(own)
+    work = list(flow.steps)
+    while work:
+        name = work.pop()
+        for target in successors[name]:
+            grown = mask[target] | mask[name]
+            if grown != mask[target]:
+                mask[target] = grown
+                work.append(target)
+    return mask
 
 
 def _writers(context: RuleContext, flow: FlowClass) -> dict[str, set[str]]:
