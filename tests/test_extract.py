@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from metaflow_lsp.builder import parse_module
-from metaflow_lsp.refactor.extract import ExtractError, can_extract, extract_step
+from metaflow_lsp.config import Settings
+from metaflow_lsp.engine import check_source
+from metaflow_lsp.refactor.extract import ExtractError, can_extract, extract_plan, extract_step
+from metaflow_lsp.refactor.fix_table import FixContext, fix_for
 
 FLOW = Path("/project/flow.py")
 
@@ -400,7 +403,7 @@ def test_long_calls_are_wrapped():
              self.next(self.x)
              return
          self.next(self.y)
-     ''', "start", "`self.next(...)` on line 8 is not the last statement of `start`"),
+     ''', "start", "The body has a conditional `self.next(...)` (line 8) with nothing before it to extract"),
     ('''
      @step
      def start(self):
@@ -408,7 +411,7 @@ def test_long_calls_are_wrapped():
              return
          self.b = 1
          self.next(self.end)
-     ''', "start", "The body has an early `return` (line 8)"),
+     ''', "start", "The body has an early `return` (line 8) with nothing before it to extract: it skips"),
     ('''
      alpha = Parameter("alpha")
 
@@ -945,3 +948,85 @@ def test_extract_selection_that_needs_the_flow():
     function = function_text(result.common_source, "start_part")
     assert function.startswith("def start_part(flow, rows):\n")
     assert function.endswith("    value = flow.helper(len(rows))\n    doubled = value * 2\n    return doubled\n")
+
+
+EARLY_TRANSITION = flow('''
+    @step
+    def start(self):
+        """Start."""
+        rows = [1, 2, 3]
+        self.total = sum(rows)
+        if self.total > 100:
+            self.big = True
+        if self.total > 5:
+            self.next(self.end)
+            return
+        self.rest = rows
+        self.next(self.end)
+''')
+
+
+def test_step_with_a_conditional_transition_extracts_the_part_before_it():
+    """Issue 13, category 4: the statements before the `if` holding `self.next` and `return` move (a local read
+    after them is returned, an artifact set on some paths goes through UNSET); the transition stays in the step."""
+    assert can_extract(parse_module(EARLY_TRANSITION, FLOW), "start") is None
+    result = extract(EARLY_TRANSITION, "start")
+    assert result.before_transition == 13 and result.function_name == "start_part"
+    assert ('        """Start."""\n        self.total, big, rows = common.start_part()\n'
+            "        if big is not common.UNSET:\n            self.big = big\n"
+            "        if self.total > 5:\n            self.next(self.end)\n            return\n"
+            "        self.rest = rows\n        self.next(self.end)\n") in result.flow_source
+    function = function_text(result.common_source, "start_part")
+    assert function.startswith('def start_part():\n    """The part of the `start` step of TrainFlow before its '
+                               "conditional transition.\n")
+    assert "Returns: total, big, rows (a local of the step)." in function
+    assert "next" not in function and "return total, big, rows\n" in function
+    plan = extract_plan(EARLY_TRANSITION, FLOW, "start", lambda path: None)
+    assert plan.title == "Extract the part of step `start` before its transition (line 13) to common.py"
+    again = result.flow_source
+    assert refusal(again, "start") == ("The part of step `start` before its transition already only calls a "
+                                       "function of common.py.")
+
+
+def test_part_before_a_transition_that_cannot_move_is_refused_with_the_reason():
+    source = flow('''
+        @step
+        def start(self):
+            self.value = super().value
+            if self.value:
+                self.next(self.end)
+                return
+            self.next(self.end)
+    ''')
+    assert refusal(source, "start") == "The body calls `super()`, which only works inside the class."
+    selected = flow('''
+        @step
+        def start(self):
+            rows = [1]
+            if rows:
+                self.next(self.end)
+                return
+            self.next(self.end)
+    ''')
+    lines = lines_of(selected, "        rows = [1]", "            return")
+    assert can_extract(parse_module(selected, FLOW), "start", lines) == (
+        "The selection holds the conditional transition or `return` on line 9; select statements before it.")
+
+
+def test_titles_say_only_the_part_before_the_transition_moves():
+    """MF201's quick fix and the refactor action name the line of the transition Extract stops before."""
+    found = check_source(EARLY_TRANSITION, FLOW, Settings(select=("MF201",), max_step_statements=3)).findings
+    assert [f.data.get("transition") for f in found] == [13]
+    assert fix_for("MF201").title_of(found[0], FixContext(FLOW)) == (
+        "Extract the part of step `start` before its transition (line 13) to common.py")
+    plain = flow('''
+        @step
+        def start(self):
+            a = 1
+            b = a + 1
+            c = b + 1
+            self.d = c + 1
+            self.next(self.end)
+    ''')
+    found = check_source(plain, FLOW, Settings(select=("MF201",), max_step_statements=3)).findings
+    assert fix_for("MF201").title_of(found[0], FixContext(FLOW)) == "Extract body of step `start` to common.py"

@@ -283,3 +283,15 @@ def test_selected_statements(tmp_path):
     second = run_flow(directory, "flow.py")
     report = compare_runs(directory, "SelectionFlow", first, second)
     assert report["differences"] == [] and report["compared"] > 0
+
+
+def test_part_before_a_conditional_transition(tmp_path):
+    """Steps that return early after a `self.next` inside an `if` (issue 13, category 4), one taking the early
+    transition and one not: the statements before that `if` move (a local the step reads after them returned, an
+    artifact set on some paths through UNSET), the transition stays in the step, and every artifact is the same."""
+    directory = _copy(FIXTURES / "early_transition", tmp_path / "early_transition")
+    prove(directory, "flow.py", "EarlyTransitionFlow", 3)
+    flow = (directory / "flow.py").read_text()
+    assert "        self.values, self.total, huge, scale = common.start_part()\n" in flow
+    assert "        self.doubled, offset = common.middle_part(self.values)\n        if not self.doubled:\n" in flow
+    assert flow.count("            return\n") == 2 and flow.count("self.next(") == 4

@@ -497,17 +497,18 @@ async def test_extract_refusals_say_why_and_what_to_do_and_self_as_value_is_offe
         assert "        common.start(self)\n" in texts[uri]
         assert "def start(flow):" in texts[common_uri] and "helper(flow)" in texts[common_uri]
         check = titled(await actions_at(client, uri, check_line, only=[types.CodeActionKind.Refactor]),
-                       "Extract body of step `check`")
+                       "Extract the part of step `check` before its transition")
         assert check.disabled is not None and check.disabled.reason.startswith(
-            f"The body has an early `return` (line {check_line + 3}): it skips the rest of the step")
-        assert "Move the part before it into a helper yourself" in check.disabled.reason
+            f"The body has an early `return` (line {check_line + 3}) with nothing before it to extract: it skips "
+            "the rest of the step")
+        assert "Move the part after it into a helper yourself" in check.disabled.reason
     caps = capabilities()
     caps = attrs.evolve(caps, text_document=attrs.evolve(caps.text_document, code_action=attrs.evolve(
         caps.text_document.code_action, disabled_support=None)))
     async with session(tmp_path, caps=caps) as client:
         uri = open_document(client, path)
         listed = await actions_at(client, uri, check_line, only=[types.CodeActionKind.Refactor])
-        assert not [a for a in listed if a.title.startswith("Extract body of step `check`")]
+        assert not [a for a in listed if a.title.startswith("Extract the part of step `check` before its transition")]
 
 
 async def test_extract_selected_statements(tmp_path):

@@ -215,9 +215,11 @@ def _step_at(result: CheckResult, line: int) -> str | None:
 
 
 def _extract_action(result: CheckResult, step: str, base: dict, client: Client) -> types.CodeAction | None:
-    from ..refactor.extract_analysis import can_extract  # ast only: no libcst while listing
+    from ..refactor.extract_analysis import can_extract, part_before_transition, step_extract_title  # ast only
 
-    action = types.CodeAction(title=f"Extract body of step `{step}` to common.py",
+    found = next((s for flow in result.module.flows for s in flow.own_steps if s.name == step), None)
+    before = part_before_transition(found) if found is not None else None
+    action = types.CodeAction(title=step_extract_title(step, before),
                               kind=types.CodeActionKind.RefactorExtract,
                               data={**base, "action": "extract", "step": step, "code": "MF201"})
     return _disabled_when(action, _refusal(result, lambda: can_extract(result.module, step)), client)

@@ -40,7 +40,7 @@ from ..builder import parse_module, read_imports
 from ..model import Module
 from .plan import FileChange, FixError, FixPlan
 from .extract_analysis import (COMMON_MODULE, ExtractError, ExtractPlan, NeededImport, analyse, bound_names,
-                               can_extract)
+                               can_extract, step_extract_title)
 
 COMMON_FILE = f"{COMMON_MODULE}.py"
 NEW_COMMON_DOCSTRING = '"""Code shared by the flows in this directory: step bodies extracted by metaflow-lsp."""\n'
@@ -57,6 +57,7 @@ class ExtractResult:
     common_is_new: bool  # common.py did not exist: create it
     function_name: str  # the new function of common.py
     common_path: Path  # where common.py is: beside the flow file
+    before_transition: int | None = None  # only the part before the conditional transition on this line moved
 
 
 def extract_step(flow_source: str, flow_path: Path, step_name: str, common_source: str | None,
@@ -75,7 +76,7 @@ def extract_step(flow_source: str, flow_path: Path, step_name: str, common_sourc
     flow_tree, moved_nodes = _FlowEdit(plan, module, names).apply(flow_tree)
     common_text = common.append(plan, names, moved_nodes, new_function)
     return ExtractResult(flow_tree.code, common_text, common_source is None, names.function,
-                         flow_path.parent / COMMON_FILE)
+                         flow_path.parent / COMMON_FILE, plan.before_transition)
 
 
 def extract_plan(source: str, path: Path | None, step: str, read: Callable[[Path], str | None],
@@ -96,7 +97,7 @@ def extract_plan(source: str, path: Path | None, step: str, read: Callable[[Path
     except ExtractError as error:
         raise FixError(getattr(error, "message", None) or str(error)) from None
     title = (f"Extract selected statements of step `{step}` to {COMMON_FILE}" if lines is not None
-             else f"Extract body of step `{step}` to {COMMON_FILE}")
+             else step_extract_title(step, result.before_transition))
     return FixPlan(title, [
         FileChange(path, source, result.flow_source),
         FileChange(result.common_path, None if result.common_is_new else common_source, result.common_source)],
@@ -275,8 +276,10 @@ def _docstring(plan: ExtractPlan, names: _Names) -> str:
     reads = [describe(p.artifact, p.name, p.note) if p.artifact else f"{p.name} ({p.note})" for p in plan.params]
     writes = [f"{w.local} (a local of the step)" if w.step_local else describe(w.artifact, w.local)
               for w in plan.written]
-    what = "Statements" if plan.selection else "Body"
-    lines = [f"{what} of the `{step.name}` step of {flow.name}.", ""]
+    if plan.before_transition is not None:
+        lines = [f"The part of the `{step.name}` step of {flow.name} before its conditional transition.", ""]
+    else:
+        lines = [f"{'Statements' if plan.selection else 'Body'} of the `{step.name}` step of {flow.name}.", ""]
     if plan.flow_param is not None:
         reason = re.sub(r" \(line \d+\)| on line \d+", "", plan.flow_reason or "")  # lines of the flow file
         lines.append(f"Takes the flow itself as `{plan.flow_param}`, because {reason}: it reads and "

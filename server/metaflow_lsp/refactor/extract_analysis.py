@@ -13,6 +13,8 @@ Exactness rules (the flow must compute the same artifacts after the edit):
   step assigns it only when the function returned something else: the artifact is neither created nor changed on
   the other paths. An artifact assigned on some paths that is also a parameter comes back unchanged on the others,
   and assigning the same object again is invisible.
+- A body with a `self.next` other than its final one, or a `return` that would skip the final one, moves only the
+  statements before the first statement holding it, as a selection: the transition stays in the step.
 - Module-level functions and constants of the flow file that the body uses move to common.py (with what they need)
   and are imported back into the flow file, so other uses keep working and common.py never imports the flow.
 """
@@ -100,6 +102,7 @@ class ExtractPlan:
     flow_param: str | None = None  # the body needs the flow itself: the function's parameter for it (`flow`)
     flow_reason: str | None = None  # why, for the docstring
     selection: bool = False  # only some statements of the body move (Extract selection)
+    before_transition: int | None = None  # the step-level Extract moves only the part before this line's transition
 
 
 def can_extract(module: Module, step_name: str, lines: tuple[int, int] | None = None) -> str | None:
@@ -148,32 +151,45 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None,
     body = node.body
     start = 1 if _is_docstring(body[0]) else 0
     end = len(body)
-    for transition in step.transitions:
-        if step.tail is None or transition.call is not step.tail.call:
-            raise ExtractError(f"`self.next(...)` on line {transition.span.line + 1} is not the last statement of "
-                               f"`{step_name}`: only a step whose single `self.next` ends the body can be "
-                               "extracted.")
     if step.has_tail_next:
         end -= 1
     part: _Part | None = None
+    before_transition: int | None = None
     if lines is not None:
         start, end = _selected(body, start, end, lines, step_name)
+        for statement in body[start:end]:
+            line = _early_exit_line(statement, step)
+            if line is not None:
+                raise ExtractError(f"The selection holds the conditional transition or `return` on line {line}; "
+                                   "select statements before it.")
     else:
         if start < end and _is_merge(body[start]):
             start += 1
-        if start < end and _is_merge(body[end - 1]):
+        stop = _transition_stop(step, start, end)
+        if stop is not None:  # only the statements before it move (as a selection); the transition stays
+            before_transition = _early_exit_line(body[stop], step)
+            if stop == start:
+                what = ("a conditional `self.next(...)`" if _early_exit_line(body[stop], step, True)
+                        == before_transition else "an early `return`")
+                raise ExtractError(f"The body has {what} (line {before_transition}) with nothing before it to "
+                                   "extract: it skips the rest of the step, which a function call cannot do for "
+                                   "it. Move the part after it into a helper yourself, or let every path reach the "
+                                   "final `self.next`.")
+            end = stop
+        elif start < end and _is_merge(body[end - 1]):
             end -= 1
     keep_before = start
     moved = body[start:end]
     if not moved or all(isinstance(s, ast.Pass) for s in moved):
         raise ExtractError(f"Step `{step_name}` has no body to extract.")
     common_alias, from_common = common_bindings(module)
-    if lines is not None:
+    if lines is not None or before_transition is not None:
         part = _Part.of(node, body[:start], moved, body[end:])
-    elif _already_extracted(moved, common_alias, from_common):
-        raise ExtractError(f"Step `{step_name}` already only calls a function of common.py.")
+    if lines is None and _already_extracted(moved, common_alias, from_common):
+        what = f"The part of step `{step_name}` before its transition" if before_transition else f"Step `{step_name}`"
+        raise ExtractError(f"{what} already only calls a function of common.py.")
     # A `return` is the function's own when the call ends the step (no `self.next` or kept statement after it).
-    scan = _BodyScan(flow, step_name, returns_allowed=lines is None and end == len(body))
+    scan = _BodyScan(flow, step_name, returns_allowed=part is None and end == len(body))
     for statement in moved:
         scan.statement(statement)
     if scan.closure_reads and scan.flow_reason is None:
@@ -181,8 +197,10 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None,
     names = _scope_names(node)
     body_names = names.identifiers
     if scan.flow_reason is not None:
-        return _flow_plan(module, flow, step, scan, names, moved, keep_before, start, end, common_alias,
+        plan = _flow_plan(module, flow, step, scan, names, moved, keep_before, start, end, common_alias,
                           from_common, part)
+        plan.before_transition = before_transition
+        return plan
     flow_state = _DefiniteWrites(scan.params_order)
     definite = flow_state.block(moved, frozenset())
     at = Span(moved[0].lineno - 1, moved[0].col_offset, moved[0].lineno - 1, moved[0].col_offset)
@@ -191,8 +209,10 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None,
     if unsure is not None:
         scan.flow_reason = (f"`self.{unsure}` may be unset when the step starts (it is not set on every path from "
                             "`start`), so the step could not pass it in")
-        return _flow_plan(module, flow, step, scan, names, moved, keep_before, start, end, common_alias,
+        plan = _flow_plan(module, flow, step, scan, names, moved, keep_before, start, end, common_alias,
                           from_common, part)
+        plan.before_transition = before_transition
+        return plan
     # Locals: an artifact keeps its name unless the body already uses that name for something else.
     taken = set(body_names) | {"self", "inputs", COMMON_MODULE}
     locals_: dict[str, str] = {}
@@ -221,8 +241,10 @@ def analyse(module: Module, step_name: str, flow_name: str | None = None,
             note = "foreach"
         params.append(Param(locals_[attribute], f"self.{attribute}", attribute, note))
     written = [Written(a, locals_[a], a not in definite and a not in flow_state.params) for a in scan.writes]
-    return _complete_plan(module, flow, step, names, moved, keep_before, start, end, common_alias, from_common,
+    plan = _complete_plan(module, flow, step, names, moved, keep_before, start, end, common_alias, from_common,
                           params, written, locals_, part=part)
+    plan.before_transition = before_transition
+    return plan
 
 
 _SHORT_CIRCUIT = (ast.BoolOp, ast.IfExp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
@@ -253,6 +275,55 @@ def _surely_read_first(moved: list[ast.stmt], attribute: str) -> bool:
         # The value is evaluated before the targets; a target's `self.x[i]` or `self.x.y` reads x unconditionally.
         return any(isinstance(m.ctx, ast.Load) and id(m) not in guarded for m in mentions)
     return False
+
+
+def step_extract_title(step_name: str, before_transition: int | None) -> str:
+    """The title of the step-level Extract (MF201's quick fix, the refactor action, the CLI's plan)."""
+    if before_transition is not None:
+        return (f"Extract the part of step `{step_name}` before its transition (line {before_transition}) to "
+                f"{COMMON_MODULE}.py")
+    return f"Extract body of step `{step_name}` to {COMMON_MODULE}.py"
+
+
+def part_before_transition(step: Step) -> int | None:
+    """The line of the conditional transition (or early `return`) that the step-level Extract of `step` stops
+    before, moving only the statements before it; None when it moves the whole body. Cheap (ast only): the editor
+    asks while listing actions, for their title."""
+    body = step.node.body
+    start = 1 if _is_docstring(body[0]) else 0
+    end = len(body) - 1 if step.has_tail_next else len(body)
+    if start < end and _is_merge(body[start]):
+        start += 1
+    stop = _transition_stop(step, start, end)
+    return None if stop is None else _early_exit_line(body[stop], step)
+
+
+def _transition_stop(step: Step, start: int, end: int) -> int | None:
+    """The index of the first statement of `body[start:end]` holding a `self.next` other than the final one or a
+    `return` that would skip one, or None. A `return` in a step with no `self.next` (or kept merge) after the
+    call is the function's own (see `returns_allowed`), so it does not stop the Extract."""
+    body = step.node.body
+    stop = next((i for i in range(start, end) if _early_exit_line(body[i], step) is not None), None)
+    if stop is None:
+        return None
+    if step.has_tail_next or _is_merge(body[end - 1]) or _early_exit_line(body[stop], step, True) is not None:
+        return stop
+    return None
+
+
+def _early_exit_line(statement: ast.stmt, step: Step, transitions_only: bool = False) -> int | None:
+    """The line of the first `return` of the step (not of a nested function) or `self.next(...)` other than the
+    final one inside `statement`, or None; with `transitions_only`, of such a `self.next` only."""
+    early = {id(t.call) for t in step.transitions if step.tail is None or t.call is not step.tail.call}
+    stack: list[ast.AST] = [statement]
+    found: list[int] = []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return) and not transitions_only or id(node) in early:
+            found.append(node.lineno)
+        if not isinstance(node, _SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
+    return min(found, default=None)
 
 
 def _selected(body: list[ast.stmt], first: int, last: int, lines: tuple[int, int], step_name: str) -> tuple[int, int]:
@@ -952,4 +1023,5 @@ def _definition_globals(statement: ast.stmt) -> set[str]:
     return names - bound
 
 
-__all__ = ["ExtractError", "ExtractPlan", "analyse", "find_step", "bound_names", "COMMON_MODULE"]
+__all__ = ["ExtractError", "ExtractPlan", "analyse", "find_step", "bound_names", "part_before_transition",
+           "step_extract_title", "COMMON_MODULE"]

@@ -156,15 +156,27 @@ def step_too_long(context: RuleContext):
     for _flow, step in context.steps_in_file():
         count = context.derived(step.node, "statements", lambda: count_statements(step, context.nodes(step.node)))
         if count > limit:
+            from ..refactor.extract_analysis import part_before_transition  # ast only
+
+            data = {"statements": count, "limit": limit, "step": step.name}
+            transition = part_before_transition(step)
+            if transition is not None:  # Extract moves only the part before it: the fix's title says so
+                data["transition"] = transition
             yield Hit(step.span,
                       f"Step `{step.name}` has {count} statements (limit {limit}): keep steps short and readable. "
-                      f"Extract it to `common.py` as a function the step calls.",
-                      {"statements": count, "limit": limit, "step": step.name})
+                      f"Extract it to `common.py` as a function the step calls.", data)
 
 
 @dataclass(frozen=True)
 class LongStepData:
     step: str | None = None
+    transition: int | None = None  # the line of the conditional transition Extract stops before
+
+
+def _extract_title(step: str, transition: int | None) -> str:
+    from ..refactor.extract_analysis import step_extract_title
+
+    return step_extract_title(step, transition)
 
 
 def _extract_refusal(module: Module, data: LongStepData) -> str | None:
@@ -175,7 +187,7 @@ def _extract_refusal(module: Module, data: LongStepData) -> str | None:
 
 # Extract step body moves the body to common.py, a refactoring the user should look at: unsafe.
 declare_fix("MF201", LongStepData, safe=False, apply=lazy("extract", "extract_step_plan"),
-            title=lambda data, context: f"Extract body of step `{data.step}` to common.py" if data.step else None,
+            title=lambda data, context: _extract_title(data.step, data.transition) if data.step else None,
             unavailable=_extract_refusal)
 
 
