@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import sys
 import textwrap
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 

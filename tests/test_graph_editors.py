@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 from conftest import ROOT
 from test_editors import CONSOLE_SCRIPT, EDITORS, _eglot_folder, _needed, _run_editor

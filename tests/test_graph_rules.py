@@ -16,12 +16,12 @@ import pytest
 from lsprotocol import types
 
 from conftest import ROOT, check_text
-from metaflow_lsp.builder import file_resolver, parse_module
+from metaflow_lsp.builder import parse_module
 from metaflow_lsp.config import Settings
 from metaflow_lsp.engine import check_source
 from metaflow_lsp.project import Project
 from metaflow_lsp.rules import RULES
-from test_differential_lint import assert_agrees, compare_module
+from test_differential_lint import assert_agrees
 from test_lsp_session import codes as lsp_codes, open_document, pull, session
 from test_lsp_session import write as write_file
 

@@ -6,7 +6,7 @@ import asyncio
 
 from lsprotocol import types
 
-from test_lsp_artifacts import FLOW, position
+from test_lsp_artifacts import FLOW
 from test_lsp_session import TIMEOUT, open_document, session, write
 
 

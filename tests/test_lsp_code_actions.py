@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import attrs
-import pytest
 from lsprotocol import types
 
 from metaflow_lsp.config import Settings

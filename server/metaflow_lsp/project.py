@@ -84,9 +84,15 @@ def find_root(start: Path) -> Path:
     return directory
 
 
+def _real(path: Path) -> Path:
+    """`path` with every link followed: `os.path.realpath`, which, unlike `Path.resolve()` before Python 3.13, does not
+    raise on a symlink loop (a document under one still gets an answer)."""
+    return Path(os.path.realpath(path))
+
+
 class Project:
     def __init__(self, root: Path):
-        self.root = root.resolve()
+        self.root = _real(root)
         self._module_cache: dict = {}
         # Set by `check`'s result cache only (the server keeps none): every lookup outside the checked file is noted.
         self.observations: Observations | None = None
@@ -128,7 +134,7 @@ class Project:
         path must not rescan the disk, while new files still show up within a few seconds."""
         now = time.monotonic()
         if self._files is None or now - self._files[0] > max_age:
-            self._files = (now, [path.resolve() for path in self.python_files()])
+            self._files = (now, [_real(path) for path in self.python_files()])
         return self._observe_answer("cached_python_files", (), self._files[1])
 
     def forget_files(self, path: Path | None = None) -> None:
@@ -163,7 +169,7 @@ class Project:
             yield from indexed.symbols
 
     def _indexed_flow_files(self, exclude: Path | None) -> Iterator[IndexedFlowFile]:
-        skip = exclude.resolve() if exclude is not None else None
+        skip = _real(exclude) if exclude is not None else None
         for path in self.cached_python_files():
             if path != skip:
                 yield self._flow_file_index(path)
@@ -239,15 +245,15 @@ class Project:
         highest folder above holding a `.gitignore` or `pyproject.toml`, below the home folder and the filesystem
         root: a repository's top-level .gitignore governs every folder under it. Else the project root (None when
         `directory` is outside it)."""
-        directory = directory.resolve()
+        directory = _real(directory)
         git_root = self.git_root
-        if git_root is not None and directory.is_relative_to(git_root.resolve()):
-            return git_root.resolve()
+        if git_root is not None and directory.is_relative_to(_real(git_root)):
+            return _real(git_root)
         above = (directory, *directory.parents)
         for candidate in above:
             if (candidate / ".git").exists():
                 return candidate
-        home = Path.home().resolve() if "HOME" in os.environ else None
+        home = _real(Path.home()) if "HOME" in os.environ else None
         top = None
         for candidate in above:
             if candidate.parent == candidate or (home is not None and home.is_relative_to(candidate)):

@@ -62,7 +62,7 @@ class TaskRecord:
 
 def datastore_root(cwd: Path) -> Path | None:
     """The `.metaflow` folder Metaflow would use from `cwd` (itself or the nearest parent's), if any exists."""
-    directory = Path(cwd).resolve()
+    directory = Path(os.path.realpath(cwd))  # no RuntimeError on a symlink loop, unlike resolve()
     for candidate in (directory, *directory.parents):
         root = candidate / DATASTORE_DIR
         if root.is_dir():
@@ -109,7 +109,7 @@ def run_by_id(cwd: Path, flow: str, run_id: str) -> LocalRun | None:
     if root is None or not run_id or run_id.startswith((".", "_")) or "/" in run_id or run_id == "data":
         return None
     run_dir = root / flow / run_id
-    meta = _read_json(run_dir / "_meta" / "_self.json")
+    meta = read_metadata(run_dir / "_meta" / "_self.json")
     if not isinstance(meta, dict) or not isinstance(meta.get("ts_epoch"), int):
         return None
     tasks = _steps(run_dir)
@@ -127,14 +127,14 @@ def task_record(cwd: Path, run: LocalRun, step: str, task_id: str) -> TaskRecord
     except OSError:
         names = []
     for name in names:  # sorted: the time stamp in the name puts a later value of a field last
-        record = _read_json(task_dir / "_meta" / name)
+        record = read_metadata(task_dir / "_meta" / name)
         if isinstance(record, dict) and isinstance(record.get("field_name"), str):
             fields.setdefault(record["field_name"], {})[_attempt_of(record)] = record.get("value")
     attempts = [attempt for values in fields.values() for attempt in values] or [0]
     attempt = max(attempts)
     ok = fields.get("attempt_ok", {}).get(attempt)
     path = fields.get("foreach-execution-path", {}).get(attempt)
-    data = _read_json(task_dir / f"{attempt}.data.json")
+    data = read_metadata(task_dir / f"{attempt}.data.json")
     objects = data.get("objects") if isinstance(data, dict) else None
     return TaskRecord(f"{run.flow}/{run.run_id}/{step}/{task_id}", attempt, {"True": True, "False": False}.get(ok),
                       path if isinstance(path, str) else None,
