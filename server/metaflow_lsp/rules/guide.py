@@ -159,7 +159,8 @@ def step_too_long(context: RuleContext):
             from ..refactor.extract_analysis import part_before_transition  # ast only
 
             data = {"statements": count, "limit": limit, "step": step.name}
-            transition = part_before_transition(step)
+            # a walk of the whole body: kept while the step's text is unchanged, like the count
+            transition = context.derived(step.node, "extract-stop", lambda: part_before_transition(step))
             if transition is not None:  # Extract moves only the part before it: the fix's title says so
                 data["transition"] = transition
             yield Hit(step.span,
