@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import ast
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, TUTORIALS
 from metaflow_lsp.incremental import reparse_edited_method
 from metaflow_lsp.text import LineIndex
+
+# Random edits make invalid escapes such as "\\s" in strings: Python warns about them while parsing, whichever parse.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 SOURCES = sorted(p.read_text() for p in [*TUTORIALS.glob("*/*.py"), *(FIXTURES / "rules").glob("MF1*/*.py")])
 # What typing puts on one line, including pieces that open a string or a bracket the rest of the file never closes.
