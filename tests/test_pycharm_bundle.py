@@ -10,22 +10,17 @@ copies this folder into the zip, and the IntelliJ-facing classes that call the c
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from lsprotocol import types
-from pytest_lsp import make_test_lsp_client
 
 from conftest import ROOT
-from metaflow_lsp import __version__
-from test_lsp_session import TIMEOUT, capabilities, open_document, pull, stop, write
 from test_pycharm_plugin import _classpath, core_classes  # noqa: F401 (a fixture)
-from test_vsix import pythons
-from test_wheel import FLOW, clean_env
+from test_vsix import assert_bundled_server_answers, pythons
+from test_wheel import clean_env
 
 pytestmark = pytest.mark.slow  # builds the wheel and fetches a platform's wheels (about 20 s), then venvs per Python
 
@@ -84,29 +79,7 @@ async def test_plugin_core_starts_the_bundle_with_an_empty_interpreter(core_clas
     assert launch["source"] == "bundled server"
     env = {**clean_env(), **launch["env"]}
 
-    parses = subprocess.run([python, "-c", "import libcst, libcst.native; print(libcst.parse_module('x = 1').code)"],
-                            cwd=launch["cwd"], env=env, capture_output=True, text=True, timeout=60)
-    assert (parses.returncode, parses.stdout.strip()) == (0, "x = 1"), parses.stderr
-
-    work = tmp_path / "project"
-    path = write(work, "flows/tiny.py", FLOW)
-    client = make_test_lsp_client()
-    await client.start_io(launch["command"][0], *launch["command"][1:], env=env, cwd=launch["cwd"])
-    try:
-        result = await asyncio.wait_for(client.initialize_session(types.InitializeParams(
-            capabilities=capabilities(), root_uri=work.as_uri(), initialization_options={"trusted": True},
-            workspace_folders=[types.WorkspaceFolder(uri=work.as_uri(), name=work.name)])), TIMEOUT)
-        assert (result.server_info.name, result.server_info.version) == ("metaflow-lsp", __version__)
-        report = await pull(client, open_document(client, path))
-        assert [item.code for item in report.items if item.code == "MF011"] == ["MF011"]
-        await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
-    finally:
-        await stop(client)
-
-    left = subprocess.run([python, "-c", "import importlib.util as u; print([m for m in ('metaflow_lsp', 'pygls', "
-                           "'lsprotocol', 'libcst') if u.find_spec(m)])"], cwd=tmp_path, env=clean_env(),
-                          capture_output=True, text=True, timeout=60)
-    assert left.stdout.strip() == "[]", left
+    await assert_bundled_server_answers(launch["command"], launch["cwd"], env, python, tmp_path)
 
 
 def test_missing_or_too_old_interpreter_is_one_message_with_the_fix(core_classes, plugin, tmp_path):  # noqa: F811

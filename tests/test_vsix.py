@@ -125,29 +125,7 @@ async def test_bundled_server_runs_with_an_empty_interpreter(built, base_python,
     assert launch["cwd"] == str(extension) and launch["args"] == ["-m", "metaflow_lsp"]
     env = {**clean_env(), **launch["env"]}
 
-    parses = subprocess.run([python, "-c", "import libcst, libcst.native; print(libcst.parse_module('x = 1').code)"],
-                            cwd=launch["cwd"], env=env, capture_output=True, text=True, timeout=60)
-    assert (parses.returncode, parses.stdout.strip()) == (0, "x = 1"), parses.stderr
-
-    work = tmp_path / "project"
-    path = write(work, "flows/tiny.py", FLOW)
-    client = make_test_lsp_client()
-    await client.start_io(launch["command"], *launch["args"], env=env, cwd=launch["cwd"])
-    try:
-        result = await asyncio.wait_for(client.initialize_session(types.InitializeParams(
-            capabilities=capabilities(), root_uri=work.as_uri(), initialization_options={"trusted": True},
-            workspace_folders=[types.WorkspaceFolder(uri=work.as_uri(), name=work.name)])), TIMEOUT)
-        assert (result.server_info.name, result.server_info.version) == ("metaflow-lsp", __version__)
-        report = await pull(client, open_document(client, path))
-        assert [item.code for item in report.items if item.code == "MF011"] == ["MF011"]
-        await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
-    finally:
-        await stop(client)
-
-    left = subprocess.run([python, "-c", "import importlib.util as u; print([m for m in ('metaflow_lsp', 'pygls', "
-                           "'lsprotocol', 'libcst') if u.find_spec(m)])"], cwd=tmp_path, env=clean_env(),
-                          capture_output=True, text=True, timeout=60)
-    assert left.stdout.strip() == "[]", left
+    await assert_bundled_server_answers([launch["command"], *launch["args"]], launch["cwd"], env, python, tmp_path)
 
 
 def test_too_old_or_missing_interpreter_is_one_clear_message(built, tmp_path):
@@ -194,3 +172,33 @@ async def test_bundled_server_runs_no_workspace_module(built, tmp_path):
     finally:
         await stop(client)
     assert ran(markers) == []
+
+
+async def assert_bundled_server_answers(command: list[str], cwd: str, env: dict[str, str], python: str,
+                                        tmp_path: Path) -> None:
+    """What an editor's bundled server must do with an interpreter that has nothing installed (the .vsix's and the
+    PyCharm plugin's): libcst's native parser imports, the server answers `initialize` and reports MF011 on a flow,
+    and the interpreter still has none of the server's packages afterwards."""
+    parses = subprocess.run([python, "-c", "import libcst, libcst.native; print(libcst.parse_module('x = 1').code)"],
+                            cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+    assert (parses.returncode, parses.stdout.strip()) == (0, "x = 1"), parses.stderr
+
+    work = tmp_path / "project"
+    path = write(work, "flows/tiny.py", FLOW)
+    client = make_test_lsp_client()
+    await client.start_io(command[0], *command[1:], env=env, cwd=cwd)
+    try:
+        result = await asyncio.wait_for(client.initialize_session(types.InitializeParams(
+            capabilities=capabilities(), root_uri=work.as_uri(), initialization_options={"trusted": True},
+            workspace_folders=[types.WorkspaceFolder(uri=work.as_uri(), name=work.name)])), TIMEOUT)
+        assert (result.server_info.name, result.server_info.version) == ("metaflow-lsp", __version__)
+        report = await pull(client, open_document(client, path))
+        assert [item.code for item in report.items if item.code == "MF011"] == ["MF011"]
+        await asyncio.wait_for(client.shutdown_session(), TIMEOUT)
+    finally:
+        await stop(client)
+
+    left = subprocess.run([python, "-c", "import importlib.util as u; print([m for m in ('metaflow_lsp', 'pygls', "
+                           "'lsprotocol', 'libcst') if u.find_spec(m)])"], cwd=tmp_path, env=clean_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert left.stdout.strip() == "[]", left
