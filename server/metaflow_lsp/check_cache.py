@@ -37,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -70,6 +69,8 @@ def machine_key() -> str | None:
         pass
     except (OSError, UnicodeDecodeError):
         return None
+    import secrets  # once per user: not on every run's start-up
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)

@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 from ..files import OutsideProject, create_inside
-from .cells import notebook_json
-from .plan import DebugPlan, NotebookError, debug_plan
+
+# `.plan` and `.cells` (the model, Extract's analysis) are imported when a notebook is written, not when the
+# `metaflow-lsp` parser is built: a `check` run by pre-commit on every commit does not pay for them.
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -41,6 +42,8 @@ def _notebook(args: argparse.Namespace) -> int:
     if not args.flow_file.is_file():
         print(f"metaflow-lsp: no such file: {args.flow_file}", file=sys.stderr)
         return EXIT_USAGE
+    from .plan import NotebookError
+
     try:
         path = write_debug_notebook(args.flow_file, args.step, args.run_id, args.output, args.all_namespaces)
     except NotebookError as error:
@@ -55,6 +58,9 @@ def write_debug_notebook(flow_file: Path, step: str | None = None, run_id: str |
                          source: str | None = None) -> Path:
     """Writes the notebook and returns its path; raises `NotebookError`. It is created inside `root` only (default:
     the folder it goes to), `source` is the flow's text when the editor has a newer one than the disk."""
+    from .cells import notebook_json
+    from .plan import NotebookError, debug_plan
+
     flow_file = Path(flow_file).absolute()
     plan = debug_plan(flow_file, step, run_id, all_namespaces, source)
     default_name = f"debug_{plan.step}.ipynb"
@@ -71,6 +77,8 @@ def write_debug_notebook(flow_file: Path, step: str | None = None, run_id: str |
 
 def _create_numbered(wanted: Path, root: Path, data: bytes) -> Path:
     """Creates `wanted`, or `<stem>_2<suffix>`, `_3`... when taken: never over anything there."""
+    from .plan import NotebookError
+
     for number in range(1, MAX_NUMBERED):
         candidate = wanted if number == 1 else wanted.with_name(f"{wanted.stem}_{number}{wanted.suffix}")
         try:
@@ -85,4 +93,4 @@ def _create_numbered(wanted: Path, root: Path, data: bytes) -> Path:
     raise NotebookError(f"{wanted.stem}_2 to _{MAX_NUMBERED - 1}{wanted.suffix} are all taken in {wanted.parent}")
 
 
-__all__ = ["register", "write_debug_notebook", "DebugPlan", "NotebookError"]
+__all__ = ["register", "write_debug_notebook"]
