@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
@@ -295,3 +296,22 @@ def test_a_retried_task_is_read_at_its_last_attempt_and_nested_foreach_positions
     assert (record.pathspec, record.attempt, record.ok) == ("F/7/inner/12", 1, True)
     assert (record.foreach_index, record.artifacts) == (2, ("a", "b", "_task_ok"))
     assert datastore.run_by_id(tmp_path, "F", "../F") is None and datastore.run_by_id(tmp_path, "F", "8") is None
+
+
+@pytest.mark.slow
+def test_a_hostile_notebook_name_is_never_written_through(ran, tmp_path):
+    """The repository may already hold `debug_score.ipynb` as a link out of the project, or as a FIFO: neither is
+    opened; the notebook gets the next free name."""
+    folder = tmp_path / "flows"
+    shutil.copytree(ran, folder, symlinks=True)
+    for earlier in folder.glob("debug_*.ipynb"):  # what other tests wrote beside the run
+        earlier.unlink()
+    outside = tmp_path / "outside.ipynb"
+    outside.write_text("not yours")
+    (folder / "debug_score.ipynb").symlink_to(outside)
+    os.mkfifo(folder / "debug_score_2.ipynb")
+    result = notebook_cli("flow.py", "--step", "score", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == folder / "debug_score_3.ipynb"
+    assert outside.read_text() == "not yours"
+    assert stat.S_ISFIFO((folder / "debug_score_2.ipynb").lstat().st_mode)

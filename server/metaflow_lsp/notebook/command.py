@@ -7,6 +7,7 @@ The notebook is never written over an existing file: `debug_train.ipynb` taken, 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def _create_numbered(wanted: Path, root: Path, data: bytes) -> Path:
 
     for number in range(1, MAX_NUMBERED):
         candidate = wanted if number == 1 else wanted.with_name(f"{wanted.stem}_{number}{wanted.suffix}")
+        if os.path.lexists(candidate):
+            continue  # taken, whatever it is: a file, a FIFO, a link (followed nowhere)
         try:
             create_inside(root, candidate, data)
             return candidate
