@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -271,3 +272,13 @@ def test_without_a_key_there_is_no_cache(project, tmp_path):
     result = subprocess.run([sys.executable, "-m", "metaflow_lsp.cli", "check", "."], cwd=project,
                             capture_output=True, text=True, env=env)
     assert "MF202" in result.stdout and not (project / CACHE_FOLDER).exists()
+
+
+def test_a_fifo_in_place_of_the_cache_file_is_neither_read_nor_written(project):
+    """A repository can ship `.metaflow_lsp_cache/check.json` as a FIFO: opening it would block the run."""
+    (project / CACHE_FOLDER).mkdir()
+    os.mkfifo(project / CACHE_FOLDER / CACHE_FILE)
+    first = subprocess.run([sys.executable, "-m", "metaflow_lsp.cli", "check", "."], cwd=project,
+                           capture_output=True, text=True, timeout=60)
+    assert output(first) == output(check(project, "--no-cache"))
+    assert stat.S_ISFIFO((project / CACHE_FOLDER / CACHE_FILE).lstat().st_mode)
