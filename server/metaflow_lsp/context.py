@@ -28,6 +28,9 @@ class RuleContext:
     settings: Settings
     project: Project | None = None
     reuse: NodeReuse | None = None  # the language server's: what earlier versions computed from unchanged methods
+    # When set, `steps_in_file` yields only the steps with these nodes: a `per_step` rule re-run after an edit
+    # (`rule_reuse`).
+    only_steps: set[int] | None = None
     _graphs: dict[str, FlowGraph] = field(default_factory=dict, repr=False)
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
@@ -46,6 +49,16 @@ class RuleContext:
             graph = self._graphs[flow.name] = FlowGraph(flow)
         return graph
 
+    def keep_graphs(self, graphs: dict[str, FlowGraph]) -> dict[str, FlowGraph]:
+        """Uses the graphs of the previous version, whose flows had the same graph shape (`rule_reuse`), and returns
+        the graphs of this run (filled as rules ask), for the next version."""
+        for flow in self.flows:
+            graph = graphs.get(flow.name)
+            if graph is not None:
+                graph.adopt(flow)
+                self._graphs[flow.name] = graph
+        return self._graphs
+
     # -- the steps this file reports ------------------------------------------------------------------------------
 
     def defined_here(self, step: Step) -> bool:
@@ -59,9 +72,10 @@ class RuleContext:
         of `flows` (default: every flow of the file) that has it. A rule that prepares each flow before its steps
         calls this per flow (`[flow]`) with one `seen` set for the whole run."""
         seen = set() if seen is None else seen
+        only = self.only_steps
         for flow in self.flows if flows is None else flows:
             for step in flow.steps.values():
-                if self.defined_here(step) and id(step.node) not in seen:
+                if self.defined_here(step) and id(step.node) not in seen and (only is None or id(step.node) in only):
                     seen.add(id(step.node))
                     yield flow, step
 

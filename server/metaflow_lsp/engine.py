@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import re
 import tokenize
 from dataclasses import dataclass
@@ -18,7 +17,9 @@ from .context import RuleContext
 from .model import Module
 from .project import Project
 from .reuse import NodeReuse
+from .rule_reuse import RuleReuse
 from .rules import RULES, SYNTAX_ERROR, Severity
+from .rules.registry import STRICT
 from .text import LineIndex, Span
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,6 @@ NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*
 # come from `metaflow`). Such files get no findings, not even a syntax error (not a flow: the Python tools' job), and
 # the CLI does not parse them at all: most files of a repository are not flows.
 FLOW_WORDS = ("step", "FlowSpec", "metaflow", "install_dependencies")
-
-# Tests set this so a rule that raises fails loudly instead of being logged and skipped.
-STRICT = os.environ.get("METAFLOW_LSP_STRICT") == "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +70,15 @@ def check_module(module: Module, settings: Settings, project: Project | None = N
     if module.syntax_error is not None:
         return [_syntax_finding(module.syntax_error, lines)]
     context = RuleContext(module, settings, project, reuse)
+    # The language server's checks run again only the rules whose inputs an edit changed.
+    rule_reuse = RuleReuse(context) if reuse is not None else None
     findings: list[Finding] = []
     comments: dict[int, str] | None = None  # the file's `# noqa` comments, read when a finding's line may have one
     for code, rule in RULES.items():
         if not settings.enabled(code, module.path):
             continue
         try:
-            for hit in rule.check(context):
+            for hit in rule_reuse.hits(code, rule) if rule_reuse is not None else rule.check(context):
                 span = lines.clamp(hit.span)
                 if "noqa" in lines.line(span.line).lower() and comments is None:
                     comments = noqa_comments(module.source)
@@ -89,7 +89,7 @@ def check_module(module: Module, settings: Settings, project: Project | None = N
             if STRICT:
                 raise
             log.exception("rule %s failed on %s", code, module.path)
-    findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
+    findings.sort(key=lambda f: (f.span.line, f.span.col, f.code, f.message))
     return findings
 
 

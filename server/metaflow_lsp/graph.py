@@ -73,6 +73,13 @@ class FlowGraph:
         self.traversal_complete = self._traverse()
         self._postprocess()
 
+    def adopt(self, flow: FlowClass) -> None:
+        """Becomes the graph of `flow`, a later version of this graph's flow with the same steps and the same step
+        headers and transitions (everything the graph is computed from): only the `Step` objects are new."""
+        self.flow = flow
+        for name, node in self.nodes.items():
+            node.step = flow.steps[name]
+
     def __getitem__(self, name: str) -> Node:
         return self.nodes[name]
 

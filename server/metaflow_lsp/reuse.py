@@ -34,13 +34,18 @@ class NodeReuse:
         self._entries: dict[tuple, _Entry] = {}
         self._by_node: dict[int, _Entry] = {}
         self._last: tuple[list[str], ast.Module] | None = None  # the previous version's lines and tree
+        # Parses of the whole text so far: while it stays the same, every version came from `reparse`, so only the
+        # methods of top-level classes changed (`rule_reuse` relies on it).
+        self.full_parses = 0
+        self.rule_state: Any = None  # `rule_reuse.RuleReuse`'s: the last checked version's steps and hits
 
     def reparse(self, lines: list[str]) -> ast.Module | None:
         """The tree of the text with these lines from the previous version's tree, when only one method changed;
         None when the text must be parsed whole."""
-        if self._last is None:
-            return None
-        return reparse_edited_method(self._last[0], self._last[1], lines)
+        tree = reparse_edited_method(self._last[0], self._last[1], lines) if self._last is not None else None
+        if tree is None:
+            self.full_parses += 1
+        return tree
 
     def remember(self, lines: list[str], tree: ast.Module | None) -> None:
         """The tree of this version (None when it did not parse), for `reparse` on the next one."""

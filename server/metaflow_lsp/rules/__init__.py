@@ -3,7 +3,7 @@ settings and the registry's types import without loading a rule module."""
 
 from importlib import import_module
 
-from .registry import FAMILIES, SYNTAX_ERROR, Hit, Rule, Severity, rule
+from .registry import FAMILIES, SYNTAX_ERROR, Hit, Reads, Rule, Severity, rule
 
 
 def load() -> dict[str, Rule]:

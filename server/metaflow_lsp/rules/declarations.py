@@ -12,7 +12,7 @@ from ..refactor.fix_table import NoData, declare_fix, lazy
 from ..text import Span
 from .facts import (METAFLOW_STEP_DECORATORS, NON_PARAMETERS, RESERVED_PARAMETER_NAMES, class_nodes,
                     has_star_kwargs, keyword_span, own_class_decorator, short_text)
-from .registry import Hit, Severity, rule
+from .registry import Hit, Reads, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
     from ..context import RuleContext
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
 
 @rule("MF101", "decorator-below-step", Severity.ERROR,
       "A Metaflow step decorator is placed below @step (@step must be the decorator closest to def)",
-      silent="decorators not from Metaflow; decorators above `@step`; steps of other files")
+      silent="decorators not from Metaflow; decorators above `@step`; steps of other files", reads=Reads.GRAPH)
 def decorator_below_step(context: RuleContext):
     for _flow, step in context.steps_in_file():
         index = step.step_decorator_index
@@ -51,7 +51,7 @@ declare_fix("MF101", NoData, title=lambda data, context: "Move @step directly ab
 # --------------------------------------------------------------------------------------------------------------------
 
 @rule("MF102", "catch-on-split", Severity.ERROR, "@catch on a foreach or switch split step",
-      silent="`@catch` on static splits, linear steps or joins; a `catch` not from Metaflow")
+      silent="`@catch` on static splits, linear steps or joins; a `catch` not from Metaflow", reads=Reads.GRAPH)
 def catch_on_split(context: RuleContext):
     for flow, step in context.steps_in_file():
         graph = context.graph(flow)
@@ -81,7 +81,7 @@ MAX_RETRIES = 4  # metaflow_config.MAX_ATTEMPTS (6) - 2
 
 
 @rule("MF103", "retry-times-too-high", Severity.ERROR, "@retry(times=N) with N above 4",
-      silent="`times` of 4 or less, computed, or spread with `**`; a `retry` not from Metaflow")
+      silent="`times` of 4 or less, computed, or spread with `**`; a `retry` not from Metaflow", reads=Reads.GRAPH)
 def retry_times_too_high(context: RuleContext):
     for flow, step in context.steps_in_file():
         retry = context.metaflow_decorator(step, "retry")
@@ -113,7 +113,7 @@ declare_fix("MF103", NoData, title=lambda data, context: f"Set @retry times to {
 # --------------------------------------------------------------------------------------------------------------------
 
 @rule("MF104", "timeout-without-duration", Severity.ERROR, "@timeout with no duration, or a zero one",
-      silent="computed durations, `**options`, any non-zero duration")
+      silent="computed durations, `**options`, any non-zero duration", reads=Reads.GRAPH)
 def timeout_without_duration(context: RuleContext):
     for flow, step in context.steps_in_file():
         timeout = context.metaflow_decorator(step, "timeout")
@@ -170,7 +170,7 @@ def _env_side(context: RuleContext, step: Step, flow: FlowClass, step_name: str,
 
 
 @rule("MF105", "pypi-and-conda-mixed", Severity.ERROR, "A step mixes @pypi and @conda packages",
-      silent="`@conda(python=...)` without packages; disabled or computed sides")
+      silent="`@conda(python=...)` without packages; disabled or computed sides", reads=Reads.GRAPH)
 def pypi_and_conda_mixed(context: RuleContext):
     reported_base = set()
     for flow, step in context.steps_in_file():
@@ -209,7 +209,7 @@ _NON_STR_TYPES = frozenset({"int", "float", "bool", "JSONType", "dict", "list", 
 
 @rule("MF106", "bad-parameter-name", Severity.ERROR,
       "A Parameter with a reserved name, an attribute name Metaflow ignores, or a separator on a non-string type",
-      silent="computed names; declarations of other files; separators Metaflow may accept")
+      silent="computed names; declarations of other files; separators Metaflow may accept", reads=Reads.MODULE)
 def bad_parameter_name(context: RuleContext):
     module = context.module
     seen: set[int] = set()

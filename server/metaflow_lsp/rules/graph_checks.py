@@ -28,7 +28,7 @@ from ..graph import FlowGraph, Node
 from ..model import FlowClass, Module
 from ..text import Span
 from .facts import is_parallel_step
-from .registry import Check, Hit, Severity, rule
+from .registry import Check, Hit, Reads, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
     from ..context import RuleContext
@@ -123,7 +123,7 @@ def _names(names: Iterable[str]) -> str:
 
 
 @rule("MF001", "reserved-step-name", Severity.ERROR, "A step is named name, next, input, index or cmd",
-      silent="steps defined in another file; artifacts or methods with those names")
+      silent="steps defined in another file; artifacts or methods with those names", reads=Reads.GRAPH)
 @each_flow(whole_flow=False)
 def reserved_step_name(scope: Scope):
     for node in scope.local_nodes():
@@ -134,7 +134,7 @@ def reserved_step_name(scope: Scope):
 
 @rule("MF007", "invalid-step-name", Severity.ERROR,
       "A step name has characters other than a-z, 0-9 and _ or starts with _",
-      silent="steps defined in another file; methods that are not steps")
+      silent="steps defined in another file; methods that are not steps", reads=Reads.GRAPH)
 @each_flow(whole_flow=False)
 def invalid_step_name(scope: Scope):
     for node in scope.local_nodes():
@@ -147,7 +147,7 @@ def invalid_step_name(scope: Scope):
 
 @rule("MF008", "step-arguments", Severity.ERROR,
       "A step takes the wrong arguments (too many, a join that splits, no self)",
-      silent="steps defined in another file; a join by its transition in a partial graph")
+      silent="steps defined in another file; a join by its transition in a partial graph", reads=Reads.GRAPH)
 @each_flow(whole_flow=False)
 def step_arguments(scope: Scope):
     for node in scope.local_nodes():
@@ -174,7 +174,7 @@ def step_arguments(scope: Scope):
 
 
 @rule("MF009", "missing-next", Severity.ERROR, "A step other than the end step does not end with self.next(...)",
-      silent="abstract steps of a base class; a possible end step when a base is unread")
+      silent="abstract steps of a base class; a possible end step when a base is unread", reads=Reads.GRAPH)
 @each_flow(whole_flow=False)
 def missing_next(scope: Scope):
     flow = scope.flow
@@ -217,7 +217,7 @@ def _invalid_reason(node: Node) -> str:
 
 @rule("MF010", "invalid-transition", Severity.ERROR,
       "A step's self.next(...) is not one of the forms Metaflow supports",
-      silent="steps defined in another file; a `self.next` that is not the last statement")
+      silent="steps defined in another file; a `self.next` that is not the last statement", reads=Reads.GRAPH)
 @each_flow(whole_flow=False)
 def invalid_transition(scope: Scope):
     for node in scope.local_nodes():
@@ -227,7 +227,7 @@ def invalid_transition(scope: Scope):
 
 
 @rule("MF015", "invalid-switch", Severity.ERROR, "A switch self.next({...}, condition=...) has fewer than two cases",
-      silent="steps defined in another file")
+      silent="steps defined in another file", reads=Reads.GRAPH)
 @each_flow(whole_flow=False)
 def invalid_switch(scope: Scope):
     for node in scope.local_nodes():
@@ -258,14 +258,14 @@ def _missing_terminal(scope: Scope, which: str) -> Iterator[Hit | None]:
 
 
 @rule("MF002", "missing-start-step", Severity.ERROR, "The flow has no start step, or several @step(start=True)",
-      silent="flows with an unreadable base; intermediate base classes")
+      silent="flows with an unreadable base; intermediate base classes", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def missing_start_step(scope: Scope):
     yield from _missing_terminal(scope, "start")
 
 
 @rule("MF003", "missing-end-step", Severity.ERROR, "The flow has no end step, or several @step(end=True)",
-      silent="flows with an unreadable base; intermediate base classes")
+      silent="flows with an unreadable base; intermediate base classes", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def missing_end_step(scope: Scope):
     yield from _missing_terminal(scope, "end")
@@ -273,7 +273,7 @@ def missing_end_step(scope: Scope):
 
 @rule("MF004", "ambiguous-start-or-end", Severity.ERROR,
       "A step is annotated start/end while another step is named start/end",
-      silent="flows with an unreadable base; intermediate base classes")
+      silent="flows with an unreadable base; intermediate base classes", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def ambiguous_start_or_end(scope: Scope):
     graph = scope.graph
@@ -286,7 +286,7 @@ def ambiguous_start_or_end(scope: Scope):
 
 @rule("MF005", "start-or-end-degree", Severity.ERROR,
       "The start step has incoming transitions or the end step outgoing ones",
-      silent="flows with an unreadable base; intermediate base classes")
+      silent="flows with an unreadable base; intermediate base classes", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def start_or_end_degree(scope: Scope):
     graph = scope.graph
@@ -302,7 +302,7 @@ def start_or_end_degree(scope: Scope):
 
 
 @rule("MF006", "end-step-not-terminal", Severity.ERROR, "The end step calls self.next(...) or is a join step",
-      silent="flows with an unreadable base; intermediate base classes")
+      silent="flows with an unreadable base; intermediate base classes", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def end_step_not_terminal(scope: Scope):
     graph = scope.graph
@@ -325,7 +325,7 @@ def _known(graph: FlowGraph, names: Iterable[str]) -> list[str]:
 
 
 @rule("MF011", "unknown-transition-target", Severity.ERROR, "self.next(...) names a step the flow does not have",
-      silent="unreadable bases, intermediate base classes, steps defined in another file")
+      silent="unreadable bases, intermediate base classes, steps defined in another file", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def unknown_transition_target(scope: Scope):
     graph = scope.graph
@@ -425,7 +425,7 @@ def _loop_through(graph: FlowGraph, name: str, first: str, component: set[str]) 
 
 
 @rule("MF012", "graph-cycle", Severity.ERROR, "The steps form a loop (only a switch may loop back to itself)",
-      silent="flows with an unreadable base; intermediate base classes; a switch looping to itself")
+      silent="flows with an unreadable base; intermediate base classes; a switch looping to itself", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def graph_cycle(scope: Scope):
     for name, loop in _cycles(scope).items():
@@ -439,7 +439,7 @@ def _reachable_unknown(graph: FlowGraph) -> bool:
 
 
 @rule("MF013", "unreachable-step", Severity.ERROR, "A step cannot be reached from the start step",
-      silent="unreadable bases, base classes; flows where a reachable step names an unknown one")
+      silent="unreadable bases, base classes; flows where a reachable step names an unknown one", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def unreachable_step(scope: Scope):
     graph = scope.graph
@@ -471,7 +471,7 @@ def _meeting_step(graph: FlowGraph, split: str) -> str | None:
 
 
 @rule("MF014", "unbalanced-split-join", Severity.ERROR, "Splits and joins do not match",
-      silent="unreadable bases, base classes; graphs with loops or unknown targets")
+      silent="unreadable bases, base classes; graphs with loops or unknown targets", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def unbalanced_split_join(scope: Scope):
     graph = scope.graph
@@ -548,7 +548,7 @@ def unbalanced_split_join(scope: Scope):
 
 
 @rule("MF016", "empty-foreach", Severity.ERROR, "A foreach goes straight into a join step",
-      silent="flows with an unreadable base; intermediate base classes")
+      silent="flows with an unreadable base; intermediate base classes", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def empty_foreach(scope: Scope):
     graph = scope.graph
@@ -563,7 +563,7 @@ def empty_foreach(scope: Scope):
 
 @rule("MF017", "num-parallel-without-parallel-step", Severity.ERROR,
       "self.next(..., num_parallel=) goes to a step without @parallel",
-      silent="steps with a decorator it does not know (an extension's may be parallel)")
+      silent="steps with a decorator it does not know (an extension's may be parallel)", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def num_parallel_without_parallel_step(scope: Scope):
     graph = scope.graph
@@ -584,7 +584,7 @@ def num_parallel_without_parallel_step(scope: Scope):
 
 
 @rule("MF018", "parallel-step-not-followed-by-join", Severity.ERROR, "A @parallel step is not followed by a join step",
-      silent="steps with a decorator it does not know; unreadable bases, base classes")
+      silent="steps with a decorator it does not know; unreadable bases, base classes", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def parallel_step_not_followed_by_join(scope: Scope):
     graph = scope.graph
@@ -599,7 +599,7 @@ def parallel_step_not_followed_by_join(scope: Scope):
 
 @rule("MF019", "parallel-step-without-num-parallel", Severity.ERROR,
       "A @parallel step is reached without num_parallel=",
-      silent="steps with a decorator it does not know; unreadable bases, base classes")
+      silent="steps with a decorator it does not know; unreadable bases, base classes", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def parallel_step_without_num_parallel(scope: Scope):
     graph = scope.graph
@@ -617,7 +617,7 @@ def parallel_step_without_num_parallel(scope: Scope):
 
 
 @rule("MF020", "conditional-path-into-join", Severity.ERROR, "A switch transitions directly to a join step",
-      silent="flows with an unreadable base; intermediate base classes")
+      silent="flows with an unreadable base; intermediate base classes", reads=Reads.GRAPH)
 @each_flow(whole_flow=True)
 def conditional_path_into_join(scope: Scope):
     graph = scope.graph

@@ -20,7 +20,7 @@ from ..text import Span
 from ..testmode import FlowTestMode, find_test_mode, is_bool_parameter
 from ..walk import flatten
 from .facts import is_test_module
-from .registry import Hit, Severity, rule
+from .registry import Hit, Reads, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
     from ..context import RuleContext
@@ -150,7 +150,7 @@ def count_statements(step: Step, nodes: list[ast.AST] | None = None) -> int:
 
 
 @rule("MF201", "step-too-long", Severity.WARNING, "A step body with more statements than max-step-statements",
-      silent="docstring and final `self.next`; steps of other files")
+      silent="docstring and final `self.next`; steps of other files", reads=Reads.MODULE, per_step=True)
 def step_too_long(context: RuleContext):
     limit = context.settings.max_step_statements
     for _flow, step in context.steps_in_file():
@@ -400,7 +400,7 @@ def _has_work_to_shrink(flow: FlowClass) -> bool:
 
 
 @rule("MF204", "no-test-mode-parameter", Severity.WARNING, "A flow without a test-mode Parameter",
-      silent="flows with nothing to shrink, unreadable bases, base classes, computed names")
+      silent="flows with nothing to shrink, unreadable bases, base classes, computed names", reads=Reads.GRAPH)
 def no_test_mode_parameter(context: RuleContext):
     name = context.settings.test_mode_parameters[0]
     for flow in context.runnable_flows():

@@ -6,6 +6,7 @@ configured severity on them, filters `# noqa` and turns them into `Finding`s.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -15,6 +16,10 @@ from ..text import Span
 
 if TYPE_CHECKING:
     from ..context import RuleContext
+
+
+# Tests set this so a rule that raises (or breaks its `Reads` declaration) fails loudly instead of being logged.
+STRICT = os.environ.get("METAFLOW_LSP_STRICT") == "1"
 
 
 class Severity(IntEnum):
@@ -54,6 +59,19 @@ class Hit:
 Check = Callable[["RuleContext"], Iterable[Hit]]
 
 
+class Reads(IntEnum):
+    """How much of the file a rule's hits depend on, beyond the settings: the language server re-runs a rule only when
+    an edit changed what it reads (`rule_reuse`). Each level includes the ones before it.
+
+    A rule that declares less than it reads reports stale hits while typing: `tests/test_rule_reuse.py` edits every
+    fixture and compares with a fresh check."""
+
+    MODULE = 1  # everything but the step bodies: imports, classes, Parameters, other methods, which flows are bases
+    GRAPH = 2  # + each step's header (name, decorators, arguments) and `self.next(...)` calls, positions included
+    DATA = 3  # + each step's `self.x` accesses (`Step.accesses`) and their `StepFacts`
+    ALL = 4  # anything, the step bodies and the project's other files included: re-run on every edit
+
+
 # The rule modules, in table order, and the family each belongs to (as the docs pages name it).
 FAMILIES = {
     "syntax": "foundation",
@@ -75,6 +93,11 @@ class Rule:
     summary: str  # what it reports, one line
     silent: str  # what it deliberately does not report, one line (the docs page has the whole list)
     check: Check = field(repr=False, compare=False)
+    reads: Reads = Reads.ALL
+    # The hits about a step depend on that step and on `reads` of the rest only; they lie within the step's lines
+    # (decorators to end) and the rule finds its steps with `RuleContext.steps_in_file`: after an edit inside one step,
+    # only that step is checked again.
+    per_step: bool = False
 
     @property
     def family(self) -> str:
@@ -86,16 +109,17 @@ RULES: dict[str, Rule] = {}  # filled by importing the families: ask `rules.RULE
 SYNTAX_ERROR = "MF000"  # reported by the engine while parsing; always enabled
 
 
-def rule(code: str, name: str, severity: Severity, summary: str, *, silent: str) -> Callable[[Check], Check]:
+def rule(code: str, name: str, severity: Severity, summary: str, *, silent: str, reads: Reads = Reads.ALL,
+         per_step: bool = False) -> Callable[[Check], Check]:
     """Registers a check under `code`. Codes are unique; names are kebab-case; `summary` and `silent` are the two
-    short lines of the README's rule table."""
+    short lines of the README's rule table; `reads` and `per_step` say when the language server must run it again."""
 
     def register(check: Check) -> Check:
         if code in RULES:
             raise ValueError(f"rule code {code} registered twice")
         if check.__module__.rsplit(".", 1)[-1] not in FAMILIES:
             raise ValueError(f"rule {code} is defined in {check.__module__}, which is no module of rules.FAMILIES")
-        RULES[code] = Rule(code, name, severity, summary, silent, check)
+        RULES[code] = Rule(code, name, severity, summary, silent, check, reads, per_step)
         return check
 
     return register

@@ -17,7 +17,7 @@ from ..refactor.fix_table import declare_fix, lazy
 from ..text import Span
 from .facts import (StepFacts, class_assignment, descendants, facts_of, is_test_module, keyword_span,
                     method_defs, edges, predecessors, written_names)
-from .registry import Hit, Severity, rule
+from .registry import Hit, Reads, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
     from ..context import RuleContext
@@ -42,7 +42,7 @@ def _is_data_value(value: ast.expr | None) -> bool:
 
 @rule("MF107", "assign-to-parameter", Severity.ERROR,
       "Assignment to a Parameter, Config or public class attribute inside a step",
-      silent="`_` attributes, class attributes holding functions; nested functions")
+      silent="`_` attributes, class attributes holding functions; nested functions", reads=Reads.DATA)
 def assign_to_parameter(context: RuleContext):
     module = context.module
     for flow, step in context.steps_in_file():
@@ -118,7 +118,7 @@ def _transition_reads(step: Step) -> list[tuple[str, Span, str]]:
 
 @rule("MF108", "artifact-lost-at-join", Severity.ERROR,
       "An artifact read at or after a join that the join neither assigns nor merges",
-      silent="flows it cannot see whole; dynamic attributes; guarded reads; `inputs.a.x`")
+      silent="flows it cannot see whole; dynamic attributes; guarded reads; `inputs.a.x`", reads=Reads.DATA)
 def artifact_lost_at_join(context: RuleContext):
     seen: set[int] = set()
     for flow in context.sound_flows():
@@ -280,7 +280,7 @@ def _methods_hidden(context: RuleContext, flow: FlowClass) -> bool:
 
 @rule("MF109", "input-outside-foreach", Severity.WARNING,
       "self.input / self.index in a step that does not run inside a foreach",
-      silent="steps inside a foreach (up to its join) and `@parallel` children; broken graphs")
+      silent="steps inside a foreach (up to its join) and `@parallel` children; broken graphs", reads=Reads.DATA)
 def input_outside_foreach(context: RuleContext):
     seen: set[int] = set()
     for flow in context.sound_flows():
@@ -313,7 +313,7 @@ def input_outside_foreach(context: RuleContext):
 
 @rule("MF110", "foreach-on-unset-artifact", Severity.ERROR,
       "foreach=\"x\" where no step before the split (nor the split itself) sets self.x",
-      silent="Parameters, Configs, class attributes; dynamic writes before the split")
+      silent="Parameters, Configs, class attributes; dynamic writes before the split", reads=Reads.DATA)
 def foreach_on_unset_artifact(context: RuleContext):
     seen: set[int] = set()
     for flow in context.sound_flows():

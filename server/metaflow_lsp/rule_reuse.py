@@ -1,0 +1,210 @@
+"""Rule results that survive a keystroke: after an edit, only the rules whose inputs changed run again.
+
+Typing changes one step body. Each rule declares what it reads (`Rule.reads`, a `Reads` level). Against the previous
+version of the same document, `RuleReuse` finds the lowest level that changed and the steps whose nodes are new:
+- nothing at a rule's level or below changed: the rule's previous hits stand;
+- a `per_step` rule whose level did not change: it runs on the changed steps only (`RuleContext.only_steps`) and keeps
+  its previous hits elsewhere;
+- otherwise the rule runs on the whole file.
+Levels are decided conservatively: any edit outside the steps of this file's flows (a parse of the whole text, an
+edited helper method, a changed base in another file, other settings) counts as a change of everything.
+
+The language server keeps one per document (in `NodeReuse.rule_state`); the CLI checks each file once and has none.
+`tests/test_rule_reuse.py` checks that after any sequence of edits the findings equal a fresh check.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .context import RuleContext
+from .graph import FlowGraph
+from .model import Decorator, FlowClass, Step, Transition
+from .rules import Hit, Reads, Rule
+from .rules.facts import facts_of
+from .rules.registry import STRICT
+
+log = logging.getLogger(__name__)
+
+StepKey = tuple[str, str]  # (flow, step)
+
+
+@dataclass
+class _Version:
+    """What the next version is compared with."""
+
+    full_parses: int  # `NodeReuse.full_parses` then: the same now means only methods of classes changed since
+    outline: tuple  # `_outline`: the flows as the MODULE level sees them
+    methods: list[ast.AST]  # every method of every top-level class, in order
+    steps: dict[StepKey, Step]
+    hits: dict[str, list[Hit]] = field(default_factory=dict)  # by rule code, for the rules that can be kept
+    # The shapes computed for this version's changed steps, by (id(node), level), with the node (so an id reused by
+    # a later node never matches): the next version compares its steps with these.
+    shapes: dict[tuple[int, Reads], tuple[ast.AST, tuple]] = field(default_factory=dict)
+    graphs: dict[str, FlowGraph] = field(default_factory=dict)  # by flow: those the rules asked for
+
+
+class RuleReuse:
+    """One check of one version: `hits(code, rule)` gives each rule's hits, run again only when needed."""
+
+    def __init__(self, context: RuleContext):
+        reuse = context.reuse
+        assert reuse is not None, "only the language server's checks keep rule results"
+        self.context = context
+        self._previous: _Version | None = reuse.rule_state
+        self._current = _Version(reuse.full_parses, _outline(context), _methods(context.module.tree),
+                                 {(flow.name, name): step for flow in context.flows for name, step in flow.steps.items()})
+        self.changed_steps: list[Step] = []  # steps of this file whose nodes are new since the previous version
+        self.changed: Reads | None = self._compare()  # the lowest level that changed; None: nothing did
+        graph_unchanged = self.changed is None or self.changed > Reads.GRAPH
+        self._current.graphs = context.keep_graphs(self._previous.graphs if graph_unchanged else {})
+        reuse.rule_state = self._current
+
+    # -- what changed --------------------------------------------------------------------------------------------
+
+    def _compare(self) -> Reads | None:
+        context, previous, current = self.context, self._previous, self._current
+        if (previous is None or previous.full_parses != current.full_parses or previous.outline != current.outline
+                or len(previous.methods) != len(current.methods)):
+            return Reads.MODULE
+        changed: list[tuple[FlowClass, Step, Step]] = []
+        flows = {flow.name: flow for flow in context.flows}
+        for key, step in current.steps.items():
+            before = previous.steps[key]  # the same steps: the outline says so
+            if before.node is not step.node:
+                if not context.defined_here(step):
+                    return Reads.MODULE  # a base or mixin of another file changed: anything may follow
+                changed.append((flows[key[0]], before, step))
+        new_nodes = {id(step.node) for _flow, _before, step in changed}
+        if any(before is not now and id(now) not in new_nodes for before, now in zip(previous.methods, current.methods)):
+            return Reads.MODULE  # a helper method changed, or a method of a class that is no flow
+        if not changed:
+            return None
+        unique = {id(step.node): step for _flow, _before, step in changed}
+        self.changed_steps = list(unique.values())
+        for level in (Reads.GRAPH, Reads.DATA):
+            if any(self._shape(flow, before, level, previous) != self._shape(flow, step, level, current)
+                   for flow, before, step in changed):
+                return level
+        return Reads.ALL
+
+    def _shape(self, flow: FlowClass, step: Step, level: Reads, version: _Version) -> tuple:
+        """The shape of a changed step (or of its previous version): computed once, kept for the next version."""
+        key = (id(step.node), level)
+        known = version.shapes.get(key)
+        if known is not None and known[0] is step.node:
+            return known[1]
+        shape = SHAPES[level](self.context, flow, step)
+        version.shapes[key] = (step.node, shape)
+        return shape
+
+    # -- the hits ------------------------------------------------------------------------------------------------
+
+    def hits(self, code: str, rule: Rule) -> list[Hit]:
+        previous = self._previous.hits.get(code) if self._previous is not None else None
+        changed = self.changed
+        if previous is None or (changed is not None and changed <= rule.reads):
+            hits = list(rule.check(self.context))
+            if rule.per_step and not _within_steps(rule, hits, self.context):
+                return hits  # not kept: the next version runs it on the whole file again
+        elif changed is not None and rule.per_step:
+            hits = self._rerun_changed_steps(rule, previous)
+        else:
+            hits = previous
+        self._current.hits[code] = hits
+        return hits
+
+    def _rerun_changed_steps(self, rule: Rule, previous: list[Hit]) -> list[Hit]:
+        """The previous hits outside the changed steps, and the rule's hits on those steps."""
+        nodes = {id(step.node) for step in self.changed_steps}
+        lines: set[int] = set()
+        for key, step in self._current.steps.items():
+            if id(step.node) in nodes and self._previous is not None:  # its lines now and in the previous version
+                lines.update(range(*_line_range(step)), range(*_line_range(self._previous.steps[key])))
+        kept = [hit for hit in previous if hit.span.line not in lines]
+        self.context.only_steps = nodes
+        try:
+            return kept + list(rule.check(self.context))
+        finally:
+            self.context.only_steps = None
+
+
+def _methods(tree: ast.Module | None) -> list[ast.AST]:
+    return [member for statement in (tree.body if tree is not None else ()) if isinstance(statement, ast.ClassDef)
+            for member in statement.body if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _line_range(step: Step) -> tuple[int, int]:
+    """The 0-based lines of a step, its decorators included, as a `range`'s bounds."""
+    node = step.node
+    first = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+    return first, (node.end_lineno or node.lineno)
+
+
+def _within_steps(rule: Rule, hits: list[Hit], context: RuleContext) -> bool:
+    """Whether every hit of a `per_step` rule lies within the lines of a step of the file: else keeping its hits by
+    line after an edit would be wrong. Checked on every full run: a wrong declaration fails the tests (`STRICT`) and
+    otherwise only costs speed (its hits are not kept, so it runs on the whole file)."""
+    ranges = [_line_range(step) for _flow, step in context.steps_in_file()]
+    stray = next((hit for hit in hits if not any(first <= hit.span.line < last for first, last in ranges)), None)
+    if stray is None:
+        return True
+    message = f"{rule.code} is declared per_step but reported line {stray.span.line + 1}, outside every step"
+    if STRICT:
+        raise AssertionError(message)
+    log.warning("%s of %s", message, context.path)
+    return False
+
+
+# -- the levels -------------------------------------------------------------------------------------------------------
+
+def _outline(context: RuleContext) -> tuple:
+    """The flows as a MODULE-level rule sees them beyond the text outside the steps (which `reparse` vouches for):
+    their steps, where those come from, which flows are complete and which are bases, and the settings."""
+    return (context.settings, id(context.project), tuple(
+        (flow.name, flow.complete, tuple(flow.bases), context.is_base_flow(flow),
+         tuple((name, step.owner, step.path) for name, step in flow.steps.items()))
+        for flow in context.flows))
+
+
+def _dump(node: ast.AST) -> str:
+    return ast.dump(node, include_attributes=True)
+
+
+def _decorator_shape(decorator: Decorator) -> tuple:
+    return decorator.qualified, decorator.span, decorator.called, _dump(decorator.node)
+
+
+def _transition_shape(transition: Transition | None) -> tuple | None:
+    if transition is None:
+        return None
+    return (transition.kind, transition.span, tuple(transition.targets), repr(transition.foreach),
+            repr(transition.condition), repr(sorted(transition.switch_cases.items(), key=repr)),
+            repr(transition.num_parallel), transition.conditional, _dump(transition.call))
+
+
+def graph_shape(context: RuleContext, flow: FlowClass, step: Step) -> tuple:
+    """What GRAPH-level rules may read of a step: its header and its `self.next(...)` calls, positions included."""
+    node = step.node
+    return (step.name, step.span, step.owner, step.path, type(node), _dump(node.args), node.lineno,
+            node.end_lineno, node.end_col_offset, step.is_start, step.is_end, step.step_decorator_index,
+            tuple(_decorator_shape(d) for d in step.decorators),
+            tuple(_transition_shape(t) for t in step.transitions), _transition_shape(step.tail), step.has_tail_next)
+
+
+def data_shape(context: RuleContext, flow: FlowClass, step: Step) -> tuple:
+    """What DATA-level rules may read of a step beyond its graph shape: its `self.x` accesses and their facts (the
+    node ids of `StepFacts` are those of accesses, so they are compared by the access's position)."""
+    facts = facts_of(context, step, flow)
+    spans = {id(access.node): access.span for access in step.accesses}
+    return (tuple((a.name, a.kind, a.span, a.conditional, a.called) for a in step.accesses),
+            frozenset(facts.decorator_writes), facts.opaque, frozenset(facts.guarded),
+            frozenset(spans.get(node_id) for node_id in facts.nested),
+            frozenset((spans.get(node_id), frozenset(names)) for node_id, names in facts.loop_writes.items()),
+            frozenset((spans.get(node_id), _dump(call)) for node_id, call in facts.merges.items()))
+
+
+SHAPES: dict[Reads, Callable[[RuleContext, FlowClass, Step], tuple]] = {Reads.GRAPH: graph_shape, Reads.DATA: data_shape}

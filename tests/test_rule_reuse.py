@@ -1,0 +1,126 @@
+"""The language server re-runs only the rules whose inputs an edit changed (`rule_reuse`): typing inside steps, in
+every rule's fixtures, must give after each keystroke exactly the findings of a fresh check, and an edit that
+changes what a rule reads must change its findings as a fresh check does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES, TUTORIALS
+from metaflow_lsp.config import Settings
+from metaflow_lsp.engine import check_source
+from metaflow_lsp.reuse import NodeReuse
+from metaflow_lsp.rule_reuse import RuleReuse
+from metaflow_lsp.rules import Reads
+
+SOURCES = sorted({p.read_text() for p in [*TUTORIALS.glob("*/*.py"), *(FIXTURES / "rules").glob("MF*/*.py")]
+                  if "class " in p.read_text()})
+# Typed into a line: what changes a step's header, its transitions, its `self.x` accesses or only its body.
+PIECES = ["x", "1", "9", " ", "self.", "self.x", "self.next(self.end)", "inputs", '"', ",", "(", ")", "#", "# noqa",
+          "# noqa: MF108", "foreach=", 'foreach="x"', "@retry(times=9)", "@catch", "end", "join", "start", ":", "=",
+          "self.merge_artifacts(inputs)", "exclude=[]", "test_mode", "pip install x", "install_dependencies"]
+
+
+def outcome(source: str, reuse: NodeReuse | None):
+    result = check_source(source, Path("flow.py"), Settings(), None, reuse)
+    return [(f.code, f.span, f.message, f.data) for f in result.findings]
+
+
+def inside_methods(source: str) -> list[int]:
+    """The lines of the file that are inside an indented method body: edits there keep every other method."""
+    lines = source.split("\n")
+    return [i for i, line in enumerate(lines) if line.startswith("        ") and line.strip()]
+
+
+@st.composite
+def typing_sessions(draw):
+    """A fixture and the versions of typing and deleting within one line of it at a time (the line count stays)."""
+    source = draw(st.sampled_from(SOURCES))
+    candidates = inside_methods(source)
+    versions = [source]
+    if not candidates:
+        return versions
+    for _ in range(draw(st.integers(1, 8))):
+        lines = versions[-1].split("\n")
+        number = draw(st.sampled_from(candidates))
+        line = lines[number]
+        at = draw(st.integers(0, len(line)))
+        if draw(st.booleans()):
+            line = line[:at] + draw(st.sampled_from(PIECES)) + line[at:]
+        else:
+            line = line[:at] + line[at + draw(st.integers(1, 12)):]
+        lines[number] = line
+        versions.append("\n".join(lines))
+    return versions
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(typing_sessions())
+def test_typing_inside_steps_gives_the_findings_of_a_fresh_check(versions):
+    reuse = NodeReuse()
+    for text in versions:
+        assert outcome(text, reuse) == outcome(text, None)
+
+
+def edits_of_what_rules_read(source: str):
+    """For each line of a step that holds something a rule level reads (a `self.x`, a decorator, a transition),
+    the file with that thing altered on that line: a name lengthened, a number or a string changed."""
+    lines = source.split("\n")
+    for number, line in enumerate(lines):
+        if not line.startswith(("        ", "    @")):
+            continue
+        for old, new in (("self.", "self.x"), ("@", "@x"), ('"', '"x'), ("1", "2"), ("(self", "(self, more"),
+                         ("inputs", "items")):
+            if old in line:
+                yield "\n".join(lines[:number] + [line.replace(old, new, 1)] + lines[number + 1:])
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.split("class ", 1)[1].split("(", 1)[0][:40])
+def test_altering_what_a_rule_reads_gives_the_findings_of_a_fresh_check(source):
+    reuse = NodeReuse()
+    outcome(source, reuse)
+    for edited in edits_of_what_rules_read(source):
+        assert outcome(edited, reuse) == outcome(edited, None)
+        assert outcome(source, reuse) == outcome(source, None)
+
+
+def test_every_fixture_checked_by_the_server_gives_the_cli_findings():
+    # A full run also checks each per_step rule's declaration (METAFLOW_LSP_STRICT: a hit outside the steps raises).
+    for source in SOURCES:
+        assert outcome(source, NodeReuse()) == outcome(source, None)
+
+
+STATS = (TUTORIALS / "02-statistics" / "stats.py").read_text()
+
+
+def changed_level(before: str, after: str) -> Reads | None:
+    """The level `RuleReuse` finds changed between two versions checked in turn."""
+    reuse = NodeReuse()
+    check_source(before, Path("flow.py"), Settings(), None, reuse)
+    from metaflow_lsp.builder import parse_module
+    from metaflow_lsp.context import RuleContext
+
+    module = parse_module(after, Path("flow.py"), None, reuse)
+    return RuleReuse(RuleContext(module, Settings(), None, reuse)).changed
+
+
+@pytest.mark.parametrize(("old", "new", "level"), [
+    ("self.genre = self.input", "self.genre = self.input", None),
+    ("self.genre = self.input", "self.genre = self.input  # a comment", Reads.ALL),
+    ("self.genre = self.input", "self.genre = (self.input)", Reads.DATA),
+    ("self.genre = self.input", "self.kind = self.input", Reads.DATA),
+    ("self.next(self.join)", "self.next(self.end)", Reads.GRAPH),
+    ("def compute_statistics(self):", "def compute_statistic(self):", Reads.MODULE),
+])
+def test_an_edit_changes_the_level_it_touches(old, new, level):
+    assert old in STATS
+    assert changed_level(STATS, STATS.replace(old, new, 1)) == level
+
+
+def test_an_added_line_is_a_change_of_everything():
+    assert changed_level(STATS, STATS.replace("self.genre = self.input", "self.genre = self.input\n        pass", 1)) \
+        == Reads.MODULE
