@@ -26,4 +26,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["RULES", "Hit", "Rule", "Severity", "rule", "SYNTAX_ERROR", "load"]
+__all__ = ["RULES", "Hit", "Reads", "Rule", "Severity", "rule", "SYNTAX_ERROR", "load"]
