@@ -238,9 +238,11 @@ async def bench_lsp(source: str, root: Path, pull: bool, edits: int, actions: in
     try:
         client.text_document_did_open(types.DidOpenTextDocumentParams(
             types.TextDocumentItem(uri=uri, language_id="python", version=1, text=source)))
+        result_id = None  # pulls send the previous result id, as VS Code does
         if pull:
-            await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+            report = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
                 text_document=types.TextDocumentIdentifier(uri)))
+            result_id = report.result_id
         else:
             await _wait_pushed(client, uri, 1)
         latencies = []
@@ -250,9 +252,10 @@ async def bench_lsp(source: str, root: Path, pull: bool, edits: int, actions: in
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
                 content_changes=[types.TextDocumentContentChangePartial(range=edit_range, text=text)]))
             if pull:
-                await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
-                    text_document=types.TextDocumentIdentifier(uri)))
+                report = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+                    text_document=types.TextDocumentIdentifier(uri), previous_result_id=result_id))
                 latencies.append(time.perf_counter() - started)
+                result_id = report.result_id
             else:
                 await _wait_pushed(client, uri, version)
                 latencies.append(client.pushed[(uri, version)] - started)

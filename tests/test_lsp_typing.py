@@ -1,4 +1,4 @@
-"""Typing in a 1,000-line flow: every version gets its own diagnostics, pushed or pulled, and an outdated version is
+"""Typing in a 1,000-line flow: every version gets its diagnostics, pushed or pulled, and an outdated version is
 never published after a newer one. How fast this is, is measured by benchmarks/bench.py (see the README), not here:
 a timed assertion would only measure the machine's load.
 """
@@ -56,17 +56,30 @@ async def test_push_while_typing(tmp_path):
 
 
 async def test_pull_while_typing(tmp_path):
+    """Pulled with the previous result id, as VS Code pulls: a keystroke that leaves the diagnostics as they were is
+    answered "unchanged" (the client keeps what it has, which a fresh pull confirms); one that changes them gets a
+    full report with a new id."""
     source = thousand_line_flow()
     path = write(tmp_path, "big.py", source)
     async with session(tmp_path) as client:
         uri = open_document(client, path, source)
-        previous = (await pull(client, uri)).result_id
+        first = await pull(client, uri)
         for version in range(2, 2 + ROUNDS):
             edit(client, uri, version, source)
-            result = await pull(client, uri, previous)
-            assert result.kind == "full" and "MF000" not in [d.code for d in result.items]
-            assert result.result_id != previous  # a new version is a new result
-            previous = result.result_id
+            result = await pull(client, uri, first.result_id)
+            assert result.kind == "unchanged" and result.result_id == first.result_id
+        fresh = await pull(client, uri)
+        assert fresh.kind == "full" and fresh.items == first.items and "MF000" not in [d.code for d in fresh.items]
+
+        line = source.split("\n").index("        self.value_3_0 = 0 * 2  # é")
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2 + ROUNDS),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=line, character=8),
+                                  end=types.Position(line=line, character=8)), text="print(self.input)  # ")]))
+        changed = await pull(client, uri, first.result_id)
+        assert changed.kind == "full" and changed.result_id != first.result_id
+        assert [(d.code, d.range.start.line) for d in changed.items if d.code == "MF109"] == [("MF109", line)]
 
 
 async def test_a_burst_of_keystrokes_is_published_once_for_the_newest_version(tmp_path):

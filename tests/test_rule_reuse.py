@@ -89,7 +89,6 @@ def test_altering_what_a_rule_reads_gives_the_findings_of_a_fresh_check(source):
 
 
 def test_every_fixture_checked_by_the_server_gives_the_cli_findings():
-    # A full run also checks each per_step rule's declaration (METAFLOW_LSP_STRICT: a hit outside the steps raises).
     for source in SOURCES:
         assert outcome(source, NodeReuse()) == outcome(source, None)
 

@@ -43,6 +43,8 @@ def parse_module(source: str, path: Path | None = None, resolver: ModuleResolver
     """The model of one file. Never raises on bad input: a file that does not parse gives `Module.syntax_error`.
     With `reuse` (the language server's, per document), an edit inside one method re-parses only that method, and
     methods unchanged since the last version keep their nodes and their `Step`s."""
+    if reuse is not None:
+        path = reuse.same_path(path)
     module = Module(path=path, source=source, tree=None)
     tree = reuse.reparse(module.lines.lines) if reuse is not None else None
     if tree is None:

@@ -64,7 +64,8 @@ class RuleContext:
     def defined_here(self, step: Step) -> bool:
         """Whether the step's `def` is in this file (the flow's own, or a base's or mixin's defined here): only those
         are reported here; a step from another file is reported when that file is checked."""
-        return step.path == self.module.path
+        path = self.module.path
+        return step.path is path or step.path == path
 
     def steps_in_file(self, flows: Iterable[FlowClass] | None = None, seen: set[int] | None = None
                       ) -> Iterator[tuple[FlowClass, Step]]:

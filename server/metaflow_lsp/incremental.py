@@ -25,10 +25,10 @@ def reparse_edited_method(old_lines: list[str], old_tree: ast.Module, new_lines:
     tell. The previous tree is not modified: the new one shares every node but the edited method and its class."""
     if len(old_lines) != len(new_lines):
         return None
-    first = next((i for i, (old, new) in enumerate(zip(old_lines, new_lines)) if old != new), None)
+    first = _first_difference(old_lines, new_lines)
     if first is None:
         return old_tree
-    last = next(i for i in range(len(new_lines) - 1, first - 1, -1) if old_lines[i] != new_lines[i])
+    last = len(new_lines) - 1 - _first_difference(old_lines[::-1], new_lines[::-1])
     found = _method_spanning(old_tree, first, last)
     if found is None:
         return None
@@ -50,6 +50,15 @@ def reparse_edited_method(old_lines: list[str], old_tree: ast.Module, new_lines:
     new_tree = ast.Module(body=list(old_tree.body), type_ignores=old_tree.type_ignores)
     new_tree.body[class_index] = new_class
     return new_tree
+
+
+def _first_difference(old: list[str], new: list[str], chunk: int = 256) -> int | None:
+    """The first index where two lists of the same length differ, or None. Chunks are compared by the list's own
+    (C) equality, then the differing chunk line by line: a keystroke in a 5,000-line file costs microseconds here."""
+    for start in range(0, len(old), chunk):
+        if old[start:start + chunk] != new[start:start + chunk]:
+            return next(i for i in range(start, min(start + chunk, len(old))) if old[i] != new[i])
+    return None
 
 
 def _method_spanning(tree: ast.Module, first: int, last: int) -> tuple[int, int, int, int] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .incremental import reparse_edited_method
@@ -38,6 +39,15 @@ class NodeReuse:
         # methods of top-level classes changed (`rule_reuse` relies on it).
         self.full_parses = 0
         self.rule_state: Any = None  # `rule_reuse.RuleReuse`'s: the last checked version's steps and hits
+        self._path: Path | None = None
+
+    def same_path(self, path: Path | None) -> Path | None:
+        """The document's path as the previous version had it, when equal: kept `Step`s hold that object, and paths
+        compared by identity skip `pathlib`'s slow equality on every step of every keystroke."""
+        if path is not None and path == self._path:
+            return self._path
+        self._path = path
+        return path
 
     def reparse(self, lines: list[str]) -> ast.Module | None:
         """The tree of the text with these lines from the previous version's tree, when only one method changed;
@@ -54,6 +64,18 @@ class NodeReuse:
     def splice(self, tree: ast.Module, lines: list[str]) -> None:
         """Puts the previous version's node in place of every unchanged method of every top-level class, and
         forgets the methods that are gone (so no stale `id()` can ever match a new node)."""
+        previous = self._last[1] if self._last is not None else None
+        if tree is previous:
+            return  # the same text
+        replaced = _one_method_replaced(previous, tree) if previous is not None else None
+        if replaced is not None:  # what `reparse` gives: the previous tree with one method parsed again
+            owner, old_method, new_method = replaced
+            stale = self._by_node.pop(id(old_method), None)
+            if stale is not None:
+                del self._entries[stale.key]
+            entry = _Entry(_key(owner, new_method, lines), new_method)
+            self._entries[entry.key] = self._by_node[id(new_method)] = entry
+            return
         entries: dict[tuple, _Entry] = {}
         for statement in tree.body:
             if not isinstance(statement, ast.ClassDef):
@@ -82,6 +104,23 @@ class NodeReuse:
         """The store of values computed from `node` alone, when `node` is a method this cache keeps."""
         entry = self._by_node.get(id(node))
         return entry.derived if entry is not None and entry.node is node else None
+
+
+def _one_method_replaced(old: ast.Module, new: ast.Module) -> tuple[str, ast.AST, ast.AST] | None:
+    """(class, old method, new method) when `new` is `old` with one method of one top-level class replaced, the other
+    statements and members being the same objects (as `reparse` builds it); else None."""
+    if len(old.body) != len(new.body):
+        return None
+    changed = [(a, b) for a, b in zip(old.body, new.body) if a is not b]
+    if len(changed) != 1 or not all(isinstance(node, ast.ClassDef) for node in changed[0]):
+        return None
+    old_class, new_class = changed[0]
+    if len(old_class.body) != len(new_class.body) or old_class.name != new_class.name:
+        return None
+    members = [(a, b) for a, b in zip(old_class.body, new_class.body) if a is not b]
+    if len(members) != 1 or not all(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in members[0]):
+        return None
+    return (new_class.name, *members[0])
 
 
 def _key(owner: str, node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> tuple:

@@ -16,7 +16,6 @@ The language server keeps one per document (in `NodeReuse.rule_state`); the CLI 
 from __future__ import annotations
 
 import ast
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,9 +24,6 @@ from .graph import FlowGraph
 from .model import Decorator, FlowClass, Step, Transition
 from .rules import Hit, Reads, Rule
 from .rules.facts import facts_of
-from .rules.registry import STRICT
-
-log = logging.getLogger(__name__)
 
 StepKey = tuple[str, str]  # (flow, step)
 
@@ -106,10 +102,8 @@ class RuleReuse:
     def hits(self, code: str, rule: Rule) -> list[Hit]:
         previous = self._previous.hits.get(code) if self._previous is not None else None
         changed = self.changed
-        if previous is None or (changed is not None and changed <= rule.reads):
+        if rule.reads == Reads.ALL or previous is None or (changed is not None and changed <= rule.reads):
             hits = list(rule.check(self.context))
-            if rule.per_step and not _within_steps(rule, hits, self.context):
-                return hits  # not kept: the next version runs it on the whole file again
         elif changed is not None and rule.per_step:
             hits = self._rerun_changed_steps(rule, previous)
         else:
@@ -118,7 +112,8 @@ class RuleReuse:
         return hits
 
     def _rerun_changed_steps(self, rule: Rule, previous: list[Hit]) -> list[Hit]:
-        """The previous hits outside the changed steps, and the rule's hits on those steps."""
+        """The previous hits outside the changed steps' lines, and the rule's hits on those lines, run on those steps
+        only: what a `per_step` rule reports elsewhere does not depend on their bodies."""
         nodes = {id(step.node) for step in self.changed_steps}
         lines: set[int] = set()
         for key, step in self._current.steps.items():
@@ -127,7 +122,7 @@ class RuleReuse:
         kept = [hit for hit in previous if hit.span.line not in lines]
         self.context.only_steps = nodes
         try:
-            return kept + list(rule.check(self.context))
+            return kept + [hit for hit in rule.check(self.context) if hit.span.line in lines]
         finally:
             self.context.only_steps = None
 
@@ -142,21 +137,6 @@ def _line_range(step: Step) -> tuple[int, int]:
     node = step.node
     first = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
     return first, (node.end_lineno or node.lineno)
-
-
-def _within_steps(rule: Rule, hits: list[Hit], context: RuleContext) -> bool:
-    """Whether every hit of a `per_step` rule lies within the lines of a step of the file: else keeping its hits by
-    line after an edit would be wrong. Checked on every full run: a wrong declaration fails the tests (`STRICT`) and
-    otherwise only costs speed (its hits are not kept, so it runs on the whole file)."""
-    ranges = [_line_range(step) for _flow, step in context.steps_in_file()]
-    stray = next((hit for hit in hits if not any(first <= hit.span.line < last for first, last in ranges)), None)
-    if stray is None:
-        return True
-    message = f"{rule.code} is declared per_step but reported line {stray.span.line + 1}, outside every step"
-    if STRICT:
-        raise AssertionError(message)
-    log.warning("%s of %s", message, context.path)
-    return False
 
 
 # -- the levels -------------------------------------------------------------------------------------------------------

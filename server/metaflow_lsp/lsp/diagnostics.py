@@ -66,6 +66,16 @@ def to_diagnostics(result: CheckResult, settings: Settings, max_chars: int,
     return items
 
 
+def same_diagnostics(before: CheckResult, after: CheckResult, max_chars: int) -> bool:
+    """Whether two versions of a document give the same diagnostics: the same findings on lines of the same text (a
+    column converts to UTF-16 through its line), and the same answer to "too large to check"."""
+    if before.findings != after.findings or (len(before.lines.text) > max_chars) != (len(after.lines.text) > max_chars):
+        return False
+    old, new = before.lines, after.lines
+    return all(old.line(n) == new.line(n) for finding in after.findings for n in (finding.span.line,
+                                                                                 finding.span.end_line))
+
+
 def not_checked(reason: str) -> types.Diagnostic:
     """The one diagnostic of a file metaflow-lsp did not check, at its start."""
     start = types.Position(line=0, character=0)

@@ -10,6 +10,7 @@ Start-up stays fast: nothing here imports metaflow or libcst; features that need
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 from pathlib import Path
 from urllib.parse import unquote
@@ -28,6 +29,7 @@ from ..reuse import NodeReuse
 from ..text import LineIndex
 from . import (code_actions, code_lens, completion, definition, diagnostics, flow_graph, hover, inlay_hints, notebook,
                references, rename, symbols, workspace_symbols)
+from .diagnostics import same_diagnostics
 from .settings import SECTION, EditorSettings, client_shows_graphs, workspace_trusted
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ class MetaflowLanguageServer(LanguageServer):
         self._projects: dict[Path, Project] = {}
         self._roots: dict[Path, Path] = {}  # folder -> project root
         self._analyses: dict[str, tuple[tuple, CheckResult]] = {}
+        self._diagnostics_ids: dict[str, int] = {}  # per open document: changes when its diagnostics do
+        self._next_diagnostics_id = itertools.count(1)
         self._reuse: dict[str, NodeReuse] = {}  # per open document: what its unchanged methods already gave
         self._generation = 0  # bumped when settings or files on disk change: every cached analysis is then stale
         # False when the client said the workspace is untrusted: nothing is then offered that runs or writes
@@ -94,7 +98,12 @@ class MetaflowLanguageServer(LanguageServer):
             return ""
 
     def result_id(self, uri: str) -> str:
-        """Identifies the diagnostics of `uri` as they are now: same id, same diagnostics."""
+        """Identifies the diagnostics of `uri` as they are now: same id, same diagnostics. An open document's id
+        changes only when its diagnostics do, so a keystroke that leaves them as they were gets an unchanged report
+        (VS Code pulls with the previous id) instead of all of them again."""
+        if self.open_document(uri) is not None:
+            self.analysis(uri)
+            return f"{self._generation}:open:{self._diagnostics_ids[uri]}"
         return ":".join(str(part) for part in (self._generation, *self._snapshot_key(uri)))
 
     # -- what features share -------------------------------------------------------------------------------------
@@ -136,6 +145,9 @@ class MetaflowLanguageServer(LanguageServer):
         result = self._check(uri, self._source(uri))
         if key[1][0] != "open" and len(self._analyses) > _CLOSED_CACHE_LIMIT:
             self._forget_closed()
+        if key[1][0] == "open" and (cached is None or cached[0][0] != key[0]
+                                    or not same_diagnostics(cached[1], result, MAX_SOURCE_CHARS)):
+            self._diagnostics_ids[uri] = next(self._next_diagnostics_id)
         self._analyses[uri] = (key, result)
         return result
 
@@ -161,6 +173,7 @@ class MetaflowLanguageServer(LanguageServer):
         """Drops what is cached for a document (it was closed)."""
         self._analyses.pop(uri, None)
         self._reuse.pop(uri, None)
+        self._diagnostics_ids.pop(uri, None)
 
     def _forget_closed(self) -> None:
         for uri in [uri for uri, (key, _) in self._analyses.items() if key[1][0] != "open"]:

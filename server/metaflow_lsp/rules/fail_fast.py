@@ -11,7 +11,7 @@ from ..model import FlowClass, Module, dotted_name, is_self_attr
 from ..text import Span
 from .guide import FunctionNode, method_nodes, shown
 from .installs import find_installs, install_helper_names, installer_names
-from .registry import Hit, Severity, rule
+from .registry import Hit, Reads, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
     from ..context import RuleContext
@@ -190,7 +190,8 @@ def _install_hit(node: ast.Call, packages: list[str] | None, step: str | None) -
 
 @rule("MF209", "install-at-run-time", Severity.WARNING,
       "Packages installed with pip or conda at run time, in a step or at module level",
-      silent="commands built in variables; installs in helpers nobody calls at import time")
+      silent="commands built in variables; installs in helpers nobody calls at import time", reads=Reads.MODULE,
+      per_step=True)
 def install_at_run_time(context: RuleContext):
     if not context.flows:
         return

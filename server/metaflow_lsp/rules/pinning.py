@@ -18,7 +18,7 @@ from ..refactor.fix_table import declare_fix, lazy
 from ..text import Span
 from .guide import shown as _shown
 from .installs import INSTALL_HELPER, install_helper_names, is_install_helper_call
-from .registry import Hit, Severity, rule
+from .registry import Hit, Reads, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
     from ..context import RuleContext
@@ -223,7 +223,7 @@ def _specs_in(node: ast.expr) -> Iterator[InstallSpec]:
 
 @rule("MF301", "unpinned-package", Severity.WARNING,
       "a @pypi / @conda package given as \"\", a range or \"latest\" instead of an exact version",
-      silent="computed versions; exact versions, conda builds, git tags and commits")
+      silent="computed versions; exact versions, conda builds, git tags and commits", reads=Reads.GRAPH)
 def unpinned_package(context: RuleContext):
     for entry in package_entries(context):
         vcs = vcs_reference(entry.requirement)
@@ -302,7 +302,7 @@ def unpinned_install_dependencies(context: RuleContext):
 
 @rule("MF303", "base-environment-without-python", Severity.WARNING,
       "@pypi_base / @conda_base without python=",
-      silent="step-level `@pypi` / `@conda`; computed `python=`; disabled environments")
+      silent="step-level `@pypi` / `@conda`; computed `python=`; disabled environments", reads=Reads.GRAPH)
 def base_environment_without_python(context: RuleContext):
     for decorator in _own_decorators(context):
         if decorator.name not in BASE_DECORATORS:

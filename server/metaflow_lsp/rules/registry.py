@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..context import RuleContext
 
 
-# Tests set this so a rule that raises (or breaks its `Reads` declaration) fails loudly instead of being logged.
+# Tests set this so a rule that raises fails loudly instead of being logged and skipped.
 STRICT = os.environ.get("METAFLOW_LSP_STRICT") == "1"
 
 
@@ -69,7 +69,7 @@ class Reads(IntEnum):
     MODULE = 1  # everything but the step bodies: imports, classes, Parameters, other methods, which flows are bases
     GRAPH = 2  # + each step's header (name, decorators, arguments) and `self.next(...)` calls, positions included
     DATA = 3  # + each step's `self.x` accesses (`Step.accesses`) and their `StepFacts`
-    ALL = 4  # anything, the step bodies and the project's other files included: re-run on every edit
+    ALL = 4  # anything, the step bodies and the project's other files included: run on every check
 
 
 # The rule modules, in table order, and the family each belongs to (as the docs pages name it).
@@ -94,9 +94,9 @@ class Rule:
     silent: str  # what it deliberately does not report, one line (the docs page has the whole list)
     check: Check = field(repr=False, compare=False)
     reads: Reads = Reads.ALL
-    # The hits about a step depend on that step and on `reads` of the rest only; they lie within the step's lines
-    # (decorators to end) and the rule finds its steps with `RuleContext.steps_in_file`: after an edit inside one step,
-    # only that step is checked again.
+    # A hit within a step's lines (decorators to end) depends on that step and on `reads` of the rest only; a hit
+    # outside every step on no step body; the rule finds its steps with `RuleContext.steps_in_file`. After an edit
+    # inside one step, only that step is checked again.
     per_step: bool = False
 
     @property
