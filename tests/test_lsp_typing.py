@@ -98,3 +98,23 @@ async def test_a_burst_of_keystrokes_is_published_once_for_the_newest_version(tm
         burst = [p.version for p in client.published[count:] if p.uri == uri]
         assert burst[-1] == last and burst == sorted(burst), burst
         assert len(burst) <= 5, f"every keystroke was published: {burst}"
+
+
+async def test_an_edit_below_a_form_feed_lands_where_the_editor_made_it(tmp_path):
+    """A form feed (an Emacs page break) is no line break for LSP: a change below it is applied on the line the
+    editor names (pygls's own documents put it one line up per form feed)."""
+    source = ("from metaflow import FlowSpec, step\n\x0c\n\nclass PageFlow(FlowSpec):\n    @step\n    def start(self):\n"
+              "        self.x = 1\n        self.next(self.end)\n\x0c\n    @step\n    def end(self):\n"
+              "        print(self.x)\n\n\nif __name__ == \"__main__\":\n    PageFlow()\n")
+    path = write(tmp_path, "pages.py", source)
+    line = source.split("\n").index("        print(self.x)")
+    async with session(tmp_path) as client:
+        uri = open_document(client, path, source)
+        assert "MF109" not in [d.code for d in (await pull(client, uri)).items]
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=line, character=8),
+                                  end=types.Position(line=line, character=8)), text="print(self.input)  # ")]))
+        report = await pull(client, uri)
+        assert [(d.code, d.range.start.line) for d in report.items if d.code in ("MF000", "MF109")] == [("MF109", line)]

@@ -52,6 +52,16 @@ def line_start(text: str, line: int, encoding: str = UTF16) -> types.Position:
     return types.Position(line=len(lines) - 1, character=width)
 
 
+def char_index(line: str, character: int, encoding: str = UTF16) -> int:
+    """The index in `line` (code points, without its line break) of a client's column in `encoding`'s units,
+    clamped to the line; a column inside a character's units counts as before it."""
+    if encoding == types.PositionEncodingKind.Utf32 or line.isascii():
+        return min(max(character, 0), len(line))
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(line.encode()[:max(character, 0)].decode(errors="ignore"))
+    return len(line.encode("utf-16-le")[:2 * max(character, 0)].decode("utf-16-le", errors="ignore"))
+
+
 def byte_column(lines: LineIndex, position: types.Position, encoding: str = UTF16) -> int:
     """The UTF-8 byte column of a client's position (the inverse of `column`), clamped to the line."""
     text = lines.line(position.line)

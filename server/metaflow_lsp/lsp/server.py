@@ -27,8 +27,8 @@ from ..engine import STRICT, CheckResult, check_source
 from ..project import Project, find_root, read_source
 from ..reuse import NodeReuse
 from ..text import LineIndex
-from . import (code_actions, code_lens, completion, definition, diagnostics, flow_graph, hover, inlay_hints, notebook,
-               references, rename, symbols, workspace_symbols)
+from . import (code_actions, code_lens, completion, definition, diagnostics, documents, flow_graph, hover, inlay_hints,
+               notebook, references, rename, symbols, workspace_symbols)
 from .diagnostics import same_diagnostics
 from .settings import SECTION, EditorSettings, client_shows_graphs, workspace_trusted
 
@@ -228,7 +228,9 @@ def create_server() -> MetaflowLanguageServer:
 def _register_lifecycle(server: MetaflowLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: MetaflowLanguageServer, params: types.InitializeParams) -> None:
-        """Reads the client's word on workspace trust (`initializationOptions.trusted`) and whether it draws graphs."""
+        """Reads the client's word on workspace trust (`initializationOptions.trusted`) and whether it draws graphs;
+        keeps documents as LSP defines their lines (`documents`)."""
+        documents.use_lsp_lines(ls.workspace)
         ls.trusted = workspace_trusted(params.initialization_options)
         ls.shows_graphs = client_shows_graphs(params.initialization_options)
 
