@@ -49,6 +49,16 @@ class RuleContext:
             graph = self._graphs[flow.name] = FlowGraph(flow)
         return graph
 
+    def graph_derived(self, flow: FlowClass, key: Any, compute: Callable[[], T]) -> T:
+        """A value computed from the flow's step names, headers and transitions alone (what its graph is built
+        from): kept across keystrokes with the graph (`keep_graphs`)."""
+        store = self.graph(flow).derived
+        try:
+            return store[key]
+        except KeyError:
+            value = store[key] = compute()
+            return value
+
     def keep_graphs(self, graphs: dict[str, FlowGraph]) -> dict[str, FlowGraph]:
         """Uses the graphs of the previous version, whose flows had the same graph shape (`rule_reuse`), and returns
         the graphs of this run (filled as rules ask), for the next version."""

@@ -72,6 +72,9 @@ class FlowGraph:
         self.start_step, self.end_step = self._identify_start_end()
         self.traversal_complete = self._traverse()
         self._postprocess()
+        # Values rules compute from the graph's steps' headers and transitions alone (`RuleContext.graph_derived`):
+        # kept with the graph while those stay as they are.
+        self.derived: dict = {}
 
     def adopt(self, flow: FlowClass) -> None:
         """Becomes the graph of `flow`, a later version of this graph's flow with the same steps and the same step

@@ -16,7 +16,7 @@ The language server keeps one per document (in `NodeReuse.rule_state`); the CLI 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from .context import RuleContext
@@ -39,7 +39,7 @@ class _Version:
     hits: dict[str, list[Hit]] = field(default_factory=dict)  # by rule code, for the rules that can be kept
     # The shapes computed for this version's changed steps, by (id(node), level), with the node (so an id reused by
     # a later node never matches): the next version compares its steps with these.
-    shapes: dict[tuple[int, Reads], tuple[ast.AST, tuple]] = field(default_factory=dict)
+    shapes: dict[tuple[int, Reads | str], tuple[ast.AST, Hashable]] = field(default_factory=dict)
     graphs: dict[str, FlowGraph] = field(default_factory=dict)  # by flow: those the rules asked for
 
 
@@ -54,6 +54,7 @@ class RuleReuse:
         self._current = _Version(reuse.full_parses, _outline(context), _methods(context.module.tree),
                                  {(flow.name, name): step for flow in context.flows for name, step in flow.steps.items()})
         self.changed_steps: list[Step] = []  # steps of this file whose nodes are new since the previous version
+        self._changed_pairs: list[tuple[FlowClass, StepKey, Step]] = []
         self.changed: Reads | None = self._compare()  # the lowest level that changed; None: nothing did
         graph_unchanged = self.changed is None or self.changed > Reads.GRAPH
         self._current.graphs = context.keep_graphs(self._previous.graphs if graph_unchanged else {})
@@ -81,21 +82,31 @@ class RuleReuse:
             return None
         unique = {id(step.node): step for _flow, _before, step in changed}
         self.changed_steps = list(unique.values())
+        self._changed_pairs = [(flow, (flow.name, step.name), step) for flow, _before, step in changed]
         for level in (Reads.GRAPH, Reads.DATA):
             if any(self._shape(flow, before, level, previous) != self._shape(flow, step, level, current)
                    for flow, before, step in changed):
                 return level
         return Reads.ALL
 
-    def _shape(self, flow: FlowClass, step: Step, level: Reads, version: _Version) -> tuple:
-        """The shape of a changed step (or of its previous version): computed once, kept for the next version."""
-        key = (id(step.node), level)
+    def _shape(self, flow: FlowClass, step: Step, what: Reads | Rule, version: _Version) -> Hashable:
+        """A level's shape of a changed step (or of its previous version), or a rule's `step_input`: computed once,
+        kept for the next version."""
+        key = (id(step.node), what if isinstance(what, Reads) else what.code)
         known = version.shapes.get(key)
         if known is not None and known[0] is step.node:
             return known[1]
-        shape = SHAPES[level](self.context, flow, step)
+        compute = SHAPES[what] if isinstance(what, Reads) else what.step_input
+        shape = compute(self.context, flow, step)
         version.shapes[key] = (step.node, shape)
         return shape
+
+    def _same_inputs(self, rule: Rule) -> bool:
+        """Whether every changed step gives `rule.step_input` what its previous version gave."""
+        previous, current = self._previous, self._current
+        assert previous is not None
+        return all(self._shape(flow, previous.steps[key], rule, previous) == self._shape(flow, step, rule, current)
+                   for flow, key, step in self._changed_pairs)
 
     # -- the hits ------------------------------------------------------------------------------------------------
 
@@ -106,6 +117,8 @@ class RuleReuse:
             hits = list(rule.check(self.context))
         elif changed is not None and rule.per_step:
             hits = self._rerun_changed_steps(rule, previous)
+        elif changed is not None and rule.step_input is not None and not self._same_inputs(rule):
+            hits = list(rule.check(self.context))
         else:
             hits = previous
         self._current.hits[code] = hits
@@ -142,9 +155,11 @@ def _line_range(step: Step) -> tuple[int, int]:
 # -- the levels -------------------------------------------------------------------------------------------------------
 
 def _outline(context: RuleContext) -> tuple:
-    """The flows as a MODULE-level rule sees them beyond the text outside the steps (which `reparse` vouches for):
-    their steps, where those come from, which flows are complete and which are bases, and the settings."""
-    return (context.settings, id(context.project), tuple(
+    """What a MODULE-level rule sees beyond the text outside the steps (which `reparse` vouches for): the settings,
+    the project files this file imports (a new `Module` when one changed on disk), and the flows: their steps, where
+    those come from, which flows are complete and which are bases."""
+    imported = tuple(context.imported_module(i.module, i.level) for i in context.module.imports)
+    return (context.settings, id(context.project), imported, tuple(
         (flow.name, flow.complete, tuple(flow.bases), context.is_base_flow(flow),
          tuple((name, step.owner, step.path) for name, step in flow.steps.items()))
         for flow in context.flows))

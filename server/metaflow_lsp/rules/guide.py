@@ -248,8 +248,16 @@ def _decorator_code(module: Module, flows: list[FlowClass]) -> set[str]:
     return found
 
 
+def _names_in_test_steps(context: RuleContext, flow: FlowClass, step: Step) -> frozenset[str] | None:
+    """What MF202 reads of a step's body: in a test module, the names it uses (its helpers are the flow's)."""
+    if not is_test_module(context.module.path):
+        return None
+    return frozenset(node.id for node in context.nodes(step.node) if isinstance(node, ast.Name))
+
+
 @rule("MF202", "helper-in-flow-file", Severity.INFORMATION, "A helper function or class defined in a flow file",
-      silent="flow classes and mixins, `main()`, decorators and mutators, test helpers")
+      silent="flow classes and mixins, `main()`, decorators and mutators, test helpers", reads=Reads.GRAPH,
+      step_input=_names_in_test_steps)
 def helper_in_flow_file(context: RuleContext):
     module = context.module
     if not context.flows:
@@ -428,8 +436,15 @@ declare_fix("MF204", TestModeFlowData, safe=False, apply=lazy("fixes", "test_mod
 # -- MF205 ---------------------------------------------------------------------------------------------------------
 
 
+def _self_reads(context: RuleContext, flow: FlowClass, step: Step) -> tuple[frozenset[str], bool]:
+    """What MF205 reads of a step: the `self.<name>`s it reads, and whether `self` escapes."""
+    reads, opaque = _scan_self(context, [step.node])
+    return frozenset(reads), opaque
+
+
 @rule("MF205", "test-mode-parameter-unused", Severity.WARNING, "A test-mode Parameter that no step reads",
-      silent="`self` handed to a helper; a test-mode Parameter inherited from a base")
+      silent="`self` handed to a helper; a test-mode Parameter inherited from a base", reads=Reads.MODULE,
+      step_input=_self_reads)
 def test_mode_parameter_unused(context: RuleContext):
     module = context.module
     for flow in context.complete_flows():
@@ -577,9 +592,27 @@ def _test_mode_use(context: RuleContext, function: ast.AST, var: str, test_mode:
     return context.derived(function, ("test-mode-use", var, test_mode, methods), compute)
 
 
+def _test_mode_uses(context: RuleContext, flow: FlowClass, step: Step) -> tuple:
+    """What MF206 reads of a step beyond the graph: the `self.<name>`s it mentions, and what it does with each under
+    test mode."""
+    test_mode = frozenset(p.attr for p in _test_mode(flow, context.settings).parameters)
+    methods = frozenset(flow.methods)
+    mentioned = _by_self_attribute(context, [step.node])
+    return tuple((name, _test_mode_use(context, step.node, name, test_mode, methods)) for name in sorted(mentioned)
+                 if name in _foreach_lists(context, flow))
+
+
+def _foreach_lists(context: RuleContext, flow: FlowClass) -> frozenset[str]:
+    """The names of the flow's `foreach="..."` transitions."""
+    return context.graph_derived(flow, "foreach-lists", lambda: frozenset(
+        t.foreach for step in flow.steps.values() for t in step.transitions
+        if t.kind == "foreach" and isinstance(t.foreach, str)))
+
+
 @rule("MF206", "foreach-not-shrunk-in-test-mode", Severity.HINT,
       "A foreach list that the test-mode Parameter never shortens",
-      silent="foreach over a Parameter or Config; lists built by helpers given `self`")
+      silent="foreach over a Parameter or Config; lists built by helpers given `self`", reads=Reads.GRAPH,
+      step_input=_test_mode_uses)
 def foreach_not_shrunk(context: RuleContext):
     module = context.module
     reported: set[int] = set()

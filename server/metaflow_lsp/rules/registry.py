@@ -7,7 +7,7 @@ configured severity on them, filters `# noqa` and turns them into `Finding`s.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
@@ -16,6 +16,7 @@ from ..text import Span
 
 if TYPE_CHECKING:
     from ..context import RuleContext
+    from ..model import FlowClass, Step
 
 
 # Tests set this so a rule that raises fails loudly instead of being logged and skipped.
@@ -57,6 +58,7 @@ class Hit:
 
 
 Check = Callable[["RuleContext"], Iterable[Hit]]
+StepInput = Callable[["RuleContext", "FlowClass", "Step"], Hashable]
 
 
 class Reads(IntEnum):
@@ -98,6 +100,9 @@ class Rule:
     # outside every step on no step body; the rule finds its steps with `RuleContext.steps_in_file`. After an edit
     # inside one step, only that step is checked again.
     per_step: bool = False
+    # What the rule reads of a step beyond `reads` (a rule whose hits depend on some of every step's body): an edit
+    # that leaves every changed step's `step_input` equal keeps the rule's hits.
+    step_input: StepInput | None = field(default=None, repr=False, compare=False)
 
     @property
     def family(self) -> str:
@@ -110,16 +115,17 @@ SYNTAX_ERROR = "MF000"  # reported by the engine while parsing; always enabled
 
 
 def rule(code: str, name: str, severity: Severity, summary: str, *, silent: str, reads: Reads = Reads.ALL,
-         per_step: bool = False) -> Callable[[Check], Check]:
+         per_step: bool = False, step_input: StepInput | None = None) -> Callable[[Check], Check]:
     """Registers a check under `code`. Codes are unique; names are kebab-case; `summary` and `silent` are the two
-    short lines of the README's rule table; `reads` and `per_step` say when the language server must run it again."""
+    short lines of the README's rule table; `reads`, `per_step` and `step_input` say when the language server must
+    run it again."""
 
     def register(check: Check) -> Check:
         if code in RULES:
             raise ValueError(f"rule code {code} registered twice")
         if check.__module__.rsplit(".", 1)[-1] not in FAMILIES:
             raise ValueError(f"rule {code} is defined in {check.__module__}, which is no module of rules.FAMILIES")
-        RULES[code] = Rule(code, name, severity, summary, silent, check, reads, per_step)
+        RULES[code] = Rule(code, name, severity, summary, silent, check, reads, per_step, step_input)
         return check
 
     return register

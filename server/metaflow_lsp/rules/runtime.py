@@ -490,9 +490,17 @@ def _self_stores(context: RuleContext, step: Step) -> list[tuple[ast.Attribute, 
     return stores
 
 
+def _stored_functions(context: RuleContext, flow: FlowClass, step: Step) -> tuple:
+    """What MF111 reads of a step beyond its accesses: each value it stores on `self`, as the rule judges it."""
+    module = context.module
+    return tuple((Span.of(sub), _function_source(value, step, flow, module, context) if value is not None else None)
+                 for sub, value in context.derived(step.node, "self-stores", lambda: _self_stores(context, step)))
+
+
 @rule("MF111", "function-artifact", Severity.ERROR,
       "A function or lambda stored on self and read in a later step (Metaflow does not persist functions)",
-      silent="functions Metaflow pickles (builtins, installed packages, partials, classes)")
+      silent="functions Metaflow pickles (builtins, installed packages, partials, classes)", reads=Reads.DATA,
+      step_input=_stored_functions)
 def function_artifact(context: RuleContext):
     module = context.module
     for flow in context.complete_flows():
