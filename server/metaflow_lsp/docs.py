@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from .config import Settings
@@ -22,6 +23,11 @@ def rule_doc(code: str) -> str | None:
 
 def rule_url(code: str, settings: Settings) -> str:
     """Where a diagnostic's code links to: the configured docs site, else the page on this machine."""
-    if settings.docs_url:
-        return settings.docs_url.rstrip("/") + f"/{code}"
+    return _rule_url(code, settings.docs_url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rule_url(code: str, docs_url: str | None) -> str:  # every diagnostic of every keystroke asks
+    if docs_url:
+        return docs_url.rstrip("/") + f"/{code}"
     return rule_page(code).as_uri()

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -57,13 +58,39 @@ def to_diagnostic(finding: Finding, lines: LineIndex, settings: Settings,
     )
 
 
-def to_diagnostics(result: CheckResult, settings: Settings, max_chars: int,
-                   encoding: str = UTF16) -> list[types.Diagnostic]:
-    items = [to_diagnostic(finding, result.lines, settings, encoding) for finding in result.findings]
+@dataclass
+class Converted:
+    """A document's diagnostics as last sent, with what they were converted from: the next version converts only
+    the findings that are new or moved (most keystrokes change one step, or nothing)."""
+
+    result: CheckResult
+    settings: Settings
+    encoding: str
+    items: list[types.Diagnostic]
+
+
+def to_diagnostics(result: CheckResult, settings: Settings, max_chars: int, encoding: str = UTF16,
+                   previous: Converted | None = None) -> list[types.Diagnostic]:
+    known: dict[tuple, tuple[Finding, types.Diagnostic]] = {}
+    if previous is not None and previous.settings == settings and previous.encoding == encoding:
+        known = {(f.code, f.span, f.message): (f, item) for f, item in zip(previous.result.findings, previous.items)}
+    items = []
+    for finding in result.findings:
+        found = known.get((finding.code, finding.span, finding.message))
+        if found is not None and found[0] == finding and _same_lines(finding, previous.result.lines, result.lines):
+            items.append(found[1])  # the same finding on the same text: its columns convert the same
+        else:
+            items.append(to_diagnostic(finding, result.lines, settings, encoding))
     if len(result.lines.text) > max_chars:
         items.append(not_checked(f"the file has {len(result.lines.text):,} characters; metaflow-lsp checks files "
                                  f"of up to {max_chars:,}"))
     return items
+
+
+def _same_lines(finding: Finding, before: LineIndex, after: LineIndex) -> bool:
+    span = finding.span
+    return before.line(span.line) == after.line(span.line) and (
+        span.end_line == span.line or before.line(span.end_line) == after.line(span.end_line))
 
 
 def same_diagnostics(before: CheckResult, after: CheckResult, max_chars: int) -> bool:
@@ -101,6 +128,7 @@ class Diagnostics:
         self._pending: dict[str, asyncio.Task] = {}
         self._pushed_closed: set[str] = set()  # documents not open that checkWorkspace published for
         self._files: tuple[float, list[Path]] | None = None
+        self._converted: dict[str, Converted] = {}  # per open document: its diagnostics as last converted
 
     # -- client capabilities ---------------------------------------------------------------------------------
 
@@ -128,8 +156,14 @@ class Diagnostics:
                 return [not_checked(f"the file has {size:,} bytes; metaflow-lsp reads files of up to "
                                     f"{MAX_FILE_BYTES:,}")]
         result = self.server.analysis(uri)
-        return to_diagnostics(result, self.server.settings_for(uri), MAX_SOURCE_CHARS,
-                              encoding_of(self.server))
+        settings, encoding = self.server.settings_for(uri), encoding_of(self.server)
+        previous = self._converted.get(uri)
+        if previous is not None and previous.result is result and previous.settings == settings:
+            return list(previous.items)
+        items = to_diagnostics(result, settings, MAX_SOURCE_CHARS, encoding, previous)
+        if self.server.open_document(uri) is not None:
+            self._converted[uri] = Converted(result, settings, encoding, items)
+        return items
 
     # -- push ------------------------------------------------------------------------------------------------
 
@@ -176,6 +210,7 @@ class Diagnostics:
         pending = self._pending.pop(uri, None)
         if pending is not None:
             pending.cancel()
+        self._converted.pop(uri, None)
         self.server.forget(uri)
         if not self.client_pulls:
             self.publish(uri, [])
