@@ -71,7 +71,7 @@ def apply(document: Document, start: tuple[int, int], end: tuple[int, int], text
         range=types.Range(start=types.Position(*start), end=types.Position(*end)), text=text))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(sessions())
 def test_incremental_changes_give_the_editors_text(session):
     encoding, initial, changes, expected = session
@@ -86,6 +86,13 @@ def test_a_change_below_a_form_feed_lands_on_its_line():
     document = Document("file:///flow.py", "a\x0cb\nc\n", version=1)
     apply(document, (1, 0), (1, 0), "X")
     assert document.source == "a\x0cb\nXc\n"  # pygls's own documents give "a\x0cXb\nc\n"
+
+
+def test_a_change_that_joins_a_carriage_return_and_a_line_feed_makes_one_line_break():
+    document = Document("file:///flow.py", "\n\n\raa\n", version=1)
+    apply(document, (3, 0), (3, 2), "")  # "\r" and "\n" now touch: one break, four lines
+    apply(document, (0, 0), (3, 0), "")
+    assert document.source == ""
 
 
 def test_a_change_at_the_end_of_the_text_appends():

@@ -67,3 +67,16 @@ def test_a_step_that_moves_is_read_again():
     first = parse_module(source, None, None, reuse).flows[0].steps["end"]
     moved = parse_module(source.replace("class HelloFlow", "\nclass HelloFlow"), None, None, reuse)
     assert moved.flows[0].steps["end"].span.line == first.span.line + 1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edit_sequences())
+def test_the_model_after_edits_equals_a_fresh_parse(versions):
+    # A keystroke in one step updates the model of its class rather than reading the class again.
+    reuse = NodeReuse()
+    for text in versions:
+        kept, fresh = parse_module(text, Path("flow.py"), None, reuse), parse_module(text, Path("flow.py"))
+        assert [(f.name, list(f.steps), [s.span for s in f.steps.values()], list(f.parameters), sorted(f.methods),
+                 list(f.class_attributes)) for f in kept.flows] == \
+               [(f.name, list(f.steps), [s.span for s in f.steps.values()], list(f.parameters), sorted(f.methods),
+                 list(f.class_attributes)) for f in fresh.flows]

@@ -7,6 +7,7 @@ followed; bases imported from a sibling module are followed through a `ModuleRes
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from .model import (
     literal,
 )
 from .files import read_source
-from .reuse import NodeReuse
+from .reuse import NodeReuse, Replaced
 from .text import Span
 from .walk import child_fields
 
@@ -331,8 +332,13 @@ class _ClassMembers:
         self.parameters: dict[str, Parameter] = {}
         self.attributes: dict[str, Span] = {}
         self.methods: set[str] = set()
+        self.defined_twice: set[str] = set()  # function names defined more than once in the class body
+        defined: set[str] = set()
         for statement in info.node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if statement.name in defined:
+                    self.defined_twice.add(statement.name)
+                defined.add(statement.name)
                 step = _read_step_reusing(statement, info.name, path, reuse)
                 if step is not None:
                     self.steps[step.name] = step
@@ -340,6 +346,39 @@ class _ClassMembers:
                     self.methods.add(statement.name)
             elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
                 self._read_assignment(statement, info.name)
+
+    @classmethod
+    def of(cls, info: ClassInfo, path: Path | None, reuse: NodeReuse | None) -> _ClassMembers:
+        """The members of a class, kept with the class node while it is the same; after `reparse` replaced one step
+        of it, the previous version's with that step read again (a keystroke in a 5,000-line class reads one step,
+        not all of them)."""
+        if reuse is None:
+            return cls(info, path)
+        store, key = reuse.class_store(info.node), ("members", info.name, path)
+        members = store.get(key)
+        if members is None:
+            replaced = reuse.replaced
+            previous = replaced.old_store.get(key) if replaced is not None and replaced.new_class is info.node else None
+            members = previous.with_step_replaced(replaced, info.name, path, reuse) if previous is not None else None
+            store[key] = members = members or cls(info, path, reuse)
+        return members
+
+    def with_step_replaced(self, replaced: Replaced, owner: str, path: Path | None, reuse: NodeReuse
+                           ) -> _ClassMembers | None:
+        """These members with the replaced method read again, when it is the same step under the same name, defined
+        once; else None (the class is read again)."""
+        name = replaced.new_method.name
+        old_step = self.steps.get(name)
+        if name != replaced.old_method.name or name in self.defined_twice or old_step is None \
+                or old_step.node is not replaced.old_method:
+            return None
+        step = _read_step_reusing(replaced.new_method, owner, path, reuse)
+        if step is None:
+            return None
+        members = copy.copy(self)
+        members.steps = dict(self.steps)
+        members.steps[name] = step  # the same key: the order of the steps stays
+        return members
 
     def _read_assignment(self, statement: ast.Assign | ast.AnnAssign, owner: str) -> None:
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
@@ -399,7 +438,7 @@ class _ModuleReader:
 
     def members_of(self, info: ClassInfo) -> _ClassMembers:
         if info.name not in self.members:
-            self.members[info.name] = _ClassMembers(info, self.module.path, self.reuse)
+            self.members[info.name] = _ClassMembers.of(info, self.module.path, self.reuse)
         return self.members[info.name]
 
     def flow_class(self, info: ClassInfo) -> FlowClass | None:

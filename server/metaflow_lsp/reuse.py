@@ -40,6 +40,11 @@ class NodeReuse:
         self.full_parses = 0
         self.rule_state: Any = None  # `rule_reuse.RuleReuse`'s: the last checked version's steps and hits
         self._path: Path | None = None
+        # What was computed from each top-level class node alone (`class_store`), by id, with the node.
+        self._classes: dict[int, tuple[ast.ClassDef, dict[Any, Any]]] = {}
+        # The last splice's one replaced method (`reparse`'s usual result), else None: the model of the class can
+        # then be updated rather than read again.
+        self.replaced: Replaced | None = None
 
     def same_path(self, path: Path | None) -> Path | None:
         """The document's path as the previous version had it, when equal: kept `Step`s hold that object, and paths
@@ -65,16 +70,22 @@ class NodeReuse:
         """Puts the previous version's node in place of every unchanged method of every top-level class, and
         forgets the methods that are gone (so no stale `id()` can ever match a new node)."""
         previous = self._last[1] if self._last is not None else None
+        self.replaced = None
         if tree is previous:
             return  # the same text
+        old_classes, self._classes = self._classes, {
+            id(node): entry for node in tree.body if (entry := self._classes.get(id(node))) is not None
+            and entry[0] is node}  # only the classes of this tree: a gone node's id can never match again
         replaced = _one_method_replaced(previous, tree) if previous is not None else None
         if replaced is not None:  # what `reparse` gives: the previous tree with one method parsed again
-            owner, old_method, new_method = replaced
-            stale = self._by_node.pop(id(old_method), None)
+            entry = old_classes.get(id(replaced.old_class))
+            replaced.old_store = entry[1] if entry is not None and entry[0] is replaced.old_class else {}
+            self.replaced = replaced
+            stale = self._by_node.pop(id(replaced.old_method), None)
             if stale is not None:
                 del self._entries[stale.key]
-            entry = _Entry(_key(owner, new_method, lines), new_method)
-            self._entries[entry.key] = self._by_node[id(new_method)] = entry
+            entry = _Entry(_key(replaced.new_class.name, replaced.new_method, lines), replaced.new_method)
+            self._entries[entry.key] = self._by_node[id(replaced.new_method)] = entry
             return
         entries: dict[tuple, _Entry] = {}
         for statement in tree.body:
@@ -100,15 +111,33 @@ class NodeReuse:
         self._entries = entries
         self._by_node = {id(entry.node): entry for entry in entries.values()}
 
+    def class_store(self, node: ast.ClassDef) -> dict[Any, Any]:
+        """The store of values computed from a top-level class node alone, kept while the class is the same node."""
+        entry = self._classes.get(id(node))
+        if entry is None or entry[0] is not node:
+            entry = self._classes[id(node)] = (node, {})
+        return entry[1]
+
     def derived(self, node: ast.AST) -> dict[Any, Any] | None:
         """The store of values computed from `node` alone, when `node` is a method this cache keeps."""
         entry = self._by_node.get(id(node))
         return entry.derived if entry is not None and entry.node is node else None
 
 
-def _one_method_replaced(old: ast.Module, new: ast.Module) -> tuple[str, ast.AST, ast.AST] | None:
-    """(class, old method, new method) when `new` is `old` with one method of one top-level class replaced, the other
-    statements and members being the same objects (as `reparse` builds it); else None."""
+@dataclass
+class Replaced:
+    """One method of one top-level class parsed again, everything else of the tree the same objects."""
+
+    old_class: ast.ClassDef
+    new_class: ast.ClassDef
+    old_method: ast.FunctionDef | ast.AsyncFunctionDef
+    new_method: ast.FunctionDef | ast.AsyncFunctionDef
+    old_store: dict[Any, Any] = field(default_factory=dict)  # `class_store` of the old class
+
+
+def _one_method_replaced(old: ast.Module, new: ast.Module) -> Replaced | None:
+    """The replaced method when `new` is `old` with one method of one top-level class replaced, the other statements
+    and members being the same objects (as `reparse` builds it); else None."""
     if len(old.body) != len(new.body):
         return None
     changed = [(a, b) for a, b in zip(old.body, new.body) if a is not b]
@@ -120,7 +149,7 @@ def _one_method_replaced(old: ast.Module, new: ast.Module) -> tuple[str, ast.AST
     members = [(a, b) for a, b in zip(old_class.body, new_class.body) if a is not b]
     if len(members) != 1 or not all(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in members[0]):
         return None
-    return (new_class.name, *members[0])
+    return Replaced(old_class, new_class, *members[0])
 
 
 def _key(owner: str, node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> tuple:

@@ -4,7 +4,7 @@ pygls 2 splits a document into lines with `str.splitlines`, which also breaks at
 \\x1c-\\x1e, \\x85, \\u2028 and \\u2029: an incremental change below such a character lands on the wrong line, and the
 server then checks text the user never wrote. It also rebuilds the whole text in a Python loop over every line on
 each keystroke. `Document` applies a change through LSP's own line breaks (\\r\\n, \\r, \\n: `text.split_lines`),
-touching only the lines the change spans; `Workspace` makes pygls create such documents.
+touching only the lines the change spans and their neighbours; `Workspace` makes pygls create such documents.
 """
 
 from __future__ import annotations
@@ -44,8 +44,12 @@ class Document(TextDocument):
         end_line, end_col = self._index(lines, change.range.end)
         if (end_line, end_col) < (start_line, start_col):
             (start_line, start_col), (end_line, end_col) = (end_line, end_col), (start_line, start_col)
-        edited = lines[start_line][:start_col] + change.text + lines[end_line][end_col:]
-        lines[start_line:end_line + 1] = split_lines(edited, keepends=True)
+        # The lines around the change are split again with it: a "\r" and a "\n" it brings together (or apart) are
+        # one line break (or two).
+        first, last = max(start_line - 1, 0), min(end_line + 1, len(lines) - 1)
+        edited = ("".join(lines[first:start_line]) + lines[start_line][:start_col] + change.text
+                  + lines[end_line][end_col:] + "".join(lines[end_line + 1:last + 1]))
+        lines[first:last + 1] = split_lines(edited, keepends=True)
         if lines and lines[-1] == "":
             lines.pop()
         self._source = "".join(lines)
