@@ -48,7 +48,7 @@ pycharm-bundle: install
 
 ## bench: latency and throughput figures (see README)
 bench: install
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py --readme README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

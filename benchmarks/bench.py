@@ -162,14 +162,20 @@ async def start_client(root: Path, pull: bool) -> tuple[BenchClient, float]:
     return client, initialize
 
 
-def typing_edits(source: str, count: int):
-    """Edits a user makes while typing: one character inserted in a step body, then removed, alternately."""
+def typing_edits(source: str, count: int, inside_name: bool = False):
+    """Edits a user makes while typing: one character inserted in a step body, then removed, alternately. At the end
+    of a line by default; `inside_name`: in the middle of the `self.total` a step assigns, which changes what the
+    data-flow rules read (the artifact's name and the positions after it)."""
     lines = source.splitlines()
-    target = next(i for i, line in enumerate(lines) if "acc = acc * 1.01" in line)
-    column = len(lines[target])
+    if inside_name:
+        target = next(i for i, line in enumerate(lines) if line.startswith("        self.total = self.total + "))
+        column = lines[target].index("total") + 2
+    else:
+        target = next(i for i, line in enumerate(lines) if "acc = acc * 1.01" in line)
+        column = len(lines[target])
     for n in range(count):
         if n % 2 == 0:
-            yield types.Range(types.Position(target, column), types.Position(target, column)), " "
+            yield types.Range(types.Position(target, column), types.Position(target, column)), "x" if inside_name else " "
         else:
             yield types.Range(types.Position(target, column), types.Position(target, column + 1)), ""
 
@@ -226,9 +232,9 @@ async def bench_completion(client: BenchClient, uri: str, source: str, version: 
 
 
 async def bench_lsp(source: str, root: Path, pull: bool, edits: int, actions: int = 0,
-                    completions: int = 0) -> tuple[list[float], float, tuple[list[float], list[float]] | None,
-                                                   list[float] | None]:
-    path = root / f"flow_{len(source)}_{'pull' if pull else 'push'}.py"
+                    completions: int = 0, inside_name: bool = False
+                    ) -> tuple[list[float], float, tuple[list[float], list[float]] | None, list[float] | None]:
+    path = root / f"flow_{len(source)}_{'pull' if pull else 'push'}{'_name' if inside_name else ''}.py"
     path.write_text(source)
     common = root / "common.py"  # what the generated steps call; Extract appends to it
     if not common.exists():
@@ -246,7 +252,7 @@ async def bench_lsp(source: str, root: Path, pull: bool, edits: int, actions: in
         else:
             await _wait_pushed(client, uri, 1)
         latencies = []
-        for version, (edit_range, text) in enumerate(typing_edits(source, edits), start=2):
+        for version, (edit_range, text) in enumerate(typing_edits(source, edits, inside_name), start=2):
             started = time.perf_counter()
             client.text_document_did_change(types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
@@ -397,9 +403,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--readme", type=Path, help="write the figures into this README's Performance block")
     args = parser.parse_args()
     repeat, edits = (5, 20) if args.quick else (15, 60)
-    report: dict = {"sizes": {}}
+    report: dict = {"sizes": {}, "edits": edits}
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         print(f"{'lines':>6} {'ast.parse':>10} {'fresh':>8} {'pull p50':>9} {'pull p90':>9} {'push p50':>9} "
@@ -411,6 +418,8 @@ def main() -> int:
                 source, root, pull=True, edits=edits, actions=5 if size == 1_000 else 0,
                 completions=edits if size == 1_000 else 0))
             pushed, _, _, _ = asyncio.run(bench_lsp(source, root, pull=False, edits=edits))
+            in_name = asyncio.run(bench_lsp(source, root, pull=True, edits=edits, inside_name=True))[0] \
+                if size >= 1_000 else None
             if completion:
                 report["completion_1000"] = {"p50_ms": percentile(completion, 0.5) * 1000,
                                              "p95_ms": percentile(completion, 0.95) * 1000}
@@ -426,6 +435,7 @@ def main() -> int:
                 "push_p50_ms": percentile(pushed, 0.5) * 1000,
                 "push_p90_ms": percentile(pushed, 0.9) * 1000,
                 "initialize_ms": initialize * 1000,
+                "pull_in_name_p50_ms": percentile(in_name, 0.5) * 1000 if in_name else None,
             }
             report["sizes"][size] = row
             print(f"{row['lines']:>6} {row['ast_parse_ms']:>10.1f} {row['engine_ms']:>8.1f} {row['pull_p50_ms']:>9.1f} "
@@ -455,8 +465,15 @@ def main() -> int:
         report[f"{kind}_ratio_to_parse_1000"], report[f"{kind}_growth_5000"] = ratio, growth
         print(f"{kind}: p50 at 1,000 lines {ratio:.2f}x ast.parse of the whole text (target 1x); p50 at 5,000 lines "
               f"{growth:.2f}x p50 at 1,000 (target 1.5x)")
+    print(f"pull, typing inside an artifact's name: p50 {thousand['pull_in_name_p50_ms']:.1f} ms at 1,000 lines, "
+          f"{five['pull_in_name_p50_ms']:.1f} ms at 5,000")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
+    if args.readme:
+        from bench_readme import render, update
+
+        update(args.readme, render(report, args.quick))
+        print(f"wrote the figures into {args.readme}")
     return 0
 
 
