@@ -231,7 +231,8 @@ class AnsweredOnce:
 
     def write(self, data: bytes) -> int:
         if self._buffer is None:
-            return self._stream.write(data)
+            self._stream.write(data)
+            return len(data)
         self._buffer += data
         while self._buffer:
             message = _split_frame(self._buffer)
@@ -242,7 +243,9 @@ class AnsweredOnce:
             if _is_response_to(body, self._handoff.answered_id):
                 self._check(body)
                 rest, self._buffer = self._buffer, None
-                return self._stream.write(rest) if rest else len(data)
+                if rest:
+                    self._stream.write(rest)
+                break
             self._stream.write(frame_bytes)
         return len(data)
 
