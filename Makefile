@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast extension-test system-deps bench install vsix pycharm-bundle clean
+.PHONY: demo test test-fast extension-test system-deps bench initialize-answers install vsix pycharm-bundle clean
 
 $(BIN)/metaflow-lsp: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ pycharm-bundle: install
 ## bench: latency and throughput figures (see README)
 bench: install
 	$(BIN)/python benchmarks/bench.py --readme README.md
+
+## initialize-answers: regenerate the server's early answers to `initialize` (server/metaflow_lsp/lsp/
+##       initialize_answers.json) after a change to its capabilities; tests/test_early_initialize.py says when
+initialize-answers: install
+	$(BIN)/python scripts/initialize_answers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

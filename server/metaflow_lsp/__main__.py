@@ -1,10 +1,8 @@
 """`python -m metaflow_lsp`: the language server on stdio (the same as `metaflow-lsp serve`)."""
 
-from ._bootstrap import isolate_import_path
+from ._bootstrap import isolate_import_path, serve
 
 isolate_import_path()  # before any other import: `-m` put the working directory first on sys.path
 
-from .cli import main  # noqa: E402
-
 if __name__ == "__main__":
-    raise SystemExit(main(["serve"]))
+    raise SystemExit(serve())

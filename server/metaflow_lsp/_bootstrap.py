@@ -27,6 +27,20 @@ def isolate_import_path() -> None:
 def console() -> int:
     """The `metaflow-lsp` console script."""
     isolate_import_path()
+    if sys.argv[1:] == ["serve"]:  # what editors start: before the command line's parser and its commands load
+        return serve()
     from .cli import main
 
     return main()
+
+
+def serve() -> int:
+    """The language server on stdio (`python -m metaflow_lsp`, `metaflow-lsp serve`). The client's `initialize` is
+    answered before the LSP stack is imported (lsp/early_initialize.py), then the server starts and takes over."""
+    from .lsp.early_initialize import answer_initialize
+
+    handoff = answer_initialize(sys.stdin.buffer, sys.stdout.buffer)
+    from .lsp.server import serve as serve_stdio
+
+    serve_stdio(handoff)
+    return 0

@@ -87,10 +87,9 @@ def _code_list(text: str) -> list[str]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .lsp.server import serve
+    from ._bootstrap import serve
 
-    serve()
-    return EXIT_CLEAN
+    return serve()
 
 
 def _rules(args: argparse.Namespace) -> int:

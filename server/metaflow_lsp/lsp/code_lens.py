@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from ..launch import capabilities, datastore
-from ..launch.configs import workspace_specs, write_run_configurations
 from ..launch.runspec import KIND_DEBUG_FOREACH, RunSpec, resume_spec, run_spec, spin_spec
 from ..model import FlowClass, Module
 from ..text import LineIndex
@@ -107,6 +106,9 @@ def register(server: MetaflowLanguageServer) -> None:
         if not ls.trusted:
             ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, UNTRUSTED_REFUSAL))
             return {"folders": [], "refused": UNTRUSTED_REFUSAL}
+        # Imported here: launch.json and .run.xml writing is not needed for the first lenses and diagnostics.
+        from ..launch.configs import workspace_specs, write_run_configurations
+
         given = [a for a in command_arguments(args) if isinstance(a, str)]
         roots = [ls.path_of(given[0])] if given else ls.workspace_roots()
         reports = []

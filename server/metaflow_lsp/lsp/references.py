@@ -17,7 +17,6 @@ from ..artifacts import Token
 from ..files import read_source
 from ..flow_refs import Site, family, real
 from ..model import FlowClass, Module
-from ..project_scan import scan_of
 from ..text import LineIndex
 from .convert import encoding_of, to_range
 from .definition import token_under
@@ -88,7 +87,7 @@ def all_sites(sources: Sources, token: Token) -> tuple[list[FlowClass], list[Sit
     flows, sites = family(token.flow, token.kind, token.name, _candidates(sources, token.flow), sources)
     names = {flow.name for flow in flows}
     kind = "step" if token.kind == "step" else "artifact"
-    scan = scan_of(sources.project)
+    scan = _scan(sources.project)
     paths = dict.fromkeys([*scan.files(), *([sources.own] if sources.own else [])])
     for path in paths:
         text = sources.text(path) if sources.is_open(path) else None
@@ -101,13 +100,21 @@ def all_sites(sources: Sources, token: Token) -> tuple[list[FlowClass], list[Sit
     return flows, sorted(unique, key=lambda s: (s.path != sources.own, str(s.path), s.span.line, s.span.col))
 
 
+def _scan(project):
+    """The project's Client API reads and extended bases (`project_scan.py`, imported on the first request: the
+    server's start-up does not need it)."""
+    from ..project_scan import scan_of
+
+    return scan_of(project)
+
+
 def _candidates(sources: Sources, flow: FlowClass) -> list[FlowClass]:
     """The flows that may share code with `flow`: those of its own file, and those of project files whose classes
     extend one of the classes of the lineage (followed down to subclasses of subclasses)."""
     own = sources.module(sources.own) if sources.own else None
     flows = list(own.flows) if own is not None else [flow]
     owners = _owners(flows)
-    scan = scan_of(sources.project)
+    scan = _scan(sources.project)
     taken = {sources.own}
     grew = True
     while grew:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import itertools
 import logging
+import sys
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -30,6 +31,7 @@ from ..text import LineIndex
 from . import (code_actions, code_lens, completion, definition, diagnostics, documents, flow_graph, hover, inlay_hints,
                notebook, references, rename, symbols, workspace_symbols)
 from .diagnostics import same_diagnostics
+from .early_initialize import AnsweredOnce, Handoff, ReplayingReader
 from .settings import SECTION, EditorSettings, client_shows_graphs, workspace_trusted
 
 log = logging.getLogger(__name__)
@@ -284,11 +286,16 @@ async def _register_for_changes(ls: MetaflowLanguageServer) -> None:
         log.info("client did not take the registrations: %s", error)
 
 
-def serve() -> None:
+def serve(handoff: Handoff | None = None) -> None:
+    """Serves on stdio. `handoff`: what `early_initialize` read from stdin first (pygls reads it again, first) and
+    whether it answered the initialize request in it already (pygls' own response to it is then dropped)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     server = create_server()
     _tune_garbage_collection()
-    server.start_io()
+    handoff = handoff or Handoff()
+    stdin = ReplayingReader(handoff.consumed, sys.stdin.buffer)
+    stdout = sys.stdout.buffer if handoff.answered_id is None else AnsweredOnce(sys.stdout.buffer, handoff)
+    server.start_io(stdin, stdout)
 
 
 def _tune_garbage_collection() -> None:
