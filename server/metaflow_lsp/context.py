@@ -31,6 +31,8 @@ class RuleContext:
     # When set, `steps_in_file` yields only the steps with these nodes: a `per_step` rule re-run after an edit
     # (`rule_reuse`).
     only_steps: set[int] | None = None
+    # The running rule's values from the previous version, while its inputs are unchanged (`rule_values`).
+    kept: dict[Any, Any] | None = None
     _graphs: dict[str, FlowGraph] = field(default_factory=dict, repr=False)
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
@@ -48,6 +50,12 @@ class RuleContext:
         if graph is None or graph.flow is not flow:
             graph = self._graphs[flow.name] = FlowGraph(flow)
         return graph
+
+    def rule_values(self) -> dict[Any, Any]:
+        """Where the running rule keeps what it computed from its inputs alone (`Rule.reads`, `Rule.step_input`): the
+        previous version's values while those are unchanged (a `per_step` rule re-run on the edited step), else an
+        empty store. Asked once per run."""
+        return self.kept if self.kept is not None else {}
 
     def graph_derived(self, flow: FlowClass, key: Any, compute: Callable[[], T]) -> T:
         """A value computed from the flow's step names, headers and transitions alone (what its graph is built

@@ -41,6 +41,7 @@ class _Version:
     # a later node never matches): the next version compares its steps with these.
     shapes: dict[tuple[int, Reads | str], tuple[ast.AST, Hashable]] = field(default_factory=dict)
     graphs: dict[str, FlowGraph] = field(default_factory=dict)  # by flow: those the rules asked for
+    values: dict[str, dict] = field(default_factory=dict)  # by rule code: its `RuleContext.rule_values`
 
 
 class RuleReuse:
@@ -112,19 +113,27 @@ class RuleReuse:
 
     def hits(self, code: str, rule: Rule) -> list[Hit]:
         previous = self._previous.hits.get(code) if self._previous is not None else None
+        values = self._previous.values.get(code, {}) if self._previous is not None else {}
         changed = self.changed
-        if rule.reads == Reads.ALL or previous is None or (changed is not None and changed <= rule.reads):
-            hits = list(rule.check(self.context))
+        if (rule.reads == Reads.ALL or previous is None or (changed is not None and changed <= rule.reads)
+                or (changed is not None and rule.step_input is not None and not self._same_inputs(rule))):
+            values = {}
+            hits = self._run(rule, values)
         elif changed is not None and rule.per_step:
-            hits = self._rerun_changed_steps(rule, previous)
-        elif changed is not None and rule.step_input is not None and not self._same_inputs(rule):
-            hits = list(rule.check(self.context))
+            hits = self._rerun_changed_steps(rule, previous, values)
         else:
             hits = previous
-        self._current.hits[code] = hits
+        self._current.hits[code], self._current.values[code] = hits, values
         return hits
 
-    def _rerun_changed_steps(self, rule: Rule, previous: list[Hit]) -> list[Hit]:
+    def _run(self, rule: Rule, values: dict) -> list[Hit]:
+        self.context.kept = values
+        try:
+            return list(rule.check(self.context))
+        finally:
+            self.context.kept = None
+
+    def _rerun_changed_steps(self, rule: Rule, previous: list[Hit], values: dict) -> list[Hit]:
         """The previous hits outside the changed steps' lines, and the rule's hits on those lines, run on those steps
         only: what a `per_step` rule reports elsewhere does not depend on their bodies."""
         nodes = {id(step.node) for step in self.changed_steps}
@@ -135,7 +144,7 @@ class RuleReuse:
         kept = [hit for hit in previous if hit.span.line not in lines]
         self.context.only_steps = nodes
         try:
-            return kept + [hit for hit in rule.check(self.context) if hit.span.line in lines]
+            return kept + [hit for hit in self._run(rule, values) if hit.span.line in lines]
         finally:
             self.context.only_steps = None
 

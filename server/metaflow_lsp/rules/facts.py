@@ -234,6 +234,14 @@ def facts_of(context: RuleContext, step: Step, flow: FlowClass) -> StepFacts:
     return context.derived(step.node, ("facts", signature), lambda: StepFacts(step, flow, context.module, context))
 
 
+def foreach_lists(context: RuleContext, flow: FlowClass) -> frozenset[str]:
+    """The names of the flow's `foreach="..."` transitions (any of a step's, not only its last), kept with the
+    graph."""
+    return context.graph_derived(flow, "foreach-lists", lambda: frozenset(
+        t.foreach for step in flow.steps.values() for t in step.transitions
+        if t.kind == "foreach" and isinstance(t.foreach, str)))
+
+
 def edges(flow: FlowClass) -> dict[str, set[str]]:
     """Every step each step may go to: the targets of all its `self.next` calls, not only the last one."""
     return {name: {target for t in step.transitions for target in t.target_names if target in flow.steps}

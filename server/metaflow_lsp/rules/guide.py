@@ -19,7 +19,7 @@ from ..refactor.fix_table import declare_fix, lazy, quoted
 from ..text import Span
 from ..testmode import FlowTestMode, find_test_mode, is_bool_parameter
 from ..walk import flatten
-from .facts import is_test_module
+from .facts import foreach_lists, is_test_module
 from .registry import Hit, Reads, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
@@ -599,14 +599,8 @@ def _test_mode_uses(context: RuleContext, flow: FlowClass, step: Step) -> tuple:
     methods = frozenset(flow.methods)
     mentioned = _by_self_attribute(context, [step.node])
     return tuple((name, _test_mode_use(context, step.node, name, test_mode, methods)) for name in sorted(mentioned)
-                 if name in _foreach_lists(context, flow))
+                 if name in foreach_lists(context, flow))
 
-
-def _foreach_lists(context: RuleContext, flow: FlowClass) -> frozenset[str]:
-    """The names of the flow's `foreach="..."` transitions."""
-    return context.graph_derived(flow, "foreach-lists", lambda: frozenset(
-        t.foreach for step in flow.steps.values() for t in step.transitions
-        if t.kind == "foreach" and isinstance(t.foreach, str)))
 
 
 @rule("MF206", "foreach-not-shrunk-in-test-mode", Severity.HINT,

@@ -15,8 +15,8 @@ from ..graph import FlowGraph
 from ..model import FLOW_API, FlowClass, Module, Step, is_self, is_self_attr, literal
 from ..refactor.fix_table import declare_fix, lazy
 from ..text import Span
-from .facts import (StepFacts, class_assignment, descendants, facts_of, is_test_module, keyword_span,
-                    method_defs, edges, predecessors, written_names)
+from .facts import (StepFacts, class_assignment, descendants, edges, facts_of, foreach_lists, is_test_module,
+                    keyword_span, method_defs, predecessors, written_names)
 from .registry import Hit, Reads, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
@@ -116,74 +116,112 @@ def _transition_reads(step: Step) -> list[tuple[str, Span, str]]:
     return result
 
 
+def _effect(context: RuleContext, flow: FlowClass, step: Step) -> frozenset[str] | None:
+    """What MF108 reads of a step for the steps after it: the artifacts it may leave set (what it writes, what a
+    decorator writes, what it merges), or None when it may leave anything."""
+    facts = facts_of(context, step, flow)
+    merges = [merge_effect(call)[0] for call in facts.merges.values()]
+    if facts.opaque or any(include is None for include in merges):
+        return None
+    written = {a.name for a in step.accesses if a.kind == "write"} | facts.decorator_writes
+    return frozenset(written.union(*merges))
+
+
+class _Available:
+    """The artifacts that may exist at a point of a step: those of a mask over the flow's written names (`bits`),
+    and those the step itself has added so far."""
+
+    def __init__(self, mask: int, bits: dict[str, int]):
+        self.mask, self.bits, self.added = mask, bits, set()
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.added or bool(self.mask & self.bits.get(name, 0))
+
+    def add(self, name: str) -> None:
+        self.added.add(name)
+
+    def __ior__(self, names: set[str]) -> _Available:
+        self.added |= names
+        return self
+
+
+def _availability(context: RuleContext, flow: FlowClass) -> tuple[dict, dict, set[str], dict[str, int]] | None:
+    """(the artifacts that may exist when each step starts, as a mask over `bits`, TOP for anything; the joins each
+    step comes after; the reachable steps; one bit per written name) by a forward may-analysis over the graph; None
+    without joins or when it does not settle. Masks are ints: a step's union costs one operation, however many
+    artifacts the flow has."""
+    graph = context.graph(flow)
+    reachable = graph.reachable()
+    joins = {name for name in reachable if graph[name].type == "join"}
+    if not joins:
+        return None
+    preds = predecessors(flow)
+    bits: dict[str, int] = {}
+    effects: dict[str, int | None] = {}
+    for name in reachable:
+        effect = _effect(context, flow, flow.steps[name])
+        mask = 0
+        for artifact in effect or ():
+            mask |= bits.setdefault(artifact, 1 << len(bits))
+        effects[name] = None if effect is None else mask
+    entry: dict[str, int | None] = {}
+    out: dict[str, int | None] = dict.fromkeys(reachable, 0)
+    last_joins: dict[str, set[str]] = {name: set() for name in reachable}
+    order = forward_order(graph)
+    changed = True
+    rounds = 0
+    while changed and rounds < 4 * len(reachable) + 4:
+        changed = False
+        rounds += 1
+        for name in order:
+            start_mask: int | None = 0
+            if name in joins:
+                joins_here = {name}
+            elif name == graph.start_step:
+                start_mask, joins_here = TOP, set()
+            else:
+                joins_here = set()
+                for pred in preds[name]:
+                    if pred not in reachable:
+                        continue
+                    joins_here |= last_joins[pred]
+                    start_mask = TOP if out[pred] is TOP or start_mask is TOP else start_mask | out[pred]
+            entry[name] = start_mask
+            effect = effects[name]
+            new_out = TOP if start_mask is TOP or effect is None else start_mask | effect
+            if new_out != out[name] or joins_here != last_joins[name]:
+                out[name], last_joins[name] = new_out, joins_here
+                changed = True
+    return None if changed else (entry, last_joins, reachable, bits)  # not settled: say nothing
+
+
 @rule("MF108", "artifact-lost-at-join", Severity.ERROR,
       "An artifact read at or after a join that the join neither assigns nor merges",
-      silent="flows it cannot see whole; dynamic attributes; guarded reads; `inputs.a.x`", reads=Reads.DATA)
+      silent="flows it cannot see whole; dynamic attributes; guarded reads; `inputs.a.x`", reads=Reads.GRAPH,
+      per_step=True, step_input=_effect)
 def artifact_lost_at_join(context: RuleContext):
     seen: set[int] = set()
+    kept = context.rule_values()  # the analysis of each flow: it depends on the graph and the steps' effects only
     for flow in context.sound_flows():
         if _methods_hidden(context, flow):
             continue
-        graph = context.graph(flow)
-        reachable = graph.reachable()
-        preds = predecessors(flow)
-        joins = {name for name in reachable if graph[name].type == "join"}
-        if not joins:
+        if flow.name not in kept:
+            kept[flow.name] = _availability(context, flow)
+        if kept[flow.name] is None:
             continue
-        facts = {name: facts_of(context, flow.steps[name], flow) for name in reachable}
+        entry, last_joins, reachable, bits = kept[flow.name]
 
         def readable(name: str) -> bool:
             return flow.is_artifact(name) and name not in flow.class_attributes
 
-        # Forward may-analysis: which artifacts may exist when each step starts. TOP = may be anything.
-        entry: dict[str, set[str] | None] = {}
-        out: dict[str, set[str] | None] = {name: set() for name in reachable}
-        last_joins: dict[str, set[str]] = {name: set() for name in reachable}
-        order = forward_order(graph)
-        changed = True
-        rounds = 0
-        while changed and rounds < 4 * len(reachable) + 4:
-            changed = False
-            rounds += 1
-            for name in order:
-                if name in joins:
-                    start_set: set[str] | None = set()
-                    joins_here = {name}
-                elif name == graph.start_step:
-                    start_set, joins_here = TOP, set()
-                else:
-                    start_set = set()
-                    joins_here = set()
-                    for pred in preds[name]:
-                        if pred not in reachable:
-                            continue
-                        joins_here |= last_joins[pred]
-                        if out[pred] is TOP or start_set is TOP:
-                            start_set = TOP
-                        else:
-                            start_set |= out[pred]
-                entry[name] = start_set
-                step_facts = facts[name]
-                if start_set is TOP or step_facts.opaque or any(
-                        merge_effect(call)[0] is None for call in step_facts.merges.values()):
-                    new_out = TOP
-                else:
-                    new_out = set(start_set) | {a.name for a in flow.steps[name].accesses if a.kind == "write"}
-                    new_out |= step_facts.decorator_writes
-                    for call in step_facts.merges.values():
-                        new_out |= merge_effect(call)[0] or set()
-                if new_out != out[name] or joins_here != last_joins[name]:
-                    out[name], last_joins[name] = new_out, joins_here
-                    changed = True
-        if changed:
-            continue  # did not settle: say nothing
-
         for _flow, step in context.steps_in_file([flow], seen):
             name = step.name
-            if name not in reachable or entry.get(name) is TOP or facts[name].opaque:
+            if name not in reachable or entry.get(name) is TOP:
                 continue
-            available = set(entry[name])
-            step_facts = facts[name]
+            step_facts = facts_of(context, step, flow)
+            if step_facts.opaque:
+                continue
+            available = _Available(entry[name], bits)
             merged_all = False
             excluded: set[str] = set()
             joins_text = " / ".join(f"`{j}`" for j in sorted(last_joins[name])) or "the join"
@@ -234,7 +272,7 @@ def forward_order(graph: FlowGraph) -> list[str]:
     return postorder[::-1]
 
 
-def _lost_read(artifact: str, span: Span, step: Step, available: set[str], merged_all: bool, excluded: set[str],
+def _lost_read(artifact: str, span: Span, step: Step, available: _Available, merged_all: bool, excluded: set[str],
                facts: StepFacts, joins_text: str, node_id: int | None, what: str) -> Hit | None:
     if artifact in available or artifact in facts.guarded:
         return None
@@ -311,9 +349,17 @@ def input_outside_foreach(context: RuleContext):
 # MF110
 # --------------------------------------------------------------------------------------------------------------------
 
+def _foreach_list_writes(context: RuleContext, flow: FlowClass, step: Step) -> tuple[bool, frozenset[str]]:
+    """What MF110 reads of a step: whether it may set anything, and which foreach lists it sets."""
+    facts = facts_of(context, step, flow)
+    written = {a.name for a in step.accesses if a.kind == "write"} | facts.decorator_writes
+    return facts.opaque, frozenset(written & foreach_lists(context, flow))
+
+
 @rule("MF110", "foreach-on-unset-artifact", Severity.ERROR,
       "foreach=\"x\" where no step before the split (nor the split itself) sets self.x",
-      silent="Parameters, Configs, class attributes; dynamic writes before the split", reads=Reads.DATA)
+      silent="Parameters, Configs, class attributes; dynamic writes before the split", reads=Reads.GRAPH,
+      step_input=_foreach_list_writes)
 def foreach_on_unset_artifact(context: RuleContext):
     seen: set[int] = set()
     for flow in context.sound_flows():
