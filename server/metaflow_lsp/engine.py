@@ -17,7 +17,6 @@ from .context import RuleContext
 from .model import Module
 from .project import Project
 from .reuse import NodeReuse
-from .rule_reuse import RuleReuse
 from .rules import RULES, SYNTAX_ERROR, Severity
 from .rules.registry import STRICT
 from .text import LineIndex, Span
@@ -70,8 +69,11 @@ def check_module(module: Module, settings: Settings, project: Project | None = N
     if module.syntax_error is not None:
         return [_syntax_finding(module.syntax_error, lines)]
     context = RuleContext(module, settings, project, reuse)
-    # The language server's checks run again only the rules whose inputs an edit changed.
-    rule_reuse = RuleReuse(context) if reuse is not None else None
+    rule_reuse = None
+    if reuse is not None:  # the language server's: only the rules whose inputs an edit changed run again
+        from .rule_reuse import RuleReuse  # here: the CLI checks each file once and never needs it
+
+        rule_reuse = RuleReuse(context)
     findings: list[Finding] = []
     comments: dict[int, str] | None = None  # the file's `# noqa` comments, read when a finding's line may have one
     for code, rule in RULES.items():

@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import errno
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -123,6 +122,8 @@ def write_inside(root: Path | str, path: Path | str, data: bytes) -> None:
     if mode is not None and not stat.S_ISREG(mode):
         raise NotRegularFile(path)
     real.parent.mkdir(parents=True, exist_ok=True)
+    import secrets  # here: `check` never writes, and imports it in every run otherwise
+
     temporary = real.with_name(f".{real.name}.{secrets.token_hex(6)}.tmp")
     try:
         # mode 0o666 less the umask, as any new file gets
