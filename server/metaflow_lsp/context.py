@@ -28,9 +28,9 @@ class RuleContext:
     settings: Settings
     project: Project | None = None
     reuse: NodeReuse | None = None  # the language server's: what earlier versions computed from unchanged methods
-    # When set, `steps_in_file` yields only the steps with these nodes: a `per_step` rule re-run after an edit
-    # (`rule_reuse`).
-    only_steps: set[int] | None = None
+    # When set, `steps_in_file` yields only these (flow, step) pairs: a `per_step` rule re-run after an edit
+    # (`rule_reuse`), in time proportional to the edit rather than to the flow.
+    only_steps: list[tuple[FlowClass, Step]] | None = None
     # The running rule's values from the previous version, while its inputs are unchanged (`rule_values`).
     kept: dict[Any, Any] | None = None
     _graphs: dict[str, FlowGraph] = field(default_factory=dict, repr=False)
@@ -58,8 +58,9 @@ class RuleContext:
         return self.kept if self.kept is not None else {}
 
     def graph_derived(self, flow: FlowClass, key: Any, compute: Callable[[], T]) -> T:
-        """A value computed from the flow's step names, headers and transitions alone (what its graph is built
-        from): kept across keystrokes with the graph (`keep_graphs`)."""
+        """A value computed from the module outside the steps and the steps' names, headers and transitions alone
+        (the MODULE and GRAPH levels of `Reads`): kept across keystrokes with the graph, which is kept only while
+        those are unchanged (`keep_graphs`)."""
         store = self.graph(flow).derived
         try:
             return store[key]
@@ -91,10 +92,16 @@ class RuleContext:
         of `flows` (default: every flow of the file) that has it. A rule that prepares each flow before its steps
         calls this per flow (`[flow]`) with one `seen` set for the whole run."""
         seen = set() if seen is None else seen
-        only = self.only_steps
+        if self.only_steps is not None:
+            wanted = None if flows is None else {id(flow) for flow in flows}
+            for flow, step in self.only_steps:
+                if (wanted is None or id(flow) in wanted) and self.defined_here(step) and id(step.node) not in seen:
+                    seen.add(id(step.node))
+                    yield flow, step
+            return
         for flow in self.flows if flows is None else flows:
             for step in flow.steps.values():
-                if self.defined_here(step) and id(step.node) not in seen and (only is None or id(step.node) in only):
+                if self.defined_here(step) and id(step.node) not in seen:
                     seen.add(id(step.node))
                     yield flow, step
 
@@ -115,8 +122,9 @@ class RuleContext:
     def is_sound(self, flow: FlowClass) -> bool:
         """Start and end found, the walk finished, and every reachable step ends in a valid `self.next` to known
         steps (the end step in none); never for an intermediate base class, whose subclasses may override any
-        step."""
-        return self.memo(("sound-graph", id(flow)), lambda: self._is_sound(flow))
+        step. Kept with the graph: it reads the steps' headers and transitions, and whether the flow is a base,
+        which the graph is kept only while unchanged."""
+        return self.graph_derived(flow, "sound", lambda: self._is_sound(flow))
 
     def _is_sound(self, flow: FlowClass) -> bool:
         if self.is_base_flow(flow):

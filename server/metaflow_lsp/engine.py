@@ -17,7 +17,7 @@ from .context import RuleContext
 from .model import Module
 from .project import Project
 from .reuse import NodeReuse
-from .rules import RULES, SYNTAX_ERROR, Severity
+from .rules import RULES, SYNTAX_ERROR, Hit, Severity
 from .rules.registry import STRICT
 from .text import LineIndex, Span
 
@@ -76,23 +76,43 @@ def check_module(module: Module, settings: Settings, project: Project | None = N
         rule_reuse = RuleReuse(context)
     findings: list[Finding] = []
     comments: dict[int, str] | None = None  # the file's `# noqa` comments, read when a finding's line may have one
+    # The server's: the finding each kept hit gave in the previous version (a hit kept on lines of the same text
+    # gives the same finding), and those of this version for the next one.
+    known, made = (rule_reuse.findings_before, rule_reuse.findings_now) if rule_reuse is not None else ({}, None)
     for code, rule in RULES.items():
         if not settings.enabled(code, module.path):
             continue
         try:
             for hit in rule_reuse.hits(code, rule) if rule_reuse is not None else rule.check(context):
-                span = lines.clamp(hit.span)
-                if "noqa" in lines.line(span.line).lower() and comments is None:
-                    comments = noqa_comments(module.source)
-                if not (comments and _suppressed(comments.get(span.line), code)):
-                    severity = settings.severity_of(code, hit.severity or rule.severity)
-                    findings.append(Finding(code, hit.message, severity, span, hit.data))
+                where = _where(hit, lines) if made is not None else None
+                entry = known.get(id(hit)) if where is not None else None
+                if entry is not None and entry[0] is hit and entry[1] == where:
+                    finding = entry[2]
+                else:
+                    span = lines.clamp(hit.span)
+                    if "noqa" in lines.line(span.line).lower() and comments is None:
+                        comments = noqa_comments(module.source)
+                    finding = None if comments and _suppressed(comments.get(span.line), code) else Finding(
+                        code, hit.message, settings.severity_of(code, hit.severity or rule.severity), span, hit.data)
+                if where is not None:
+                    made[id(hit)] = (hit, where, finding)
+                if finding is not None:
+                    findings.append(finding)
         except Exception:  # one broken rule must not take the others (or the server) down
             if STRICT:
                 raise
             log.exception("rule %s failed on %s", code, module.path)
     findings.sort(key=lambda f: (f.span.line, f.span.col, f.code, f.message))
     return findings
+
+
+def _where(hit: Hit, lines: LineIndex) -> tuple | None:
+    """What a hit's finding depends on besides the hit and the settings: the text of its lines (and their number,
+    for the clamp); None on a line that mentions noqa, whose finding is always made again."""
+    first, last = lines.line(hit.span.line), lines.line(hit.span.end_line)
+    if "noqa" in first.lower():
+        return None
+    return first, last, len(lines.lines)
 
 
 def noqa_comments(source: str) -> dict[int, str]:

@@ -75,6 +75,7 @@ class FlowGraph:
         # Values rules compute from the graph's steps' headers and transitions alone (`RuleContext.graph_derived`):
         # kept with the graph while those stay as they are.
         self.derived: dict = {}
+        self._reachable: frozenset[str] | None = None
 
     def adopt(self, flow: FlowClass) -> None:
         """Becomes the graph of `flow`, a later version of this graph's flow with the same steps and the same step
@@ -160,10 +161,15 @@ class FlowGraph:
             foreaches = [p for p in node.split_parents if p in self.nodes and self.nodes[p].type == "foreach"]
             node.is_inside_foreach = any(self.nodes[f].matching_join != node.name for f in foreaches)
 
-    def reachable(self) -> set[str]:
-        """Steps reachable from the start step along known transitions."""
+    def reachable(self) -> frozenset[str]:
+        """Steps reachable from the start step along known transitions (computed once per graph)."""
+        if self._reachable is None:
+            self._reachable = self._walk_reachable()
+        return self._reachable
+
+    def _walk_reachable(self) -> frozenset[str]:
         if self.start_step is None:
-            return set()
+            return frozenset()
         seen = {self.start_step}
         stack = [self.start_step]
         while stack:
@@ -171,7 +177,7 @@ class FlowGraph:
                 if name in self.nodes and name not in seen:
                     seen.add(name)
                     stack.append(name)
-        return seen
+        return frozenset(seen)
 
 
 class _OverBudget(Exception):

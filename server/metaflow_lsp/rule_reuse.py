@@ -42,6 +42,7 @@ class _Version:
     shapes: dict[tuple[int, Reads | str], tuple[ast.AST, Hashable]] = field(default_factory=dict)
     graphs: dict[str, FlowGraph] = field(default_factory=dict)  # by flow: those the rules asked for
     values: dict[str, dict] = field(default_factory=dict)  # by rule code: its `RuleContext.rule_values`
+    findings: dict[int, tuple] = field(default_factory=dict)  # by id(hit): the engine's (hit, where, finding)
 
 
 class RuleReuse:
@@ -60,6 +61,8 @@ class RuleReuse:
         graph_unchanged = self.changed is None or self.changed > Reads.GRAPH
         self._current.graphs = context.keep_graphs(self._previous.graphs if graph_unchanged else {})
         reuse.rule_state = self._current
+        self.findings_before = self._previous.findings if self._previous is not None else {}
+        self.findings_now = self._current.findings
 
     # -- what changed --------------------------------------------------------------------------------------------
 
@@ -142,7 +145,7 @@ class RuleReuse:
             if id(step.node) in nodes and self._previous is not None:  # its lines now and in the previous version
                 lines.update(range(*_line_range(step)), range(*_line_range(self._previous.steps[key])))
         kept = [hit for hit in previous if hit.span.line not in lines]
-        self.context.only_steps = nodes
+        self.context.only_steps = [(flow, step) for flow, _key, step in self._changed_pairs]
         try:
             return kept + [hit for hit in self._run(rule, values) if hit.span.line in lines]
         finally:

@@ -296,7 +296,11 @@ def _lost_read(artifact: str, span: Span, step: Step, available: _Available, mer
 
 def _methods_hidden(context: RuleContext, flow: FlowClass) -> bool:
     """True when a non-step method may set artifacts: `__init__` or any method whose body writes self.x or that
-    the model cannot see (defined in another file)."""
+    the model cannot see (defined in another file). Kept with the graph: it reads the module outside the steps."""
+    return context.graph_derived(flow, "methods-hidden", lambda: _any_method_hidden(context, flow))
+
+
+def _any_method_hidden(context: RuleContext, flow: FlowClass) -> bool:
     defs = method_defs(context.module, flow)
     if set(flow.methods) - set(defs):
         return True
