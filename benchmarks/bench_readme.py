@@ -7,6 +7,7 @@ import datetime
 import os
 import platform
 import re
+import textwrap
 from pathlib import Path
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -71,7 +72,12 @@ def render(report: dict, quick: bool = False) -> str:
         f"listing code actions {report['code_actions_1000']['list_p50_ms']:.1f} ms and resolving \"Extract step body "
         f"to common.py\" {report['code_actions_1000']['resolve_extract_p50_ms']:.0f} ms (p50).",
     ]
-    return "\n".join(lines)
+    return "\n".join(_wrapped(line) for line in lines)
+
+
+def _wrapped(line: str, width: int = 118) -> str:
+    """Prose wrapped as the rest of the README is; table rows stay whole."""
+    return line if line.startswith("|") or not line else textwrap.fill(line, width, break_on_hyphens=False)
 
 
 def update(readme: Path, block: str) -> None:
