@@ -1,16 +1,18 @@
 """Rule results that survive a keystroke: after an edit, only the rules whose inputs changed run again.
 
-Typing changes one step body. Each rule declares what it reads (`Rule.reads`, a `Reads` level). Against the previous
-version of the same document, `RuleReuse` finds the lowest level that changed and the steps whose nodes are new:
-- nothing at a rule's level or below changed: the rule's previous hits stand;
-- a `per_step` rule whose level did not change: it runs on the changed steps only (`RuleContext.only_steps`) and keeps
-  its previous hits elsewhere;
+Typing changes one step body. Each rule declares what it reads (`Rule.reads`, a `Reads` level, and `Rule.step_input`
+for what it reads of every step body). Against the previous version of the same document, `RuleReuse` finds the
+steps whose nodes are new and the lowest level at which they changed (their `graph_shape`, `data_shape`):
+- nothing the rule reads changed: its previous hits stand;
+- a `per_step` rule: it runs on the changed steps only (`RuleContext.only_steps`) and keeps its previous hits
+  elsewhere, with the values it kept (`RuleContext.rule_values`);
 - otherwise the rule runs on the whole file.
+The flow graphs are kept while the GRAPH level is unchanged, and the engine keeps the finding of each kept hit.
 Levels are decided conservatively: any edit outside the steps of this file's flows (a parse of the whole text, an
-edited helper method, a changed base in another file, other settings) counts as a change of everything.
+edited helper method, a changed base or imported module in another file, other settings) changes everything.
 
-The language server keeps one per document (in `NodeReuse.rule_state`); the CLI checks each file once and has none.
-`tests/test_rule_reuse.py` checks that after any sequence of edits the findings equal a fresh check.
+The language server keeps the state in `NodeReuse.rule_state`, per document; the CLI checks each file once and has
+none. `tests/test_rule_reuse.py` checks that after any sequence of edits the findings equal a fresh check.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class RuleReuse:
         self._previous: _Version | None = reuse.rule_state
         self._current = _Version(reuse.full_parses, _outline(context), _methods(context.module.tree),
                                  {(flow.name, name): step for flow in context.flows for name, step in flow.steps.items()})
-        self.changed_steps: list[Step] = []  # steps of this file whose nodes are new since the previous version
+        # (flow, key, step) of each step of this file whose node is new since the previous version
         self._changed_pairs: list[tuple[FlowClass, StepKey, Step]] = []
         self.changed: Reads | None = self._compare()  # the lowest level that changed; None: nothing did
         graph_unchanged = self.changed is None or self.changed > Reads.GRAPH
@@ -84,8 +86,6 @@ class RuleReuse:
             return Reads.MODULE  # a helper method changed, or a method of a class that is no flow
         if not changed:
             return None
-        unique = {id(step.node): step for _flow, _before, step in changed}
-        self.changed_steps = list(unique.values())
         self._changed_pairs = [(flow, (flow.name, step.name), step) for flow, _before, step in changed]
         for level in (Reads.GRAPH, Reads.DATA):
             if any(self._shape(flow, before, level, previous) != self._shape(flow, step, level, current)
@@ -139,11 +139,10 @@ class RuleReuse:
     def _rerun_changed_steps(self, rule: Rule, previous: list[Hit], values: dict) -> list[Hit]:
         """The previous hits outside the changed steps' lines, and the rule's hits on those lines, run on those steps
         only: what a `per_step` rule reports elsewhere does not depend on their bodies."""
-        nodes = {id(step.node) for step in self.changed_steps}
+        assert self._previous is not None
         lines: set[int] = set()
-        for key, step in self._current.steps.items():
-            if id(step.node) in nodes and self._previous is not None:  # its lines now and in the previous version
-                lines.update(range(*_line_range(step)), range(*_line_range(self._previous.steps[key])))
+        for _flow, key, step in self._changed_pairs:  # its lines now and in the previous version
+            lines.update(range(*_line_range(step)), range(*_line_range(self._previous.steps[key])))
         kept = [hit for hit in previous if hit.span.line not in lines]
         self.context.only_steps = [(flow, step) for flow, _key, step in self._changed_pairs]
         try:
