@@ -169,3 +169,45 @@ def test_a_tampered_archive_fails_clearly(tmp_path: Path):
     (tmp_path / archive.file).write_bytes(b"not the pinned archive")
     with pytest.raises(harness.CorpusError, match="sha256"):
         harness.fetch(archive, cache=tmp_path)
+
+
+def typing_in_real_flows(corpus, per_file: int | None):
+    """Each flow file of the corpus with edits of what rules read (`test_rule_reuse.edits_of_what_rules_read`): all
+    of them, or `per_file` spread over the file."""
+    from test_rule_reuse import edits_of_what_rules_read
+
+    for relative in corpus.files:
+        source = read_source(corpus.path(relative))
+        if source is None or "FlowSpec" not in source:
+            continue
+        edits = list(edits_of_what_rules_read(source))
+        if per_file is not None and len(edits) > per_file:
+            edits = edits[::len(edits) // per_file][:per_file]
+        yield relative, source, edits
+
+
+def assert_typing_gives_fresh_findings(corpus, per_file: int | None):
+    from metaflow_lsp.config import Settings
+    from metaflow_lsp.engine import check_source
+    from metaflow_lsp.reuse import NodeReuse
+
+    def outcome(text, reuse, path):
+        return [(f.code, f.span, f.message) for f in check_source(text, path, Settings(), None, reuse).findings]
+
+    for relative, source, edits in typing_in_real_flows(corpus, per_file):
+        path, reuse = corpus.path(relative), NodeReuse()
+        outcome(source, reuse, path)
+        for edited in edits:
+            assert outcome(edited, reuse, path) == outcome(edited, None, path), relative
+            assert outcome(source, reuse, path) == outcome(source, None, path), relative
+
+
+def test_typing_in_real_flows_gives_the_findings_of_a_fresh_check(corpus):
+    # The language server keeps what an edit did not change (rule_reuse); on real flows too, after each keystroke,
+    # it reports what the CLI reports.
+    assert_typing_gives_fresh_findings(corpus, per_file=12)
+
+
+@pytest.mark.slow
+def test_every_edit_of_real_flows_gives_the_findings_of_a_fresh_check(corpus):
+    assert_typing_gives_fresh_findings(corpus, per_file=None)

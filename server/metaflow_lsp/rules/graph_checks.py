@@ -17,7 +17,6 @@ the parallel checks (MF017-MF019) stay silent.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -336,6 +335,8 @@ def unknown_transition_target(scope: Scope):
         for target, span in tail.targets:
             if target in graph or target not in node.out_funcs:
                 continue
+            import difflib  # here: only a typo needs it, and every `check` imports this module
+
             close = difflib.get_close_matches(target, list(graph.nodes), n=1)
             hint = f" Did you mean `{close[0]}`?" if close else ""
             yield Hit(span, f"Step `{node.name}` transitions to `{target}`, which is not a step of "
