@@ -139,3 +139,12 @@ def test_git_ignored_files_are_skipped_whatever_their_names(project):
     result = run("check", "--select", "MF0", "flows", cwd=project)
     reported = {line.split(":")[0] for line in result.stdout.splitlines()}
     assert reported == {"flows/train.py"}, result.stdout
+
+
+def test_help_and_a_mistyped_command_list_every_command():
+    # `check` builds only the core commands' parser (a pre-commit hook runs it on every commit); help lists all.
+    listed = run("--help").stdout
+    assert all(command in listed for command in ("check", "fix", "test-mode", "init", "ci-workflow", "graph",
+                                                 "notebook"))
+    mistyped = run("chek", "flow.py")
+    assert mistyped.returncode == 2 and "'test-mode'" in mistyped.stderr and "'check'" in mistyped.stderr

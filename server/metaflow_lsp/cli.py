@@ -24,7 +24,8 @@ PARALLEL_THRESHOLD = 48
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser(every_command=not argv or argv[0] not in CORE_COMMANDS)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
@@ -37,7 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CLEAN
 
 
-def _parser() -> argparse.ArgumentParser:
+# Defined here; the others by their features (`_add_optional_commands`), which `check` in a pre-commit hook does not
+# need to import or describe.
+CORE_COMMANDS = ("serve", "check", "rules", "explain")
+
+
+def _parser(every_command: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="metaflow-lsp", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"metaflow-lsp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -63,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("code")
     explain.set_defaults(run=_explain)
 
-    _add_optional_commands(commands)
+    if every_command:  # help, a feature's command or a typo: all are listed
+        _add_optional_commands(commands)
     return parser
 
 
