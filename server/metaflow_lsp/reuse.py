@@ -68,7 +68,8 @@ class NodeReuse:
 
     def splice(self, tree: ast.Module, lines: list[str]) -> None:
         """Puts the previous version's node in place of every unchanged method of every top-level class, and
-        forgets the methods that are gone (so no stale `id()` can ever match a new node)."""
+        forgets the methods that are gone (so no stale `id()` can ever match a new node). A tree from `reparse`
+        already shares every node but one method's: only that method's entry changes, in constant time."""
         previous = self._last[1] if self._last is not None else None
         self.replaced = None
         if tree is previous:
