@@ -61,8 +61,10 @@ def render(report: dict, quick: bool = False) -> str:
         f" s again with the result cache warm | {_met(folder['ratio'] <= CHECK_TO_RUFF)} |",
         f"| `initialize` < {INITIALIZE_MS} ms | {report['initialize_ms']:.0f} ms | "
         f"{_met(report['initialize_ms'] < INITIALIZE_MS)} |",
-        f"| `check` of one small file < {SMALL_CHECK_MS} ms | {report['small_check_ms']:.0f} ms | "
-        f"{_met(report['small_check_ms'] < SMALL_CHECK_MS)} |",
+        f"| `check` of one small file < {SMALL_CHECK_MS} ms | {report['small_check_ms']:.0f} ms as run again (its "
+        f"findings from the result cache); {report['small_check_no_cache_ms']:.0f} ms with `--no-cache` | "
+        f"{_met(report['small_check_ms'] < SMALL_CHECK_MS)} (cached), "
+        f"{_met(report['small_check_no_cache_ms'] < SMALL_CHECK_MS).strip('*')} (`--no-cache`) |",
         f"| completion after `self.` p50 < {COMPLETION_MS} ms (1,000 lines, on a line that does not parse) | "
         f"p50 {report['completion_1000']['p50_ms']:.1f} ms, p95 {report['completion_1000']['p95_ms']:.1f} ms | "
         f"{_met(report['completion_1000']['p50_ms'] < COMPLETION_MS)} |",

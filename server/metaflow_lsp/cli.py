@@ -12,11 +12,15 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from . import __version__, check_cache, config
-from .engine import Finding, check_source, may_have_findings
 from .files import FileTooLarge, decode_source, read_bytes
 from .project import Observations, Project, find_root, walk_python_files
-from .text import LineIndex
+
+if TYPE_CHECKING:
+    from .engine import Finding
+    from .text import LineIndex
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 # Below this many files a process pool costs more to start than it saves.
@@ -254,6 +258,8 @@ def _check_file(job: CheckJob) -> tuple[Path, list[dict], list[str], list[str], 
     Returns the path, its findings as rows, errors (settings, unreadable: exit status 2), notes (a file too large
     to check: generated code, said but not failed on), and, when the job asks for it (`CheckJob`'s last field),
     what the result cache stores: (project root, entry key, what the check learnt of the project)."""
+    from .engine import check_source, may_have_findings  # here: a run answered from the cache checks nothing
+
     path, select, ignore, for_cache = job
     settings, errors, project = _file_settings(path, select, ignore)
     if for_cache and project.observations is None:

@@ -16,13 +16,21 @@ from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .builder import ModuleResolver, file_resolver, parse_module
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 from .file_walk import walk_python_files
 from .files import MAX_FILE_BYTES, decode_source, read_bytes, read_source
-from .flow_index import NOT_A_FLOW_FILE, FlowSymbol, IndexedFlowFile, TopLevelFunction, index_flow_file
 from .git_commands import git_check_ignore, git_toplevel
 from .gitignore import ignored_by_files
-from .model import Module
+
+if TYPE_CHECKING:
+    from .builder import ModuleResolver
+    from .flow_index import FlowSymbol, IndexedFlowFile, TopLevelFunction
+    from .model import Module
+
+# The parser, the model and the flow index are imported when a file is first parsed: `check` answered from its
+# result cache asks only the project's file list and git, and starts a third faster without them.
 
 FILES_TTL = 3.0  # seconds between two walks of the project on the keystroke path
 
@@ -96,12 +104,17 @@ class Project:
         self._module_cache: dict = {}
         # Set by `check`'s result cache only (the server keeps none): every lookup outside the checked file is noted.
         self.observations: Observations | None = None
-        self.resolver: ModuleResolver = file_resolver(self._module_cache, observe=self._observe_file)
         self._git_root: Path | None | bool = False  # False: not asked yet
         self._ignored: dict[str, bool | None] = {}
         self._git_derived: dict[Hashable, Any] = {}  # `git_answer()`: cleared with the git answers
         self._files: tuple[float, list[Path]] | None = None  # (monotonic time of the walk, files)
         self._flow_index: dict[Path, tuple[tuple[int, int], IndexedFlowFile]] = {}
+
+    @cached_property
+    def resolver(self) -> ModuleResolver:
+        from .builder import file_resolver
+
+        return file_resolver(self._module_cache, observe=self._observe_file)
 
     # -- files ---------------------------------------------------------------------------------------------------
 
@@ -120,6 +133,8 @@ class Project:
             source = read_source(path)
         except OSError:
             return None
+        from .builder import parse_module
+
         module = parse_module(source, path, self.resolver)
         self._module_cache[path] = (stamp, module)
         return module
@@ -175,6 +190,9 @@ class Project:
                 yield self._flow_file_index(path)
 
     def _flow_file_index(self, path: Path) -> IndexedFlowFile:
+        from .builder import parse_module
+        from .flow_index import NOT_A_FLOW_FILE, index_flow_file
+
         self._observe_file(path)
         try:
             stat = path.stat()
