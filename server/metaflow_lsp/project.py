@@ -32,6 +32,13 @@ if TYPE_CHECKING:
 # The parser, the model and the flow index are imported when a file is first parsed: `check` answered from its
 # result cache asks only the project's file list and git, and starts a third faster without them.
 
+
+def parse_module(source: str, path: Path, resolver: ModuleResolver) -> Module:
+    """`builder.parse_module`, imported on the first parse."""
+    from . import builder
+
+    return builder.parse_module(source, path, resolver)
+
 FILES_TTL = 3.0  # seconds between two walks of the project on the keystroke path
 
 
@@ -133,8 +140,6 @@ class Project:
             source = read_source(path)
         except OSError:
             return None
-        from .builder import parse_module
-
         module = parse_module(source, path, self.resolver)
         self._module_cache[path] = (stamp, module)
         return module
@@ -190,7 +195,6 @@ class Project:
                 yield self._flow_file_index(path)
 
     def _flow_file_index(self, path: Path) -> IndexedFlowFile:
-        from .builder import parse_module
         from .flow_index import NOT_A_FLOW_FILE, index_flow_file
 
         self._observe_file(path)
