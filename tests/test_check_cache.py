@@ -119,6 +119,19 @@ def test_a_repeat_run_prints_the_same_from_the_cache(project):
     assert repeat.returncode == 1
 
 
+def test_a_run_answered_from_the_cache_loads_no_parser_nor_rules(project):
+    # What keeps a repeat `check` (a pre-commit hook on unchanged files) quick: the modules a check needs are
+    # imported only for a file that is checked.
+    check(project)
+    probe = ("import sys, contextlib, io\nfrom metaflow_lsp import cli\nwith contextlib.redirect_stdout(io.StringIO()):"
+             "\n    cli.main(['check', '.'])\nprint(sorted(m for m in sys.modules if m in {'metaflow_lsp.engine', "
+             "'metaflow_lsp.builder', 'metaflow_lsp.model'} or m.startswith('metaflow_lsp.rules.g')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
+    assert loaded.stdout.strip() == "[]", loaded.stderr
+    poison(project)  # and the run did answer from the cache
+    assert check(project).stdout.splitlines() == ["POISON:1:1: MF000 from the cache"] * 3
+
+
 def test_the_cache_folder_ignores_itself_for_git(project):
     check(project)
     assert (project / CACHE_FOLDER / ".gitignore").read_text().splitlines()[-1] == "*"
