@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, TUTORIALS
+from metaflow_lsp.builder import parse_module
 from metaflow_lsp.config import Settings
+from metaflow_lsp.context import RuleContext
 from metaflow_lsp.engine import check_source
 from metaflow_lsp.reuse import NodeReuse
 from metaflow_lsp.rule_reuse import RuleReuse
@@ -103,9 +105,6 @@ def changed_level(before: str, after: str) -> Reads | None:
     """The level `RuleReuse` finds changed between two versions checked in turn."""
     reuse = NodeReuse()
     check_source(before, Path("flow.py"), Settings(), None, reuse)
-    from metaflow_lsp.builder import parse_module
-    from metaflow_lsp.context import RuleContext
-
     module = parse_module(after, Path("flow.py"), None, reuse)
     return RuleReuse(RuleContext(module, Settings(), None, reuse)).changed
 
