@@ -34,7 +34,6 @@ size. The folder holds a `.gitignore` of `*`, so it is never committed; it is wr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -86,6 +85,8 @@ def run_header() -> dict[str, Any] | None:
     key = machine_key()
     if not key:
         return None
+    import hashlib  # here: `--no-cache` never hashes, and importing it costs a small check 2 ms (OpenSSL)
+
     modules = sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py"))
     return {"format": FORMAT, "version": __version__, "python": sys.version, "key": key,
             "code": hashlib.sha256(json.dumps([(name, file_stamp(PACKAGE / name)) for name in modules])
@@ -96,6 +97,8 @@ def entry_key(path: Path, data: bytes, settings: Settings, select: list[str] | N
               ignore: list[str] | None) -> str:
     """The entry of one checked file (1. in the module's docstring): its path as given (rows repeat it) and as it
     really is, its bytes and its settings. `repr(settings)` names every field, the pyproject's folder included."""
+    import hashlib  # see `run_header`
+
     digest = hashlib.sha256(json.dumps([str(path), os.path.realpath(path), repr(settings), select, ignore]).encode())
     digest.update(b"\0")
     digest.update(data)

@@ -4,7 +4,6 @@ language server, so both report exactly the same things."""
 from __future__ import annotations
 
 import io
-import logging
 import re
 import tokenize
 from dataclasses import dataclass
@@ -20,8 +19,6 @@ from .reuse import NodeReuse
 from .rules import RULES, SYNTAX_ERROR, Hit, Severity
 from .rules.registry import STRICT
 from .text import LineIndex, Span
-
-log = logging.getLogger(__name__)
 
 # `# noqa` alone silences every rule on the line; `# noqa: MF101, MF201` only those.
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
@@ -101,7 +98,9 @@ def check_module(module: Module, settings: Settings, project: Project | None = N
         except Exception:  # one broken rule must not take the others (or the server) down
             if STRICT:
                 raise
-            log.exception("rule %s failed on %s", code, module.path)
+            import logging  # here: a CLI run pays for importing it only when a rule fails
+
+            logging.getLogger(__name__).exception("rule %s failed on %s", code, module.path)
     findings.sort(key=lambda f: (f.span.line, f.span.col, f.code, f.message))
     return findings
 
