@@ -106,38 +106,36 @@ def read_decorator(node: ast.expr) -> Decorator:
         args=list(call.args) if call else [],
         kwargs={k.arg: k.value for k in call.keywords if k.arg} if call else {},
         called=call is not None,
-        span=Span.of(node),
         node=node,
     )
 
 
 def classify_next(call: ast.Call, conditional: bool = False) -> Transition:
     """Reads a `self.next(...)` call the way Metaflow's `DAGNode._parse` does, quirks included."""
-    span = Span.of(call)
     keywords = {k.arg: k.value for k in call.keywords}
     # Switch: one dict argument plus condition=.
     if len(call.args) == 1 and isinstance(call.args[0], ast.Dict) and "condition" in keywords:
         cases = _switch_cases(call.args[0])
         condition = literal(keywords["condition"])
         if cases and isinstance(condition, str) and condition:  # Metaflow: `if switch_cases and condition_name`
-            targets = [(value.attr, Span.of(value)) for value in call.args[0].values]  # type: ignore[union-attr]
-            return Transition(call, span, "switch", targets, condition=condition, switch_cases=cases,
+            targets = list(call.args[0].values)
+            return Transition(call, "switch", targets, condition=condition, switch_cases=cases,
                               conditional=conditional)
-        return Transition(call, span, "invalid", [], conditional=conditional)
+        return Transition(call, "invalid", [], conditional=conditional)
     if not all(isinstance(arg, ast.Attribute) for arg in call.args):
-        return Transition(call, span, "invalid", [], conditional=conditional)
-    targets = [(arg.attr, Span.of(arg)) for arg in call.args]  # type: ignore[union-attr]
+        return Transition(call, "invalid", [], conditional=conditional)
+    targets = list(call.args)
     if len(keywords) == 1:
         if "foreach" in keywords and len(targets) == 1:
-            return Transition(call, span, "foreach", targets, foreach=literal(keywords["foreach"]),
+            return Transition(call, "foreach", targets, foreach=literal(keywords["foreach"]),
                               conditional=conditional)
         if "num_parallel" in keywords and len(targets) == 1:
-            return Transition(call, span, "parallel", targets, num_parallel=literal(keywords["num_parallel"]),
+            return Transition(call, "parallel", targets, num_parallel=literal(keywords["num_parallel"]),
                               conditional=conditional)
-        return Transition(call, span, "invalid", targets, conditional=conditional)
+        return Transition(call, "invalid", targets, conditional=conditional)
     if not keywords and targets:
-        return Transition(call, span, "split" if len(targets) > 1 else "linear", targets, conditional=conditional)
-    return Transition(call, span, "invalid", targets, conditional=conditional)
+        return Transition(call, "split" if len(targets) > 1 else "linear", targets, conditional=conditional)
+    return Transition(call, "invalid", targets, conditional=conditional)
 
 
 def _switch_cases(node: ast.Dict) -> dict | None:
@@ -281,7 +279,7 @@ class _StepReader:
             self._record(node, kind, maybe, called)
 
     def _record(self, node: ast.Attribute, kind: str, conditional: bool, called: bool) -> None:
-        self.accesses.append(SelfAccess(node.attr, kind, Span.of(node), conditional, called, node))  # type: ignore[arg-type]
+        self.accesses.append(SelfAccess(node.attr, kind, conditional, called, node))  # type: ignore[arg-type]
 
 
 def read_step(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str, path: Path | None) -> Step | None:
@@ -294,7 +292,6 @@ def read_step(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: str, path: Pa
     step = Step(
         name=node.name,
         node=node,
-        span=Span.of_name(node),
         decorators=decorators,
         owner=owner,
         path=path,

@@ -1,7 +1,9 @@
 """The static flow model: what a flow file says, read from the stdlib `ast` alone.
 
 Nothing here imports or executes user code. `metaflow_lsp.builder` fills these classes in; rules, code actions and
-launchers only read them. Where the source cannot tell (a base class from another package, a computed decorator
+launchers only read them. The positions of a step's parts (`Step`, `Decorator`, `Transition`, `SelfAccess`) are
+read from their nodes, never copied: an edit that adds a line moves the later methods' nodes in place (`incremental`),
+and what was built from them stays right. Where the source cannot tell (a base class from another package, a computed decorator
 argument) the model says so (`FlowClass.complete`, `UNKNOWN`) instead of guessing.
 """
 
@@ -94,8 +96,11 @@ class Decorator:
     args: list[ast.expr]
     kwargs: dict[str, ast.expr]
     called: bool  # written with parentheses
-    span: Span
     node: ast.expr
+
+    @property
+    def span(self) -> Span:
+        return Span.of(self.node)
 
     def kwarg(self, key: str, default: Any = None) -> Any:
         """The literal value of a keyword argument: `default` when absent, UNKNOWN when computed."""
@@ -112,9 +117,8 @@ class Transition:
     """One `self.next(...)` call, wherever it stands in the step."""
 
     call: ast.Call
-    span: Span
     kind: TransitionKind
-    targets: list[tuple[str, Span]]  # step names in order, with the span of each `self.x`
+    target_nodes: list[ast.Attribute]  # each `self.<step>`, in order
     foreach: Any = None  # the foreach= literal (UNKNOWN when computed)
     condition: Any = None  # the condition= literal of a switch
     switch_cases: dict[Any, str] = field(default_factory=dict)
@@ -122,8 +126,17 @@ class Transition:
     conditional: bool = False  # inside an `if`, loop, `try` or `with`
 
     @property
+    def span(self) -> Span:
+        return Span.of(self.call)
+
+    @property
+    def targets(self) -> list[tuple[str, Span]]:
+        """The step names in order, with the span of each `self.x`."""
+        return [(node.attr, Span.of(node)) for node in self.target_nodes]
+
+    @property
     def target_names(self) -> list[str]:
-        return [name for name, _ in self.targets]
+        return [node.attr for node in self.target_nodes]
 
 
 AccessKind = Literal["read", "write", "delete"]
@@ -135,17 +148,19 @@ class SelfAccess:
 
     name: str
     kind: AccessKind
-    span: Span
     conditional: bool  # inside control flow: may not happen on every run
     called: bool  # `self.name(...)`: a method call, not an artifact
     node: ast.Attribute
+
+    @property
+    def span(self) -> Span:
+        return Span.of(self.node)
 
 
 @dataclass(slots=True)
 class Step:
     name: str
     node: ast.FunctionDef | ast.AsyncFunctionDef
-    span: Span  # the name after `def`
     decorators: list[Decorator]
     owner: str  # the class that defines it (a mixin or base for inherited steps)
     path: Path | None  # the file that defines it
@@ -157,6 +172,11 @@ class Step:
     # What Metaflow's graph sees: only the last statement of the body counts as the transition.
     tail: Transition | None = None
     has_tail_next: bool = False
+
+    @property
+    def span(self) -> Span:
+        """The name after `def`."""
+        return Span.of_name(self.node)
 
     @property
     def num_args(self) -> int:
