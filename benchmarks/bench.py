@@ -162,22 +162,25 @@ async def start_client(root: Path, pull: bool) -> tuple[BenchClient, float]:
     return client, initialize
 
 
-def typing_edits(source: str, count: int, inside_name: bool = False):
-    """Edits a user makes while typing: one character inserted in a step body, then removed, alternately. At the end
-    of a line by default; `inside_name`: in the middle of the `self.total` a step assigns, which changes what the
-    data-flow rules read (the artifact's name and the positions after it)."""
+def typing_edits(source: str, count: int, kind: str = "space"):
+    """Edits a user makes while typing in a step body, made and undone alternately. `space`: a space typed at the end
+    of a line; `name`: a letter in the middle of the `self.total` a step assigns, which changes what the data-flow
+    rules read (the artifact's name and the positions after it); `enter`: Enter at the end of a line (a new line,
+    indented, which moves every later line) and Backspace."""
     lines = source.splitlines()
-    if inside_name:
+    if kind == "name":
         target = next(i for i, line in enumerate(lines) if line.startswith("        self.total = self.total + "))
         column = lines[target].index("total") + 2
     else:
         target = next(i for i, line in enumerate(lines) if "acc = acc * 1.01" in line)
         column = len(lines[target])
+    typed = {"space": " ", "name": "x", "enter": "\n        "}[kind]
+    typed_end = types.Position(target + 1, 8) if kind == "enter" else types.Position(target, column + 1)
     for n in range(count):
         if n % 2 == 0:
-            yield types.Range(types.Position(target, column), types.Position(target, column)), "x" if inside_name else " "
+            yield types.Range(types.Position(target, column), types.Position(target, column)), typed
         else:
-            yield types.Range(types.Position(target, column), types.Position(target, column + 1)), ""
+            yield types.Range(types.Position(target, column), typed_end), ""
 
 
 async def bench_code_actions(client: BenchClient, uri: str, source: str, repeat: int) -> tuple[list[float], list[float]]:
@@ -232,9 +235,9 @@ async def bench_completion(client: BenchClient, uri: str, source: str, version: 
 
 
 async def bench_lsp(source: str, root: Path, pull: bool, edits: int, actions: int = 0,
-                    completions: int = 0, inside_name: bool = False
+                    completions: int = 0, kind: str = "space"
                     ) -> tuple[list[float], float, tuple[list[float], list[float]] | None, list[float] | None]:
-    path = root / f"flow_{len(source)}_{'pull' if pull else 'push'}{'_name' if inside_name else ''}.py"
+    path = root / f"flow_{len(source)}_{'pull' if pull else 'push'}_{kind}.py"
     path.write_text(source)
     common = root / "common.py"  # what the generated steps call; Extract appends to it
     if not common.exists():
@@ -252,7 +255,7 @@ async def bench_lsp(source: str, root: Path, pull: bool, edits: int, actions: in
         else:
             await _wait_pushed(client, uri, 1)
         latencies = []
-        for version, (edit_range, text) in enumerate(typing_edits(source, edits, inside_name), start=2):
+        for version, (edit_range, text) in enumerate(typing_edits(source, edits, kind), start=2):
             started = time.perf_counter()
             client.text_document_did_change(types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
@@ -430,7 +433,9 @@ def main() -> int:
                 source, root, pull=True, edits=edits, actions=5 if size == 1_000 else 0,
                 completions=edits if size == 1_000 else 0))
             pushed, _, _, _ = asyncio.run(bench_lsp(source, root, pull=False, edits=edits))
-            in_name = asyncio.run(bench_lsp(source, root, pull=True, edits=edits, inside_name=True))[0] \
+            in_name = asyncio.run(bench_lsp(source, root, pull=True, edits=edits, kind="name"))[0] \
+                if size >= 1_000 else None
+            enter = asyncio.run(bench_lsp(source, root, pull=True, edits=edits, kind="enter"))[0] \
                 if size >= 1_000 else None
             if completion:
                 report["completion_1000"] = {"p50_ms": percentile(completion, 0.5) * 1000,
@@ -448,6 +453,7 @@ def main() -> int:
                 "push_p90_ms": percentile(pushed, 0.9) * 1000,
                 "initialize_ms": initialize * 1000,
                 "pull_in_name_p50_ms": percentile(in_name, 0.5) * 1000 if in_name else None,
+                "pull_enter_p50_ms": percentile(enter, 0.5) * 1000 if enter else None,
             }
             report["sizes"][size] = row
             print(f"{row['lines']:>6} {row['ast_parse_ms']:>10.1f} {row['engine_ms']:>8.1f} {row['pull_p50_ms']:>9.1f} "
@@ -481,6 +487,8 @@ def main() -> int:
               f"{growth:.2f}x p50 at 1,000 (target 1.5x)")
     print(f"pull, typing inside an artifact's name: p50 {thousand['pull_in_name_p50_ms']:.1f} ms at 1,000 lines, "
           f"{five['pull_in_name_p50_ms']:.1f} ms at 5,000")
+    print(f"pull, Enter and Backspace in a step: p50 {thousand['pull_enter_p50_ms']:.1f} ms at 1,000 lines, "
+          f"{five['pull_enter_p50_ms']:.1f} ms at 5,000")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     if args.readme:

@@ -43,11 +43,14 @@ def render(report: dict, quick: bool = False) -> str:
     pull_growth, push_growth = report["pull_growth_5000"], report["push_growth_5000"]
     folder = report["check_folder"]
     in_name = (thousand["pull_in_name_p50_ms"], five["pull_in_name_p50_ms"])
+    enter = (thousand["pull_enter_p50_ms"], five["pull_enter_p50_ms"])
     lines += [
         "",
         f"Typing inside an artifact's name instead (`self.total` assigned in a step: what the data-flow rules read "
         f"changes with every keystroke): pull p50 {in_name[0]:.1f} ms at 1,000 lines, {in_name[1]:.1f} ms at "
-        f"5,000 ({in_name[1] / in_name[0]:.2f} ×).",
+        f"5,000 ({in_name[1] / in_name[0]:.2f} ×). Enter and Backspace at the end of a line of a step (every later "
+        f"line moves): pull p50 {enter[0]:.1f} ms at 1,000 lines, {enter[1]:.1f} ms at 5,000 "
+        f"({enter[1] / enter[0]:.2f} ×).",
         "",
         "| target | measured | |",
         "| --- | --- | --- |",

@@ -18,7 +18,7 @@ def report(pull_5000: float = 4.0) -> dict:
     def row(lines, parse, pull):
         return {"lines": lines, "ast_parse_ms": parse, "engine_ms": parse * 4, "pull_p50_ms": pull,
                 "pull_p90_ms": pull * 1.1, "push_p50_ms": pull + 5, "push_p90_ms": pull + 6,
-                "pull_in_name_p50_ms": pull * 1.5}
+                "pull_in_name_p50_ms": pull * 1.5, "pull_enter_p50_ms": pull * 2}
     return {
         "edits": 60, "sizes": {200: row(197, 1.0, 2.5), 1_000: row(979, 6.0, 3.0), 5_000: row(4991, 60.0, pull_5000)},
         "pull_ratio_to_parse_1000": 0.5, "push_ratio_to_parse_1000": 1.3, "pull_growth_5000": pull_5000 / 3.0,

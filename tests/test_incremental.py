@@ -45,7 +45,8 @@ def dump(tree: ast.AST) -> str:
 
 
 def reparsed(old: str, new: str) -> ast.Module | None:
-    return reparse_edited_method(lines_of(old), ast.parse(old), lines_of(new))
+    result = reparse_edited_method(lines_of(old), ast.parse(old), lines_of(new))
+    return result.tree if result is not None else None
 
 
 @st.composite
@@ -60,8 +61,29 @@ def one_line_edits(draw):
     return source, "\n".join(lines)
 
 
+@st.composite
+def line_count_edits(draw):
+    """Enter pressed anywhere (the new line indented like the one it splits, or not), lines pasted, or lines
+    deleted: the later lines move."""
+    source = draw(st.sampled_from(SOURCES))
+    lines = lines_of(source)
+    number = draw(st.integers(0, len(lines) - 1))
+    line = lines[number]
+    kind = draw(st.sampled_from(["enter", "paste", "delete"]))
+    if kind == "enter":
+        at = draw(st.integers(0, len(line)))
+        indent = line[:len(line) - len(line.lstrip())] if draw(st.booleans()) else ""
+        lines[number:number + 1] = [line[:at], indent + line[at:]]
+    elif kind == "paste":
+        pasted = draw(st.lists(st.sampled_from(lines + ["", "        self.y = 2", "    @step"]), min_size=1, max_size=4))
+        lines[number:number] = pasted
+    else:
+        del lines[number:number + draw(st.integers(1, 3))]
+    return source, "\n".join(lines)
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(one_line_edits())
+@given(st.one_of(one_line_edits(), line_count_edits()))
 def test_a_reparsed_tree_is_the_tree_of_a_full_parse(edit):
     old, new = edit
     tree = reparsed(old, new)
@@ -77,12 +99,45 @@ def test_a_reparsed_tree_is_the_tree_of_a_full_parse(edit):
 def test_an_edit_inside_a_step_reparses_that_step_only():
     old_tree = ast.parse(FLOW)
     new = FLOW.replace("self.x = 1", "self.x = 12")
-    tree = reparse_edited_method(lines_of(FLOW), old_tree, lines_of(new))
-    assert tree is not None and dump(tree) == dump(ast.parse(new))
+    result = reparse_edited_method(lines_of(FLOW), old_tree, lines_of(new))
+    assert result is not None and result.delta == 0
+    tree = result.tree
+    assert dump(tree) == dump(ast.parse(new))
     old_class, new_class = old_tree.body[1], tree.body[1]
     assert new_class.body[0] is not old_class.body[0]  # start, edited
     assert new_class.body[1] is old_class.body[1]  # end, the same node
     assert dump(old_tree) == dump(ast.parse(FLOW))  # the previous version's tree is left as it was
+
+
+def test_a_line_added_inside_a_step_moves_the_later_nodes_in_place():
+    old_tree = ast.parse(FLOW)
+    end = old_tree.body[1].body[1]
+    new = FLOW.replace("self.x = 1", "self.x = 1\n        self.y = 2\n")
+    result = reparse_edited_method(lines_of(FLOW), old_tree, lines_of(new))
+    assert result is not None and (result.delta, result.moved_after) == (2, 7)
+    assert dump(result.tree) == dump(ast.parse(new))
+    assert result.tree.body[1].body[1] is end and end.lineno == 13  # the same node, two lines lower (was 11)
+
+
+def test_a_line_removed_inside_a_step_moves_the_later_nodes_up():
+    new = FLOW.replace("        self.x = 1\n", "")
+    result = reparse_edited_method(lines_of(FLOW), ast.parse(FLOW), lines_of(new))
+    assert result is not None and result.delta == -1 and dump(result.tree) == dump(ast.parse(new))
+
+
+def test_moving_uses_the_flattened_nodes_it_is_given():
+    """The server passes the nodes it flattened for its rules: moving a method then walks no tree."""
+    from metaflow_lsp.walk import flatten
+
+    old_tree = ast.parse(FLOW)
+    end = old_tree.body[1].body[1]
+    given = {id(end): flatten(end)}
+    asked = []
+    new = FLOW.replace("self.x = 1", "self.x = 1\n        self.y = 2")
+    result = reparse_edited_method(lines_of(FLOW), old_tree, lines_of(new),
+                                   lambda node: asked.append(node) or given.get(id(node)))
+    assert result is not None and end in asked
+    assert dump(result.tree) == dump(ast.parse(new))
 
 
 def test_the_last_method_of_a_class_moves_the_class_end():
@@ -93,12 +148,14 @@ def test_the_last_method_of_a_class_moves_the_class_end():
 
 def test_an_unchanged_text_keeps_its_tree():
     tree = ast.parse(FLOW)
-    assert reparse_edited_method(lines_of(FLOW), tree, lines_of(FLOW)) is tree
+    result = reparse_edited_method(lines_of(FLOW), tree, lines_of(FLOW))
+    assert result is not None and result.tree is tree
 
 
 def test_what_only_a_full_parse_can_tell_is_declined():
     cases = {
-        "a line added": FLOW.replace("self.x = 1", "self.x = 1\n        self.y = 2"),
+        "a method added": FLOW.replace("        self.next(self.end)\n", "        self.next(self.end)\n\n    def f(self):\n        pass\n"),
+        "a step's lines deleted with its neighbour's": FLOW.replace("        self.next(self.end)\n\n    @step\n", ""),
         "an edit between methods": FLOW.replace("\n\n    @step\n    def end", "\n#\n    @step\n    def end"),
         "a string opened in a step": FLOW.replace("self.x = 1", 'self.x = """1'),
         "a bracket opened in a step": FLOW.replace("self.x = 1", "self.x = (1"),

@@ -40,22 +40,29 @@ def inside_methods(source: str) -> list[int]:
 
 @st.composite
 def typing_sessions(draw):
-    """A fixture and the versions of typing and deleting within one line of it at a time (the line count stays)."""
+    """A fixture and the versions of typing and deleting within one line of a method at a time, pressing Enter in
+    one, deleting one or copying one below itself: the line count changes, and the later methods move."""
     source = draw(st.sampled_from(SOURCES))
-    candidates = inside_methods(source)
     versions = [source]
-    if not candidates:
-        return versions
     for _ in range(draw(st.integers(1, 8))):
         lines = versions[-1].split("\n")
+        candidates = inside_methods(versions[-1])
+        if not candidates:
+            break
         number = draw(st.sampled_from(candidates))
         line = lines[number]
         at = draw(st.integers(0, len(line)))
-        if draw(st.booleans()):
-            line = line[:at] + draw(st.sampled_from(PIECES)) + line[at:]
+        edit = draw(st.sampled_from(["type", "type", "delete", "enter", "delete line", "copy line"]))
+        if edit == "type":
+            lines[number] = line[:at] + draw(st.sampled_from(PIECES)) + line[at:]
+        elif edit == "delete":
+            lines[number] = line[:at] + line[at + draw(st.integers(1, 12)):]
+        elif edit == "enter":
+            lines[number:number + 1] = [line[:at], line[:len(line) - len(line.lstrip())] + line[at:].lstrip()]
+        elif edit == "delete line":
+            del lines[number]
         else:
-            line = line[:at] + line[at + draw(st.integers(1, 12)):]
-        lines[number] = line
+            lines.insert(number, line)
         versions.append("\n".join(lines))
     return versions
 
@@ -122,6 +129,41 @@ def test_an_edit_changes_the_level_it_touches(old, new, level):
     assert changed_level(STATS, STATS.replace(old, new, 1)) == level
 
 
+LONG_STEP_BELOW = """\
+from metaflow import FlowSpec, step
+
+
+class LongFlow(FlowSpec):
+    @step
+    def start(self):
+        self.x = 1
+        self.next(self.train)
+
+    @step
+    def train(self):
+""" + "".join(f"        self.a{i} = {i}\n" for i in range(40)) + """\
+        if self.a1:
+            self.next(self.end)
+        else:
+            self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_line_added_above_a_long_step_moves_where_its_extract_stops():
+    """MF201's fix data names the line Extract stops before (kept with the step, relative to its `def`)."""
+    reuse = NodeReuse()
+    for text in (LONG_STEP_BELOW, LONG_STEP_BELOW.replace("self.x = 1", "self.x = 1\n        self.y = 2"),
+                 LONG_STEP_BELOW.replace("self.x = 1\n", "")):
+        found = outcome(text, reuse)
+        assert found == outcome(text, None)
+        assert any(data and "transition" in data for _code, _span, _message, data in found)
+
+
 def test_an_added_line_is_a_change_of_everything():
+    """The later hits move, and some messages name lines: every rule runs again (on what the moved steps kept)."""
     assert changed_level(STATS, STATS.replace("self.genre = self.input", "self.genre = self.input\n        pass", 1)) \
         == Reads.MODULE

@@ -355,7 +355,8 @@ class _ClassMembers:
         members = store.get(key)
         if members is None:
             replaced = reuse.replaced
-            previous = replaced.old_store.get(key) if replaced is not None and replaced.new_class is info.node else None
+            previous = (replaced.old_store.get(key) if replaced is not None and replaced.new_class is info.node
+                        and not replaced.delta else None)  # moved attributes and Parameters: read the class again
             members = previous.with_step_replaced(replaced, info.name, path, reuse) if previous is not None else None
             store[key] = members = members or cls(info, path, reuse)
         return members

@@ -15,7 +15,7 @@ from .config import Settings
 from .graph import FlowGraph
 from .model import Decorator, FlowClass, Module, Step
 from .project import Project
-from .reuse import NodeReuse
+from .reuse import FLAT_NODES, NodeReuse
 from .rules.facts import metaflow_name
 from .walk import flatten, parents_of
 
@@ -178,7 +178,9 @@ class RuleContext:
 
     def derived(self, node: ast.AST, key: Any, compute: Callable[[], T]) -> T:
         """A value computed from `node` (and `key`) alone: once per check run, and kept across versions while a
-        method stays unchanged (see `reuse`). `key` must name everything else the value depends on."""
+        method stays unchanged or only moves (see `reuse`). `key` must name everything else the value depends on,
+        and the value must hold no position copied out of a node (a node, a name or a count; a line relative to the
+        method's `def`), since the method may move."""
         store = self.reuse.derived(node) if self.reuse is not None else None
         if store is None:
             return self.memo((key, id(node)), compute)
@@ -191,7 +193,7 @@ class RuleContext:
     def nodes(self, root: ast.AST) -> list[ast.AST]:
         """Every node under `root` (a step's def, a class, the module), flattened once: rules iterate this list
         instead of calling `ast.walk` again and again on the keystroke path."""
-        return self.derived(root, "nodes", lambda: flatten(root))
+        return self.derived(root, FLAT_NODES, lambda: flatten(root))
 
     def parents(self, root: ast.AST) -> dict[int, ast.AST]:
         """`id(node) -> parent` for the nodes under `root`."""

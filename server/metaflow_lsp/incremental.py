@@ -1,69 +1,101 @@
 """Re-parsing only the method a keystroke is in.
 
-Typing changes one line inside one step. When the edit (the lines that differ from the previous version) lies inside
-one method of a top-level class and keeps the line count, only that method's lines are parsed again, and the new
-tree is the previous one with that method replaced. Anything else (an edit between methods, a line added or removed,
-a method that no longer parses on its own) returns None and the caller parses the whole text.
+Typing changes lines inside one step. When the edit (the lines that differ from the previous version) lies inside
+one method of a top-level class, only that method's lines are parsed again, and the new tree is the previous one with
+that method replaced. When the edit added or removed lines, every node after the method is moved by that many lines,
+in place (`Reparsed.delta`). Anything else (an edit between methods, a method that no longer parses on its own)
+returns None and the caller parses the whole text.
 
 Why this gives exactly the tree a full parse would: the lines before the method and after it are unchanged, the
 method starts a logical line at the same indentation, and its new text parses on its own as one complete definition
-(no string or bracket left open, no line ending in a backslash), so the tokenizer is in the same state at both ends as it was in the previous
-version. The method is parsed at its own indentation, under an `if 1:` line, so columns and string contents are the
-file's; only line numbers are shifted back in place.
+(no string or bracket left open, no line ending in a backslash), so the tokenizer is in the same state at both ends as
+it was in the previous version. The method is parsed at its own indentation, under an `if 1:` line, so columns and
+string contents are the file's; only line numbers are shifted back.
+
+Moving the later nodes in place, rather than copying them, keeps their identity, and with it everything computed from
+them (`reuse`); the model reads positions from nodes (`model`), so it moves with them. The previous tree is left
+inconsistent: it is the previous version, which only `reuse` keeps, to compare node identities.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+from collections.abc import Callable
+from dataclasses import dataclass
 
 _Method = (ast.FunctionDef, ast.AsyncFunctionDef)
+_Definition = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+NodesOf = Callable[[ast.AST], "list[ast.AST] | None"]
 
 
-def reparse_edited_method(old_lines: list[str], old_tree: ast.Module, new_lines: list[str]) -> ast.Module | None:
+@dataclass(frozen=True, slots=True)
+class Reparsed:
+    tree: ast.Module
+    delta: int = 0  # lines added (or removed, negative) by the edit
+    moved_after: int = 0  # the 0-based line, in the previous version, after which every node moved by `delta`
+
+
+def reparse_edited_method(old_lines: list[str], old_tree: ast.Module, new_lines: list[str],
+                          nodes_of: NodesOf = lambda node: None) -> Reparsed | None:
     """The tree of `new_lines`, built from `old_tree` (the tree of `old_lines`), or None when only a full parse can
-    tell. The previous tree is not modified: the new one shares every node but the edited method and its class."""
-    if len(old_lines) != len(new_lines):
-        return None
-    first = _first_difference(old_lines, new_lines)
-    if first is None:
-        return old_tree
-    last = len(new_lines) - 1 - _first_difference(old_lines[::-1], new_lines[::-1])
-    found = _method_spanning(old_tree, first, last)
+    tell. The new tree shares every node but the edited method and its class; `nodes_of(node)`, when it knows them,
+    gives every node under a method (`walk.flatten`'s list), which saves walking it again to move it."""
+    first = _common_prefix(old_lines, new_lines)
+    if first == len(old_lines) == len(new_lines):
+        return Reparsed(old_tree)
+    room = min(len(old_lines), len(new_lines)) - first
+    same_end = _common_prefix(old_lines[len(old_lines) - room:][::-1], new_lines[len(new_lines) - room:][::-1])
+    delta = len(new_lines) - len(old_lines)
+    # The edit replaced old lines first..last_old (none when it only inserted) by new ones.
+    last_old = len(old_lines) - same_end - 1
+    found = _method_spanning(old_tree, first, last_old)
     if found is None:
         return None
     class_index, member_index, start, end = found
-    if any(line.endswith("\\") for line in new_lines[start:end + 1]):
+    new_end = end + delta
+    if new_end < start or any(line.endswith("\\") for line in new_lines[start:new_end + 1]):
         # A backslash joins two lines into one logical line, whose indentation is its first line's: at either end
         # of the method that mixes in text outside what is re-parsed, and inside it a full parse is simply safer.
         return None
-    old_method = old_tree.body[class_index].body[member_index]
-    new_method = _parse_method(new_lines[start:end + 1], start)
+    old_class = old_tree.body[class_index]
+    old_method = old_class.body[member_index]
+    new_method = _parse_method(new_lines[start:new_end + 1], start)
     if new_method is None or new_method.col_offset != old_method.col_offset:
         return None
-    old_class = old_tree.body[class_index]
     new_class = copy.copy(old_class)
     new_class.body = list(old_class.body)
     new_class.body[member_index] = new_method
     if member_index == len(new_class.body) - 1:  # the class ends where its last method ends
         new_class.end_lineno, new_class.end_col_offset = new_method.end_lineno, new_method.end_col_offset
+    elif delta:
+        new_class.end_lineno = (old_class.end_lineno or old_class.lineno) + delta
     new_tree = ast.Module(body=list(old_tree.body), type_ignores=old_tree.type_ignores)
     new_tree.body[class_index] = new_class
-    return new_tree
+    if delta:
+        for node in [*old_class.body[member_index + 1:], *old_tree.body[class_index + 1:]]:
+            _move(node, delta, nodes_of)
+        for ignore in new_tree.type_ignores:  # `# type: ignore` comments, kept only with type_comments=True
+            if ignore.lineno > end + 1:
+                ignore.lineno += delta
+    return Reparsed(new_tree, delta, end)
 
 
-def _first_difference(old: list[str], new: list[str], chunk: int = 256) -> int | None:
-    """The first index where two lists of the same length differ, or None. Chunks are compared by the list's own
-    (C) equality, then the differing chunk line by line: a keystroke in a 5,000-line file costs microseconds here."""
-    for start in range(0, len(old), chunk):
-        if old[start:start + chunk] != new[start:start + chunk]:
-            return next(i for i in range(start, min(start + chunk, len(old))) if old[i] != new[i])
-    return None
+def _common_prefix(old: list[str], new: list[str], chunk: int = 256) -> int:
+    """How many first lines two lists share. Chunks are compared by the list's own (C) equality, then the differing
+    chunk line by line: a keystroke in a 5,000-line file costs microseconds here."""
+    size = min(len(old), len(new))
+    for start in range(0, size, chunk):
+        stop = min(start + chunk, size)
+        if old[start:stop] != new[start:stop]:
+            return next(i for i in range(start, stop) if old[i] != new[i])
+    return size
 
 
 def _method_spanning(tree: ast.Module, first: int, last: int) -> tuple[int, int, int, int] | None:
     """(class index, member index, first line, last line) of the top-level class method whose lines, decorators
-    included, hold lines `first` to `last` (0-based)."""
+    included, hold lines `first` to `last` (0-based; `last` is `first - 1` for lines inserted before `first`)."""
     for class_index, statement in enumerate(tree.body):
         if not isinstance(statement, ast.ClassDef) or not statement.lineno - 1 <= first <= (statement.end_lineno or 0):
             continue
@@ -86,3 +118,18 @@ def _parse_method(lines: list[str], start: int) -> ast.FunctionDef | ast.AsyncFu
     if len(body) != 1 or not isinstance(body[0], _Method):
         return None
     return ast.increment_lineno(body[0], start - 1)  # the wrapper's line 2 is the file's line start + 1
+
+
+def _move(root: ast.AST, delta: int, nodes_of: NodesOf) -> None:
+    """Moves every node under `root` by `delta` lines, in place."""
+    nodes = nodes_of(root)
+    if nodes is None:
+        nodes = list(ast.walk(root))
+    else:  # `walk.flatten` leaves out type parameters (Python 3.12: `def f[T]()`), which have positions too
+        nodes = nodes + [n for d in nodes if type(d) in _Definition for p in getattr(d, "type_params", ())
+                         for n in ast.walk(p)]
+    for node in nodes:
+        if "lineno" in node._attributes:
+            node.lineno += delta
+            if node.end_lineno is not None:
+                node.end_lineno += delta

@@ -6,7 +6,9 @@ version: the two are equal in every field, positions included, so nothing downst
 stays consistent (the tree, the model and every cache hold the same objects). What was computed from such a node
 alone (its `Step`, its flattened nodes, rule facts) is then reused instead of recomputed.
 
-Before that, the previous tree itself saves the parse when the edit lies inside one method (`incremental`).
+Before that, the previous tree itself saves the parse when the edit lies inside one method (`incremental`). When
+the edit added or removed lines, the methods after it are the same nodes moved in place, and keep what was derived from
+them: derived values hold nodes, names and counts, never positions copied out of a node (`RuleContext.derived`).
 
 One `NodeReuse` per document, kept by the language server. The CLI checks each file once and has none.
 """
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .incremental import reparse_edited_method
+
+FLAT_NODES = "nodes"  # the derived key of `walk.flatten(method)` (`RuleContext.nodes`), which moving a method reuses
 
 
 @dataclass
@@ -38,6 +42,8 @@ class NodeReuse:
         # Parses of the whole text so far: while it stays the same, every version came from `reparse`, so only the
         # methods of top-level classes changed (`rule_reuse` relies on it).
         self.full_parses = 0
+        self.line_shifts = 0  # versions whose edit moved later methods (a line added or removed inside a method)
+        self._moved: tuple[int, int] | None = None  # the last reparse's (line after which nodes moved, by how many)
         self.rule_state: Any = None  # `rule_reuse.RuleReuse`'s: the last checked version's steps and hits
         self._path: Path | None = None
         # What was computed from each top-level class node alone (`class_store`), by id, with the node.
@@ -57,10 +63,20 @@ class NodeReuse:
     def reparse(self, lines: list[str]) -> ast.Module | None:
         """The tree of the text with these lines from the previous version's tree, when only one method changed;
         None when the text must be parsed whole."""
-        tree = reparse_edited_method(self._last[0], self._last[1], lines) if self._last is not None else None
-        if tree is None:
+        reparsed = None if self._last is None else reparse_edited_method(
+            self._last[0], self._last[1], lines, self._flat_nodes)
+        self._moved = None
+        if reparsed is None:
             self.full_parses += 1
-        return tree
+            return None
+        if reparsed.delta:
+            self.line_shifts += 1
+            self._moved = (reparsed.moved_after, reparsed.delta)
+        return reparsed.tree
+
+    def _flat_nodes(self, node: ast.AST) -> list[ast.AST] | None:
+        store = self.derived(node)
+        return store.get(FLAT_NODES) if store is not None else None
 
     def remember(self, lines: list[str], tree: ast.Module | None) -> None:
         """The tree of this version (None when it did not parse), for `reparse` on the next one."""
@@ -72,6 +88,7 @@ class NodeReuse:
         already shares every node but one method's: only that method's entry changes, in constant time."""
         previous = self._last[1] if self._last is not None else None
         self.replaced = None
+        moved, self._moved = self._moved, None
         if tree is previous:
             return  # the same text
         old_classes, self._classes = self._classes, {
@@ -81,13 +98,18 @@ class NodeReuse:
         if replaced is not None:  # what `reparse` gives: the previous tree with one method parsed again
             entry = old_classes.get(id(replaced.old_class))
             replaced.old_store = entry[1] if entry is not None and entry[0] is replaced.old_class else {}
+            replaced.delta = moved[1] if moved is not None else 0
             self.replaced = replaced
             stale = self._by_node.pop(id(replaced.old_method), None)
             if stale is not None:
                 del self._entries[stale.key]
+            if moved is not None:
+                self._moved_entries(*moved, tree)
             entry = _Entry(_key(replaced.new_class.name, replaced.new_method, lines), replaced.new_method)
             self._entries[entry.key] = self._by_node[id(replaced.new_method)] = entry
             return
+        if moved is not None:  # never expected (`reparse` replaces one method): the keys of moved nodes are stale
+            self._by_node = {}
         entries: dict[tuple, _Entry] = {}
         for statement in tree.body:
             if not isinstance(statement, ast.ClassDef):
@@ -112,6 +134,20 @@ class NodeReuse:
         self._entries = entries
         self._by_node = {id(entry.node): entry for entry in entries.values()}
 
+    def _moved_entries(self, after: int, delta: int, tree: ast.Module) -> None:
+        """After a reparse that moved the nodes below line `after`: the methods there keep their entries under their
+        new position, and the classes there lose their stores (the members' spans of their attributes and
+        Parameters are copied positions). The replaced method's class is a new node, read again."""
+        entries: dict[tuple, _Entry] = {}
+        for key, entry in self._entries.items():
+            if key[1] > after:
+                entry.key = key = (key[0], key[1] + delta, key[2], key[3] + delta, *key[4:])
+            entries[key] = entry
+        self._entries = entries
+        for statement in tree.body:
+            if isinstance(statement, ast.ClassDef) and statement.lineno - 1 > after:
+                self._classes.pop(id(statement), None)
+
     def class_store(self, node: ast.ClassDef) -> dict[Any, Any]:
         """The store of values computed from a top-level class node alone, kept while the class is the same node."""
         entry = self._classes.get(id(node))
@@ -134,6 +170,7 @@ class Replaced:
     old_method: ast.FunctionDef | ast.AsyncFunctionDef
     new_method: ast.FunctionDef | ast.AsyncFunctionDef
     old_store: dict[Any, Any] = field(default_factory=dict)  # `class_store` of the old class
+    delta: int = 0  # lines the edit added (removed, when negative): the nodes after the method moved
 
 
 def _one_method_replaced(old: ast.Module, new: ast.Module) -> Replaced | None:

@@ -9,7 +9,8 @@ steps whose nodes are new and the lowest level at which they changed (their `gra
 - otherwise the rule runs on the whole file.
 The flow graphs are kept while the GRAPH level is unchanged, and the engine keeps the finding of each kept hit.
 Levels are decided conservatively: any edit outside the steps of this file's flows (a parse of the whole text, an
-edited helper method, a changed base or imported module in another file, other settings) changes everything.
+edited helper method, a changed base or imported module in another file, other settings) changes everything, and so
+does a line added or removed (the hits below it move; a message may name a line).
 
 The language server keeps the state in `NodeReuse.rule_state`, per document; the CLI checks each file once and has
 none. `tests/test_rule_reuse.py` checks that after any sequence of edits the findings equal a fresh check.
@@ -35,6 +36,7 @@ class _Version:
     """What the next version is compared with."""
 
     full_parses: int  # `NodeReuse.full_parses` then: the same now means only methods of classes changed since
+    line_shifts: int  # `NodeReuse.line_shifts` then: the same now means no edit since moved the later lines
     outline: tuple  # `_outline`: the flows as the MODULE level sees them
     methods: list[ast.AST]  # every method of every top-level class, in order
     steps: dict[StepKey, Step]
@@ -55,7 +57,7 @@ class RuleReuse:
         assert reuse is not None, "only the language server's checks keep rule results"
         self.context = context
         self._previous: _Version | None = reuse.rule_state
-        self._current = _Version(reuse.full_parses, _outline(context), _methods(context.module.tree),
+        self._current = _Version(reuse.full_parses, reuse.line_shifts, _outline(context), _methods(context.module.tree),
                                  {(flow.name, name): step for flow in context.flows for name, step in flow.steps.items()})
         # (flow, key, step) of each step of this file whose node is new since the previous version
         self._changed_pairs: list[tuple[FlowClass, StepKey, Step]] = []
@@ -71,7 +73,9 @@ class RuleReuse:
     def _compare(self) -> Reads | None:
         context, previous, current = self.context, self._previous, self._current
         if (previous is None or previous.full_parses != current.full_parses or previous.outline != current.outline
-                or len(previous.methods) != len(current.methods)):
+                or previous.line_shifts != current.line_shifts or len(previous.methods) != len(current.methods)):
+            # Moved lines move the hits below them, and some messages name lines: every rule runs again, on the
+            # derived values the moved methods kept.
             return Reads.MODULE
         changed: list[tuple[FlowClass, Step, Step]] = []
         flows = {flow.name: flow for flow in context.flows}

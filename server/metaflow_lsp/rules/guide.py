@@ -159,13 +159,18 @@ def step_too_long(context: RuleContext):
             from ..refactor.extract_analysis import part_before_transition  # ast only
 
             data = {"statements": count, "limit": limit, "step": step.name}
-            # a walk of the whole body: kept while the step's text is unchanged, like the count
-            transition = context.derived(step.node, "extract-stop", lambda: part_before_transition(step))
-            if transition is not None:  # Extract moves only the part before it: the fix's title says so
-                data["transition"] = transition
+            # a walk of the whole body: kept while the step's text is unchanged, like the count; as a line relative
+            # to the `def`, since the step may move
+            stop = context.derived(step.node, "extract-stop", lambda: _lines_after_def(part_before_transition(step), step))
+            if stop is not None:  # Extract moves only the part before it: the fix's title says so
+                data["transition"] = step.node.lineno - 1 + stop
             yield Hit(step.span,
                       f"Step `{step.name}` has {count} statements (limit {limit}): keep steps short and readable. "
                       f"Extract it to `common.py` as a function the step calls.", data)
+
+
+def _lines_after_def(line: int | None, step: Step) -> int | None:
+    return None if line is None else line - (step.node.lineno - 1)
 
 
 @dataclass(frozen=True)
