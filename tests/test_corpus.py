@@ -172,15 +172,15 @@ def test_a_tampered_archive_fails_clearly(tmp_path: Path):
 
 
 def typing_in_real_flows(corpus, per_file: int | None):
-    """Each flow file of the corpus with edits of what rules read (`test_rule_reuse.edits_of_what_rules_read`): all
-    of them, or `per_file` spread over the file."""
-    from test_rule_reuse import edits_of_what_rules_read
+    """Each flow file of the corpus with edits of what rules read (`test_rule_reuse.edits_of_what_rules_read`) and
+    lines added and removed inside its methods: all of them, or `per_file` spread over the file."""
+    from test_rule_reuse import edits_of_what_rules_read, lines_added_and_removed
 
     for relative in corpus.files:
         source = read_source(corpus.path(relative))
         if source is None or "FlowSpec" not in source:
             continue
-        edits = list(edits_of_what_rules_read(source))
+        edits = list(edits_of_what_rules_read(source)) + list(lines_added_and_removed(source))
         if per_file is not None and len(edits) > per_file:
             edits = edits[::len(edits) // per_file][:per_file]
         yield relative, source, edits

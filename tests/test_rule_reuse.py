@@ -89,6 +89,16 @@ def edits_of_what_rules_read(source: str):
                 yield "\n".join(lines[:number] + [line.replace(old, new, 1)] + lines[number + 1:])
 
 
+def lines_added_and_removed(source: str):
+    """For each line inside a method body: the file with Enter pressed at its end (an indented empty line after it),
+    and with the line deleted. Either moves every later line."""
+    lines = source.split("\n")
+    for number in inside_methods(source):
+        line = lines[number]
+        yield "\n".join(lines[:number + 1] + [line[:len(line) - len(line.lstrip())]] + lines[number + 1:])
+        yield "\n".join(lines[:number] + lines[number + 1:])
+
+
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.split("class ", 1)[1].split("(", 1)[0][:40])
 def test_altering_what_a_rule_reads_gives_the_findings_of_a_fresh_check(source):
     # As a test module too, where rules read more of the steps (MF202: the helpers the steps call are the flow's).
