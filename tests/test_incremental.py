@@ -100,7 +100,7 @@ def test_an_edit_inside_a_step_reparses_that_step_only():
     old_tree = ast.parse(FLOW)
     new = FLOW.replace("self.x = 1", "self.x = 12")
     result = reparse_edited_method(lines_of(FLOW), old_tree, lines_of(new))
-    assert result is not None and result.delta == 0
+    assert result is not None and result.move is None
     tree = result.tree
     assert dump(tree) == dump(ast.parse(new))
     old_class, new_class = old_tree.body[1], tree.body[1]
@@ -114,7 +114,8 @@ def test_a_line_added_inside_a_step_moves_the_later_nodes_in_place():
     end = old_tree.body[1].body[1]
     new = FLOW.replace("self.x = 1", "self.x = 1\n        self.y = 2\n")
     result = reparse_edited_method(lines_of(FLOW), old_tree, lines_of(new))
-    assert result is not None and (result.delta, result.moved_after) == (2, 7)
+    assert result is not None and result.move is not None and result.moved_after == 7
+    assert (result.move.first, result.move.last, result.move.delta) == (7, 6, 2)  # two lines inserted before line 7
     assert dump(result.tree) == dump(ast.parse(new))
     assert result.tree.body[1].body[1] is end and end.lineno == 13  # the same node, two lines lower (was 11)
 
@@ -122,7 +123,8 @@ def test_a_line_added_inside_a_step_moves_the_later_nodes_in_place():
 def test_a_line_removed_inside_a_step_moves_the_later_nodes_up():
     new = FLOW.replace("        self.x = 1\n", "")
     result = reparse_edited_method(lines_of(FLOW), ast.parse(FLOW), lines_of(new))
-    assert result is not None and result.delta == -1 and dump(result.tree) == dump(ast.parse(new))
+    assert result is not None and result.move is not None and result.move.delta == -1
+    assert dump(result.tree) == dump(ast.parse(new))
 
 
 def test_moving_uses_the_flattened_nodes_it_is_given():

@@ -110,6 +110,16 @@ def test_altering_what_a_rule_reads_gives_the_findings_of_a_fresh_check(source):
             assert outcome(source, reuse, path) == outcome(source, None, path)
 
 
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.split("class ", 1)[1].split("(", 1)[0][:40])
+def test_adding_and_removing_lines_gives_the_findings_of_a_fresh_check(source):
+    # Every later hit moves: a rule whose messages or data name lines must say so (`names_lines`).
+    reuse = NodeReuse()
+    outcome(source, reuse)
+    for edited in lines_added_and_removed(source):
+        assert outcome(edited, reuse) == outcome(edited, None)
+        assert outcome(source, reuse) == outcome(source, None)
+
+
 def test_every_fixture_checked_by_the_server_gives_the_cli_findings():
     for source in SOURCES:
         assert outcome(source, NodeReuse()) == outcome(source, None)
@@ -173,7 +183,27 @@ def test_a_line_added_above_a_long_step_moves_where_its_extract_stops():
         assert any(data and "transition" in data for _code, _span, _message, data in found)
 
 
-def test_an_added_line_is_a_change_of_everything():
-    """The later hits move, and some messages name lines: every rule runs again (on what the moved steps kept)."""
-    assert changed_level(STATS, STATS.replace("self.genre = self.input", "self.genre = self.input\n        pass", 1)) \
-        == Reads.MODULE
+@pytest.mark.parametrize(("added", "level"), [
+    ("        pass", Reads.ALL),  # every later position moved, nothing else changed
+    ("        self.kind = 1", Reads.DATA),
+    ("        if self.genre:\n            self.next(self.join)", Reads.GRAPH),
+])
+def test_an_added_line_changes_the_level_it_touches(added, level):
+    """A line added in a step moves every later line: the previous version is compared as the edit moved it."""
+    assert changed_level(STATS, STATS.replace("self.genre = self.input", f"self.genre = self.input\n{added}", 1)) \
+        == level
+
+
+def test_a_line_added_keeps_the_graph_rules_hits_moved():
+    """Enter above a finding of a graph rule (MF108, in the join): its hit moves one line lower, as a fresh check has
+    it."""
+    source = STATS.replace("        self.next(self.end)", "        print(self.quartiles)\n        self.next(self.end)", 1)
+    reuse = NodeReuse()
+    before = outcome(source, reuse)
+    edited_line = source.split("\n").index("        self.genre = self.input")
+    edited = source.replace("self.genre = self.input", "self.genre = self.input\n", 1)
+    after = outcome(edited, reuse)
+    assert after == outcome(edited, None)
+    assert any(span.line > edited_line for _code, span, _message, _data in before)
+    assert [(code, span.line) for code, span, _message, _data in after] == \
+        [(code, span.line + (span.line > edited_line)) for code, span, _message, _data in before]

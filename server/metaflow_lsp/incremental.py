@@ -3,7 +3,7 @@
 Typing changes lines inside one step. When the edit (the lines that differ from the previous version) lies inside
 one method of a top-level class, only that method's lines are parsed again, and the new tree is the previous one with
 that method replaced. When the edit added or removed lines, every node after the method is moved by that many lines,
-in place (`Reparsed.delta`). Anything else (an edit between methods, a method that no longer parses on its own)
+in place (`Reparsed.move`). Anything else (an edit between methods, a method that no longer parses on its own)
 returns None and the caller parses the whole text.
 
 Why this gives exactly the tree a full parse would: the lines before the method and after it are unchanged, the
@@ -21,20 +21,48 @@ from __future__ import annotations
 
 import ast
 import copy
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .text import Span
+
 _Method = (ast.FunctionDef, ast.AsyncFunctionDef)
 _Definition = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_TYPE_PARAMS = sys.version_info >= (3, 12)
 
 NodesOf = Callable[[ast.AST], "list[ast.AST] | None"]
 
 
 @dataclass(frozen=True, slots=True)
+class LineMove:
+    """Where an edit that added or removed lines left the previous version's lines: lines `first` to `last`
+    (0-based; `last` is `first - 1` when lines were only inserted) were replaced, and every later line moved by
+    `delta`."""
+
+    first: int
+    last: int
+    delta: int
+
+    def line(self, line: int) -> int | None:
+        """Where a line of the previous version is now; None for a replaced one."""
+        if line < self.first:
+            return line
+        return line + self.delta if line > self.last else None
+
+    def span(self, span: Span) -> Span | None:
+        line, end_line = self.line(span.line), self.line(span.end_line)
+        if line is None or end_line is None:
+            return None
+        return span if line == span.line and end_line == span.end_line else Span(line, span.col, end_line,
+                                                                                span.end_col)
+
+
+@dataclass(frozen=True, slots=True)
 class Reparsed:
     tree: ast.Module
-    delta: int = 0  # lines added (or removed, negative) by the edit
-    moved_after: int = 0  # the 0-based line, in the previous version, after which every node moved by `delta`
+    move: LineMove | None = None  # when the edit added or removed lines
+    moved_after: int = 0  # the 0-based line, in the previous version, after which every node moved
 
 
 def reparse_edited_method(old_lines: list[str], old_tree: ast.Module, new_lines: list[str],
@@ -79,7 +107,7 @@ def reparse_edited_method(old_lines: list[str], old_tree: ast.Module, new_lines:
         for ignore in new_tree.type_ignores:  # `# type: ignore` comments, kept only with type_comments=True
             if ignore.lineno > end + 1:
                 ignore.lineno += delta
-    return Reparsed(new_tree, delta, end)
+    return Reparsed(new_tree, LineMove(first, last_old, delta) if delta else None, end)
 
 
 def _common_prefix(old: list[str], new: list[str], chunk: int = 256) -> int:
@@ -125,11 +153,11 @@ def _move(root: ast.AST, delta: int, nodes_of: NodesOf) -> None:
     nodes = nodes_of(root)
     if nodes is None:
         nodes = list(ast.walk(root))
-    else:  # `walk.flatten` leaves out type parameters (Python 3.12: `def f[T]()`), which have positions too
-        nodes = nodes + [n for d in nodes if type(d) in _Definition for p in getattr(d, "type_params", ())
-                         for n in ast.walk(p)]
+    elif _TYPE_PARAMS:  # `walk.flatten` leaves out type parameters (`def f[T]()`), which have positions too
+        nodes = nodes + [n for d in nodes if type(d) in _Definition for p in d.type_params for n in ast.walk(p)]
     for node in nodes:
-        if "lineno" in node._attributes:
+        try:
             node.lineno += delta
-            if node.end_lineno is not None:
-                node.end_lineno += delta
+            node.end_lineno += delta
+        except AttributeError:  # a node without a position (`arguments`, `comprehension`, `Load`, ...)
+            pass

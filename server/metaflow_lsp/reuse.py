@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .incremental import reparse_edited_method
+from .incremental import LineMove, reparse_edited_method
 
 FLAT_NODES = "nodes"  # the derived key of `walk.flatten(method)` (`RuleContext.nodes`), which moving a method reuses
 
@@ -42,7 +42,9 @@ class NodeReuse:
         # Parses of the whole text so far: while it stays the same, every version came from `reparse`, so only the
         # methods of top-level classes changed (`rule_reuse` relies on it).
         self.full_parses = 0
+        self.parses = 0  # versions parsed so far, whole or not
         self.line_shifts = 0  # versions whose edit moved later methods (a line added or removed inside a method)
+        self.last_move: LineMove | None = None  # where the last of those left the lines of the version before it
         self._moved: tuple[int, int] | None = None  # the last reparse's (line after which nodes moved, by how many)
         self.rule_state: Any = None  # `rule_reuse.RuleReuse`'s: the last checked version's steps and hits
         self._path: Path | None = None
@@ -66,12 +68,14 @@ class NodeReuse:
         reparsed = None if self._last is None else reparse_edited_method(
             self._last[0], self._last[1], lines, self._flat_nodes)
         self._moved = None
+        self.parses += 1
         if reparsed is None:
             self.full_parses += 1
             return None
-        if reparsed.delta:
+        if reparsed.move is not None:
             self.line_shifts += 1
-            self._moved = (reparsed.moved_after, reparsed.delta)
+            self.last_move = reparsed.move
+            self._moved = (reparsed.moved_after, reparsed.move.delta)
         return reparsed.tree
 
     def _flat_nodes(self, node: ast.AST) -> list[ast.AST] | None:

@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
 
 @rule("MF101", "decorator-below-step", Severity.ERROR,
       "A Metaflow step decorator is placed below @step (@step must be the decorator closest to def)",
-      silent="decorators not from Metaflow; decorators above `@step`; steps of other files", reads=Reads.GRAPH)
+      silent="decorators not from Metaflow; decorators above `@step`; steps of other files", reads=Reads.GRAPH,
+      names_lines=True)  # the lines of the two decorators, for the fix
 def decorator_below_step(context: RuleContext):
     for _flow, step in context.steps_in_file():
         index = step.step_decorator_index

@@ -324,7 +324,8 @@ def _known(graph: FlowGraph, names: Iterable[str]) -> list[str]:
 
 
 @rule("MF011", "unknown-transition-target", Severity.ERROR, "self.next(...) names a step the flow does not have",
-      silent="unreadable bases, intermediate base classes, steps defined in another file", reads=Reads.GRAPH)
+      silent="unreadable bases, intermediate base classes, steps defined in another file", reads=Reads.GRAPH,
+      names_lines=True)  # the line of the `self.next`, for the fix
 @each_flow(whole_flow=True)
 def unknown_transition_target(scope: Scope):
     graph = scope.graph

@@ -150,7 +150,8 @@ def count_statements(step: Step, nodes: list[ast.AST] | None = None) -> int:
 
 
 @rule("MF201", "step-too-long", Severity.WARNING, "A step body with more statements than max-step-statements",
-      silent="docstring and final `self.next`; steps of other files", reads=Reads.MODULE, per_step=True)
+      silent="docstring and final `self.next`; steps of other files", reads=Reads.MODULE, per_step=True,
+      names_lines=True)  # the line Extract stops before
 def step_too_long(context: RuleContext):
     limit = context.settings.max_step_statements
     for _flow, step in context.steps_in_file():

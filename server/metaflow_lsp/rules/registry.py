@@ -103,6 +103,9 @@ class Rule:
     # What the rule reads of a step beyond `reads` (a rule whose hits depend on some of every step's body): an edit
     # that leaves every changed step's `step_input` equal keeps the rule's hits.
     step_input: StepInput | None = field(default=None, repr=False, compare=False)
+    # Its messages or data name a line (`line 12`, a line number for a code action): when an edit moves lines, its
+    # previous hits cannot simply be moved with them, and it runs again.
+    names_lines: bool = False
 
     @property
     def family(self) -> str:
@@ -115,17 +118,18 @@ SYNTAX_ERROR = "MF000"  # reported by the engine while parsing; always enabled
 
 
 def rule(code: str, name: str, severity: Severity, summary: str, *, silent: str, reads: Reads = Reads.ALL,
-         per_step: bool = False, step_input: StepInput | None = None) -> Callable[[Check], Check]:
+         per_step: bool = False, step_input: StepInput | None = None, names_lines: bool = False
+         ) -> Callable[[Check], Check]:
     """Registers a check under `code`. Codes are unique; names are kebab-case; `summary` and `silent` are the two
-    short lines of the README's rule table; `reads`, `per_step` and `step_input` say when the language server must
-    run it again."""
+    short lines of the README's rule table; `reads`, `per_step`, `step_input` and `names_lines` say when the language
+    server must run it again."""
 
     def register(check: Check) -> Check:
         if code in RULES:
             raise ValueError(f"rule code {code} registered twice")
         if check.__module__.rsplit(".", 1)[-1] not in FAMILIES:
             raise ValueError(f"rule {code} is defined in {check.__module__}, which is no module of rules.FAMILIES")
-        RULES[code] = Rule(code, name, severity, summary, silent, check, reads, per_step, step_input)
+        RULES[code] = Rule(code, name, severity, summary, silent, check, reads, per_step, step_input, names_lines)
         return check
 
     return register

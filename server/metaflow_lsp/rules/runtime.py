@@ -550,7 +550,7 @@ def _stored_functions(context: RuleContext, flow: FlowClass, step: Step) -> tupl
 @rule("MF111", "function-artifact", Severity.ERROR,
       "A function or lambda stored on self and read in a later step (Metaflow does not persist functions)",
       silent="functions Metaflow pickles (builtins, installed packages, partials, classes)", reads=Reads.DATA,
-      step_input=_stored_functions)
+      step_input=_stored_functions, names_lines=True)  # "which step `x` (line 12) set"
 def function_artifact(context: RuleContext):
     module = context.module
     for flow in context.complete_flows():
