@@ -19,11 +19,6 @@ from urllib.parse import urlsplit
 from .files import read_text
 from .rules.registry import SYNTAX_ERROR, Severity
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10 (requires-python): the same parser, published as tomli
-    import tomli as tomllib
-
 DEFAULT_TEST_MODE_PARAMETERS = ("test_mode", "smoke", "dry_run", "quick")
 
 
@@ -173,10 +168,22 @@ def read_options(values: dict[str, Any], readers: dict[str, tuple[str, Reader]],
 @lru_cache(maxsize=64)
 def _pyproject_table(path: Path, stamp: int) -> tuple[dict[str, Any] | None, str | None]:
     try:
-        data = tomllib.loads(read_text(path))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        text = read_text(path)
+    except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         return None, f"{path}: cannot read it ({reason}); using default settings"
+    if "metaflow-lsp" not in text and "\\u" not in text and "\\U" not in text:
+        # No table of ours: its key would be written out (or spelled with an escape). Not parsed, as most
+        # pyproject files are not ours to judge: a one-file `check` saves importing tomllib.
+        return None, None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10 (requires-python): the same parser, published as tomli
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        return None, f"{path}: cannot read it ({error}); using default settings"
     except RecursionError:  # arrays nested thousands deep: valid TOML that tomllib cannot read
         return None, f"{path}: cannot read it (nested too deeply); using default settings"
     tool = data.get("tool", {})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import subprocess
+import sys
 import textwrap
 
 from hypothesis import given, settings
@@ -124,7 +126,7 @@ def test_noqa_lands_on_the_line_the_editor_shows(case, line):
 
 
 async def test_pyproject_whose_tool_is_no_table_gives_a_message_and_defaults(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("tool = 1\n")
+    (tmp_path / "pyproject.toml").write_text("# settings of metaflow-lsp\ntool = 1\n")
     flow = tmp_path / "flow.py"
     flow.write_text(RETRY_FLOW)
     async with served(tmp_path) as client:
@@ -137,6 +139,26 @@ async def test_pyproject_whose_tool_is_no_table_gives_a_message_and_defaults(tmp
     result = run_cli("check", ".", cwd=tmp_path)
     assert "Traceback" not in result.stderr and "MF103" in result.stdout
     assert "`tool` must be a table, not int; using default settings" in result.stderr
+
+
+def test_a_broken_pyproject_that_never_names_metaflow_lsp_is_not_ours_to_judge(tmp_path):
+    """It holds no settings of ours, so it is not parsed: no message, the defaults, and no TOML parser imported."""
+    (tmp_path / "pyproject.toml").write_text("tool = 1\n[project\n")
+    (tmp_path / "flow.py").write_text(RETRY_FLOW)
+    result = run_cli("check", ".", cwd=tmp_path)
+    assert "pyproject" not in result.stderr and "MF103" in result.stdout
+    probe = ("import sys; from pathlib import Path; from metaflow_lsp.config import load; "
+             "print(load(Path(sys.argv[1]))[1], 'tomllib' in sys.modules, 'tomli' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True)
+    assert shown.stdout.split() == ["[]", "False", "False"], shown.stderr
+
+
+def test_settings_spelled_with_an_escape_are_still_read(tmp_path):
+    """`"metaflow\\u002dlsp"` is the same TOML key: a text with an escape is parsed."""
+    (tmp_path / "pyproject.toml").write_text('[tool."metaflow\\u002dlsp"]\nignore = ["MF103"]\n')
+    (tmp_path / "flow.py").write_text(RETRY_FLOW)
+    result = run_cli("check", ".", cwd=tmp_path)
+    assert "MF103" not in result.stdout and "Traceback" not in result.stderr
 
 
 async def test_change_to_a_document_never_opened_is_ignored_quietly(tmp_path):
