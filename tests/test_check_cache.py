@@ -132,6 +132,19 @@ def test_a_run_answered_from_the_cache_loads_no_parser_nor_rules(project):
     assert check(project).stdout.splitlines() == ["POISON:1:1: MF000 from the cache"] * 3
 
 
+def test_a_run_without_the_cache_loads_only_what_checking_needs(project):
+    # What keeps a first `check` of one file quick: none of the language server's keystroke machinery (`reuse`,
+    # `incremental`, `rule_reuse`), no hashing without the cache, and no TOML parser for a pyproject.toml that holds
+    # no settings of ours (this one is empty).
+    probe = ("import sys, contextlib, io\nfrom metaflow_lsp import cli\nwith contextlib.redirect_stdout(io.StringIO()):"
+             "\n    cli.main(['check', '--no-cache', 'flow.py'])\nprint(sorted(m for m in sys.modules if m in {"
+             "'metaflow_lsp.reuse', 'metaflow_lsp.incremental', 'metaflow_lsp.rule_reuse', 'hashlib', 'tomllib', "
+             "'tomli', 'logging'}))")
+    (project / "pyproject.toml").write_text("")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
+    assert loaded.stdout.strip() == "[]", loaded.stderr
+
+
 def test_the_cache_folder_ignores_itself_for_git(project):
     check(project)
     assert (project / CACHE_FOLDER / ".gitignore").read_text().splitlines()[-1] == "*"

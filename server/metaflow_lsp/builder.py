@@ -10,6 +10,7 @@ import ast
 import copy
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .model import (
     FLOW_API,
@@ -28,9 +29,11 @@ from .model import (
     literal,
 )
 from .files import read_source
-from .reuse import NodeReuse, Replaced
 from .text import Span
 from .walk import child_fields
+
+if TYPE_CHECKING:  # the CLI checks each file once, without one: it never imports `reuse`
+    from .reuse import NodeReuse, Replaced
 
 PARAMETER_KINDS = {"Parameter": "Parameter", "Config": "Config", "IncludeFile": "IncludeFile"}
 

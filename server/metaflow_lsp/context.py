@@ -8,16 +8,18 @@ import ast
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .builder import ModuleResolver, resolve_import
 from .config import Settings
 from .graph import FlowGraph
 from .model import Decorator, FlowClass, Module, Step
 from .project import Project
-from .reuse import FLAT_NODES, NodeReuse
 from .rules.facts import metaflow_name
-from .walk import flatten, parents_of
+from .walk import FLAT_NODES, flatten, parents_of
+
+if TYPE_CHECKING:  # the CLI checks each file once, without one: it never imports `reuse`
+    from .reuse import NodeReuse
 
 T = TypeVar("T")
 

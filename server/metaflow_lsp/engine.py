@@ -8,17 +8,19 @@ import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .builder import parse_module
 from .config import Settings
 from .context import RuleContext
 from .model import Module
 from .project import Project
-from .reuse import NodeReuse
 from .rules import RULES, SYNTAX_ERROR, Hit, Severity
 from .rules.registry import STRICT
 from .text import LineIndex, Span
+
+if TYPE_CHECKING:  # the CLI checks each file once, without one: it never imports `reuse`
+    from .reuse import NodeReuse
 
 # `# noqa` alone silences every rule on the line; `# noqa: MF101, MF201` only those.
 NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)

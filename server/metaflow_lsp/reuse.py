@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .incremental import LineMove, reparse_edited_method
-
-FLAT_NODES = "nodes"  # the derived key of `walk.flatten(method)` (`RuleContext.nodes`), which moving a method reuses
+from .walk import FLAT_NODES
 
 
 @dataclass

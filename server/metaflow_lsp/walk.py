@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import ast
 
+# The key under which `RuleContext.nodes` keeps a method's `flatten` list (`reuse` moves a method with it).
+FLAT_NODES = "nodes"
+
 # Fields that never hold a node worth visiting.
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "type_params"})
 _FIELDS: dict[type, tuple[str, ...]] = {}

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..flow_index import function_fingerprint
 from .registry import Hit, Severity, rule
 
 if TYPE_CHECKING:  # at run time a cycle: the context imports the rules package
@@ -42,6 +41,8 @@ def duplicated_helper(context: RuleContext):
     index = project.flow_functions(exclude=current)
     if not index:
         return
+    from ..flow_index import function_fingerprint  # here: a check of one flow file seldom needs the index's module
+
     for info in module.functions.values():
         others = index.get(info.name)
         if not others:
