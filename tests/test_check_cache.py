@@ -145,6 +145,20 @@ def test_a_run_without_the_cache_loads_only_what_checking_needs(project):
     assert loaded.stdout.strip() == "[]", loaded.stderr
 
 
+def test_a_check_creates_no_dataclass_of_fix_data(project):
+    # The typed views of the fixes' data become dataclasses when a fix first reads them, never during a check.
+    probe = ("import contextlib, dataclasses, io\nfrom metaflow_lsp import cli\nfrom metaflow_lsp.rules import guide\n"
+             "from metaflow_lsp.refactor.fix_table import typed_data\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n    cli.main(['check', '--no-cache', 'flow.py'])\n"
+             "print(dataclasses.is_dataclass(guide.LongStepData))\n"
+             "data = typed_data(guide.LongStepData, {'step': 'train', 'transition': 'not a line'})\n"
+             "print(dataclasses.is_dataclass(guide.LongStepData), data)\n"
+             "try:\n    data.step = 'x'\nexcept dataclasses.FrozenInstanceError:\n    print('frozen')")
+    shown = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
+    assert shown.stdout.splitlines() == ["False", "True LongStepData(step='train', transition=None)", "frozen"], \
+        shown.stderr
+
+
 def test_the_cache_folder_ignores_itself_for_git(project):
     check(project)
     assert (project / CACHE_FOLDER / ".gitignore").read_text().splitlines()[-1] == "*"

@@ -1,7 +1,7 @@
 """The fix table: one `Fix` per fixable rule, declared with `declare_fix(...)` right after the rule in `rules/*.py`.
 
 A declaration says what the editor and `metaflow-lsp fix` need and nothing else: the code, the typed view of the
-finding's `data` (a small dataclass, read with `typed_data`), the title built from it, whether the fix is safe, and
+finding's `data` (a small class declared with `fix_data`, read with `typed_data`), the title built from it, whether the fix is safe, and
 `apply`, which computes the plan. This module and the declarations stay cheap (no libcst, no file access) because
 the code action list reads them on every request; `apply` is `lazy("fixes", "name")`, which imports the libcst
 transform of `refactor/` only when the fix runs.
@@ -18,10 +18,11 @@ Code actions (`lsp/code_actions.py`), fix-all and `metaflow-lsp fix` (`fixes.fix
 from __future__ import annotations
 
 import importlib
+import threading
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -164,14 +165,33 @@ def noqa_title(code: str) -> str:
 # -- typed data ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+def fix_data(cls: type[D]) -> type[D]:
+    """Declares the typed view of a fix's finding data (`Fix.data`): a class whose annotated fields all have
+    defaults, which becomes a frozen dataclass when a fix first reads it (`typed_data`). Creating a dataclass compiles
+    its methods (about half a millisecond each), and `check`, which never reads fix data, imports every rule module
+    at every start."""
+    return cls
+
+
+_MAKING_DATACLASS = threading.Lock()  # the code action list and the edit thread may both read fix data first
+
+
+def _as_dataclass(cls: type) -> None:
+    with _MAKING_DATACLASS:
+        if not is_dataclass(cls):
+            dataclass(frozen=True)(cls)
+
+
+@fix_data
 class NoData:
     """For a fix that needs nothing from the finding but its line."""
 
 
 def typed_data(cls: type[D], data: dict[str, Any] | None) -> D:
-    """`cls` (a dataclass with a default for every field) from a finding's data: each field takes the value of the
-    same key when it has the declared type (str, int, bool, list[str], or None where allowed), else its default."""
+    """`cls` (declared with `fix_data`) from a finding's data: each field takes the value of the same key when it
+    has the declared type (str, int, bool, list[str], or None where allowed), else its default."""
+    if not is_dataclass(cls):
+        _as_dataclass(cls)
     data = data or {}
     hints = typing.get_type_hints(cls)
     values = {f.name: data[f.name] for f in fields(cls)  # type: ignore[arg-type]

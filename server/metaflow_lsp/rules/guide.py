@@ -9,13 +9,13 @@ installing packages at run time, MF208-MF209, are in `fail_fast.py`). Every rule
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..builder import PARAMETER_KINDS
 from ..model import FlowClass, Module, Parameter, Step, dotted_name, is_self, is_self_attr
-from ..refactor.fix_table import declare_fix, lazy, quoted
+from ..refactor.fix_table import declare_fix, fix_data, lazy, quoted
 from ..text import Span
 from ..testmode import FlowTestMode, find_test_mode, is_bool_parameter
 from ..walk import flatten
@@ -174,7 +174,7 @@ def _lines_after_def(line: int | None, step: Step) -> int | None:
     return None if line is None else line - (step.node.lineno - 1)
 
 
-@dataclass(frozen=True)
+@fix_data
 class LongStepData:
     step: str | None = None
     transition: int | None = None  # the line of the conditional transition Extract stops before
@@ -292,7 +292,7 @@ def helper_in_flow_file(context: RuleContext):
                         f"and notebooks can import it.", {"name": name, "kind": kind})
 
 
-@dataclass(frozen=True)
+@fix_data
 class HelperData:
     name: str | None = None
 
@@ -391,7 +391,7 @@ def metaflow_folder_not_ignored(context: RuleContext):
               dict(state), Severity.INFORMATION if spin_only else None)
 
 
-@dataclass(frozen=True)
+@fix_data
 class GitignoreData:
     missing: list[str] = field(default_factory=list)
     gitignore: str | None = None
@@ -429,7 +429,7 @@ def no_test_mode_parameter(context: RuleContext):
                   {"flow": flow.name, "parameter": name})
 
 
-@dataclass(frozen=True)
+@fix_data
 class TestModeFlowData:
     flow: str | None = None
 
@@ -469,7 +469,7 @@ def test_mode_parameter_unused(context: RuleContext):
                   {"parameter": parameter.attr, "option": parameter.option})
 
 
-@dataclass(frozen=True)
+@fix_data
 class UnusedTestModeData:
     parameter: str | None = None
 

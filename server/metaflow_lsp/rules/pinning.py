@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..model import Decorator, dotted_name, literal
-from ..refactor.fix_table import declare_fix, lazy
+from ..refactor.fix_table import declare_fix, fix_data, lazy
 from ..text import Span
 from .guide import shown as _shown
 from .installs import INSTALL_HELPER, install_helper_names, is_install_helper_call
@@ -250,7 +250,7 @@ def unpinned_package(context: RuleContext):
                                         f"each run may resolve a different one.", data)
 
 
-@dataclass(frozen=True)
+@fix_data
 class UnpinnedData:
     package: str | None = None
     decorator: str | None = None

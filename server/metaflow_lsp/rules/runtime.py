@@ -8,12 +8,11 @@ dynamically) they stay silent.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..graph import FlowGraph
 from ..model import FLOW_API, FlowClass, Module, Step, is_self, is_self_attr, literal
-from ..refactor.fix_table import declare_fix, lazy
+from ..refactor.fix_table import declare_fix, fix_data, lazy
 from ..text import Span
 from .facts import (StepFacts, class_assignment, descendants, edges, facts_of, foreach_lists, is_test_module,
                     keyword_span, method_defs, predecessors, written_names)
@@ -657,7 +656,7 @@ def missing_main_guard(context: RuleContext):
         yield Hit(flow.span, message, {"flow": flow.name, "has_guard": module.main_guard is not None})
 
 
-@dataclass(frozen=True)
+@fix_data
 class MainGuardData:
     flow: str | None = None
 
