@@ -22,8 +22,9 @@ from .text import LineIndex, Span
 if TYPE_CHECKING:  # the CLI checks each file once, without one: it never imports `reuse`
     from .reuse import NodeReuse
 
-# `# noqa` alone silences every rule on the line; `# noqa: MF101, MF201` only those.
-NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+# `# noqa` alone silences every rule on the line; `# noqa: MF101, MF201` only those. A string for `re.search`,
+# compiled the first time a line mentions noqa (`re` keeps it), not at every start of the CLI.
+NOQA = r"(?i)#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?"
 
 # Every rule reports on a flow class, a base or mixin of one, or an `install_dependencies` call, so a file without any
 # of these words has nothing to report (a flow's steps say `step`; its base `FlowSpec`; its Parameters and decorators
@@ -122,7 +123,7 @@ def noqa_comments(source: str) -> dict[int, str]:
     comments: dict[int, str] = {}
     try:
         for token in tokenize.generate_tokens(io.StringIO(source, newline="").readline):
-            if token.type == tokenize.COMMENT and NOQA.search(token.string):
+            if token.type == tokenize.COMMENT and re.search(NOQA, token.string):
                 comments[token.start[0] - 1] = token.string
     except (tokenize.TokenError, SyntaxError):  # the file parsed, so this is not expected; keep what was read
         pass
@@ -130,7 +131,7 @@ def noqa_comments(source: str) -> dict[int, str]:
 
 
 def _suppressed(comment: str | None, code: str) -> bool:
-    match = NOQA.search(comment) if comment else None
+    match = re.search(NOQA, comment) if comment else None
     if match is None:
         return False
     codes = match.group("codes")

@@ -477,7 +477,7 @@ def add_noqa(source: str, line: int, code: str) -> str:
         new_body = body.rstrip() + f"  # noqa: {code}"
     else:
         comment = body[comment_col:]
-        match = NOQA.search(comment)
+        match = re.search(NOQA, comment)
         if match is None:
             new_body = body.rstrip() + f"  # noqa: {code}"
         elif match.group("codes") is None:

@@ -32,10 +32,12 @@ BRANCH_NAMES = frozenset({"main", "master", "develop", "development", "dev", "tr
 # Prefixes that only branch names use.
 BRANCH_PREFIXES = ("refs/heads/", "feature/", "features/", "feat/", "fix/", "bugfix/", "hotfix/", "users/", "user/",
                    "wip/", "refs/pull/", "pull/")
-COMMIT_SHA = re.compile(r"[0-9a-fA-F]{7,40}")
-VCS_URL = re.compile(r"^(?:git|hg|svn|bzr)\+[A-Za-z][A-Za-z0-9+.-]*://", re.IGNORECASE)
+# Patterns are strings given to `re.match` and the like, compiled on first use (`re` keeps them): a one-file `check`
+# imports every rule module, and compiling these at import took it over a millisecond.
+COMMIT_SHA = r"[0-9a-fA-F]{7,40}"
+VCS_URL = r"(?i)^(?:git|hg|svn|bzr)\+[A-Za-z][A-Za-z0-9+.-]*://"
 # `name[extras]` then the rest of a PEP 508 requirement.
-REQUIREMENT = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<rest>.*?)\s*$", re.DOTALL)
+REQUIREMENT = r"(?s)^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?P<rest>.*?)\s*$"
 
 
 # -- package specs ----------------------------------------------------------------------------------------------
@@ -70,7 +72,7 @@ def vcs_reference(spec: str) -> VcsRef | None:
     elif " @ " in text or re.match(r"^[A-Za-z0-9._-]+(\[[^\]]*\])?\s*@\s*\S+://", text):
         text = text.split("@", 1)[1].strip()
     text = text.split(";", 1)[0].strip()  # environment markers
-    if not VCS_URL.match(text):
+    if not re.match(VCS_URL, text):
         return None
     url = text.split("#", 1)[0]
     after_scheme = url.split("://", 1)[1]
@@ -84,7 +86,7 @@ def branch_like(ref: str) -> bool:
     """Whether a VCS ref is (almost surely) a branch: a well-known branch name, or a name under a prefix only branches
     use. Commit shas, tag-looking refs and anything else unclear are not: the rule would rather miss a branch than
     flag a tag."""
-    if not ref or COMMIT_SHA.fullmatch(ref):
+    if not ref or re.fullmatch(COMMIT_SHA, ref):
         return False
     lowered = ref.lower()
     return lowered in BRANCH_NAMES or lowered.startswith(BRANCH_PREFIXES)
@@ -102,7 +104,7 @@ def requirement_problem(spec: str) -> str | None:
     vcs = vcs_reference(text)
     if vcs is not None:
         return "vcs" if vcs.ref is None else None
-    match = REQUIREMENT.match(text)
+    match = re.match(REQUIREMENT, text)
     if match is None:
         return None
     rest = match.group("rest")
