@@ -101,12 +101,9 @@ def reparse_edited_method(old_lines: list[str], old_tree: ast.Module, new_lines:
         new_class.end_lineno = (old_class.end_lineno or old_class.lineno) + delta
     new_tree = ast.Module(body=list(old_tree.body), type_ignores=old_tree.type_ignores)
     new_tree.body[class_index] = new_class
-    if delta:
+    if delta:  # (`type_ignores` is empty: the file is parsed without type comments)
         for node in [*old_class.body[member_index + 1:], *old_tree.body[class_index + 1:]]:
             _move(node, delta, nodes_of)
-        for ignore in new_tree.type_ignores:  # `# type: ignore` comments, kept only with type_comments=True
-            if ignore.lineno > end + 1:
-                ignore.lineno += delta
     return Reparsed(new_tree, LineMove(first, last_old, delta) if delta else None, end)
 
 

@@ -44,7 +44,8 @@ class NodeReuse:
         self.parses = 0  # versions parsed so far, whole or not
         self.line_shifts = 0  # versions whose edit moved later methods (a line added or removed inside a method)
         self.last_move: LineMove | None = None  # where the last of those left the lines of the version before it
-        self._moved: tuple[int, int] | None = None  # the last reparse's (line after which nodes moved, by how many)
+        # The last reparse's move, when it moved lines, with the line after which nodes moved: for the next `splice`.
+        self._moving: tuple[int, LineMove] | None = None
         self.rule_state: Any = None  # `rule_reuse.RuleReuse`'s: the last checked version's steps and hits
         self._path: Path | None = None
         # What was computed from each top-level class node alone (`class_store`), by id, with the node.
@@ -66,16 +67,15 @@ class NodeReuse:
         None when the text must be parsed whole."""
         reparsed = None if self._last is None else reparse_edited_method(
             self._last[0], self._last[1], lines, self._flat_nodes)
-        self._moved = None
         self.parses += 1
         if reparsed is None:
             self.full_parses += 1
-            return None
-        if reparsed.move is not None:
+        elif reparsed.move is not None:
             self.line_shifts += 1
             self.last_move = reparsed.move
-            self._moved = (reparsed.moved_after, reparsed.move.delta)
-        return reparsed.tree
+        self._moving = (reparsed.moved_after, reparsed.move) if reparsed is not None and reparsed.move is not None \
+            else None
+        return reparsed.tree if reparsed is not None else None
 
     def _flat_nodes(self, node: ast.AST) -> list[ast.AST] | None:
         store = self.derived(node)
@@ -91,7 +91,7 @@ class NodeReuse:
         already shares every node but one method's: only that method's entry changes, in constant time."""
         previous = self._last[1] if self._last is not None else None
         self.replaced = None
-        moved, self._moved = self._moved, None
+        moving, self._moving = self._moving, None
         if tree is previous:
             return  # the same text
         old_classes, self._classes = self._classes, {
@@ -101,17 +101,17 @@ class NodeReuse:
         if replaced is not None:  # what `reparse` gives: the previous tree with one method parsed again
             entry = old_classes.get(id(replaced.old_class))
             replaced.old_store = entry[1] if entry is not None and entry[0] is replaced.old_class else {}
-            replaced.delta = moved[1] if moved is not None else 0
+            replaced.delta = moving[1].delta if moving is not None else 0
             self.replaced = replaced
             stale = self._by_node.pop(id(replaced.old_method), None)
             if stale is not None:
                 del self._entries[stale.key]
-            if moved is not None:
-                self._moved_entries(*moved, tree)
+            if replaced.delta:
+                self._moved_entries(moving[0], replaced.delta, tree)
             entry = _Entry(_key(replaced.new_class.name, replaced.new_method, lines), replaced.new_method)
             self._entries[entry.key] = self._by_node[id(replaced.new_method)] = entry
             return
-        if moved is not None:  # never expected (`reparse` replaces one method): the keys of moved nodes are stale
+        if moving is not None:  # never expected (`reparse` replaces one method): the keys of moved nodes are stale
             self._by_node = {}
         entries: dict[tuple, _Entry] = {}
         for statement in tree.body:
